@@ -1,0 +1,175 @@
+/* Command-line options and the usage text (the same words as man/weft.1). */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "util.h"
+
+static const char usage_text[] =
+	"usage: weft [options] [TASK|/REGEX/|NAME=VALUE]...\n"
+	"\n"
+	"Run the tasks of a recipe (weft.ini) and their dependencies in parallel.\n"
+	"\n"
+	"Options:\n"
+	"  -f, --file=FILE       read the recipe from FILE instead of the nearest weft.ini\n"
+	"  -C, --directory=DIR   change to DIR before doing anything else\n"
+	"  -j, --jobs=N          run at most N jobs at once (default: the number of CPUs)\n"
+	"  -k, --keep-going      after a failure, go on with tasks that do not depend on it\n"
+	"  -n, --dry-run         print the commands in a valid order without running them\n"
+	"  -l, --list            list the tasks with their descriptions\n"
+	"      --graph           print the dependency graph in DOT format\n"
+	"      --output=MODE     line, group or raw (default: line on a terminal, else group)\n"
+	"      --color=WHEN      auto, always or never (default: auto)\n"
+	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
+	"  -V, --version         print the version and exit\n"
+	"  -h, --help            print this help and exit\n"
+	"\n"
+	"Exit status: 0 all tasks succeeded, 1 a task failed, 2 usage or recipe error,\n"
+	"128+N interrupted by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n";
+
+void cli_usage(void)
+{
+	fputs(usage_text, stdout);
+}
+
+enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE };
+
+static const struct option longopts[] = {
+	{"file", required_argument, NULL, 'f'},
+	{"directory", required_argument, NULL, 'C'},
+	{"jobs", required_argument, NULL, 'j'},
+	{"keep-going", no_argument, NULL, 'k'},
+	{"dry-run", no_argument, NULL, 'n'},
+	{"list", no_argument, NULL, 'l'},
+	{"graph", no_argument, NULL, OPT_GRAPH},
+	{"output", required_argument, NULL, OPT_OUTPUT},
+	{"color", required_argument, NULL, OPT_COLOR},
+	{"colour", required_argument, NULL, OPT_COLOR},
+	{"grace", required_argument, NULL, OPT_GRACE},
+	{"version", no_argument, NULL, 'V'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static int bad(const char *fmt, const char *arg)
+{
+	fputs("weft: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'weft --help' for more information.\n", stderr);
+	return -1;
+}
+
+/* A variable assignment: NAME=VALUE with a shell-style NAME. */
+static bool is_assignment(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return false;
+	while (isalnum((unsigned char)*s) || *s == '_')
+		s++;
+	return *s == '=';
+}
+
+int cli_parse(struct cli *c, int argc, char **argv)
+{
+	memset(c, 0, sizeof *c);
+	c->grace_ms = 2000;
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, ":f:C:j:knlVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			c->file = optarg;
+			break;
+		case 'C':
+			c->directory = optarg;
+			break;
+		case 'j': {
+			char *end;
+			errno = 0;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (!isdigit((unsigned char)*optarg) || *end || errno || n < 1 || n > 100000)
+				return bad("invalid value '%s' for --jobs (a number from 1)", optarg);
+			c->jobs = (unsigned)n;
+			break;
+		}
+		case 'k':
+			c->keep_going = true;
+			break;
+		case 'n':
+			c->action = ACT_DRY_RUN;
+			break;
+		case 'l':
+			c->action = ACT_LIST;
+			break;
+		case OPT_GRAPH:
+			c->action = ACT_GRAPH;
+			break;
+		case OPT_OUTPUT:
+			if (strcmp(optarg, "line") == 0)
+				c->output = OUTPUT_LINE;
+			else if (strcmp(optarg, "group") == 0)
+				c->output = OUTPUT_GROUP;
+			else if (strcmp(optarg, "raw") == 0)
+				c->output = OUTPUT_RAW;
+			else
+				return bad("invalid value '%s' for --output (line, group or raw)", optarg);
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") == 0)
+				c->color = COLOR_AUTO;
+			else if (strcmp(optarg, "always") == 0)
+				c->color = COLOR_ALWAYS;
+			else if (strcmp(optarg, "never") == 0)
+				c->color = COLOR_NEVER;
+			else
+				return bad("invalid value '%s' for --color (auto, always or never)", optarg);
+			break;
+		case OPT_GRACE:
+			if (duration_parse(optarg, &c->grace_ms) < 0)
+				return bad("invalid duration '%s' for --grace (use e.g. 500ms, 2s)", optarg);
+			break;
+		case 'V':
+			c->action = ACT_VERSION;
+			return 0;
+		case 'h':
+			c->action = ACT_HELP;
+			return 0;
+		case ':':
+			return bad("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return bad("unknown option '-%c'", (char[]){(char)optopt, 0});
+			return bad("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		const char *a = argv[i];
+		if (is_assignment(a)) {
+			const char *eq = strchr(a, '=');
+			c->vars = xrealloc(c->vars, (c->nvars + 1) * sizeof *c->vars);
+			c->vars[c->nvars].name = xstrndup(a, (size_t)(eq - a));
+			c->vars[c->nvars].value = xstrdup(eq + 1);
+			c->nvars++;
+		} else {
+			c->targets = xrealloc(c->targets, (c->ntargets + 1) * sizeof *c->targets);
+			c->targets[c->ntargets++] = argv[i];
+		}
+	}
+	return 0;
+}
+
+void cli_release(struct cli *c)
+{
+	for (size_t i = 0; i < c->nvars; i++) {
+		free(c->vars[i].name);
+		free(c->vars[i].value);
+	}
+	free(c->vars);
+	free(c->targets);
+}

@@ -1,0 +1,62 @@
+/* A job's life as a stream of events (queued, started, output, finished), fanned out to every registered sink. */
+#ifndef WEFT_EVENTS_H
+#define WEFT_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct task;
+
+enum job_result {
+	JOB_PENDING,     /* not finished yet */
+	JOB_OK,
+	JOB_EXIT,        /* exited non-zero: exit_code */
+	JOB_SIGNAL,      /* killed by term_signal */
+	JOB_TIMEOUT,     /* killed after timeout_ms */
+	JOB_SPAWN_ERROR, /* never started: spawn_error (UV_E*) */
+};
+
+/* One run of one task, owned by the runner; sinks may read it during an
+ * event and keep per-job state in sink_state[their slot]. */
+struct job {
+	struct task *task;
+	const char *name;    /* the task's name */
+	unsigned seq;        /* 1, 2, ... in start order */
+	uint64_t start_ns, end_ns;
+	enum job_result result;
+	int exit_code;
+	int term_signal;
+	int spawn_error;
+	uint64_t timeout_ms;
+	int interrupted;     /* stopped because weft was told to stop */
+	void *sink_state[4];
+};
+
+enum event_type {
+	EV_QUEUED,   /* the run knows about the job (not started yet) */
+	EV_STARTED,
+	EV_OUTPUT,   /* stream 1 or 2, data/len */
+	EV_FINISHED, /* result is set */
+	EV_SKIPPED,  /* will never start: a dep failed or the run stopped */
+	EV_TICK,     /* periodic, for sinks that redraw */
+	EV_END,      /* the run is over; no job */
+};
+
+struct event {
+	enum event_type type;
+	struct job *job;    /* NULL for EV_TICK and EV_END */
+	int stream;
+	const char *data;
+	size_t len;
+};
+
+struct sink {
+	void (*on_event)(struct sink *s, const struct event *ev);
+	struct sink *next;
+};
+
+void events_add_sink(struct sink *s);
+void events_emit(const struct event *ev);
+void events_emit_simple(enum event_type type, struct job *job);
+
+#endif

@@ -1,0 +1,291 @@
+/* weft: parse the command line, load the recipe, pick the tasks, run them, and turn the outcome into the exit status. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pcre2.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "cli.h"
+#include "diag.h"
+#include "env.h"
+#include "events.h"
+#include "exitcode.h"
+#include "output.h"
+#include "proc.h"
+#include "recipe.h"
+#include "run.h"
+#include "show.h"
+#include "status.h"
+#include "summary.h"
+#include "term.h"
+#include "util.h"
+
+extern char **environ;
+
+/* A child must never get one of weft's own files as its stdout because
+ * weft was started with fd 0, 1 or 2 closed. */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
+			abort();
+}
+
+/* Selects the tasks that one TASK or /REGEX/ argument names; returns
+ * false after printing why it names none. */
+static bool select_target(struct graph *g, const char *arg)
+{
+	size_t len = strlen(arg);
+	if (len >= 2 && arg[0] == '/' && arg[len - 1] == '/') {
+		int err;
+		PCRE2_SIZE off;
+		pcre2_code *re = pcre2_compile((PCRE2_SPTR)(arg + 1), len - 2, 0, &err, &off, NULL);
+		if (!re) {
+			PCRE2_UCHAR msg[256];
+			pcre2_get_error_message(err, msg, sizeof msg);
+			fprintf(stderr, "weft: invalid regex %s: %s at offset %zu\n", arg, (char *)msg, (size_t)off);
+			return false;
+		}
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+		size_t hits = 0;
+		for (size_t i = 0; i < g->ntasks; i++) {
+			const char *name = g->tasks[i]->name;
+			if (pcre2_match(re, (PCRE2_SPTR)name, strlen(name), 0, 0, md, NULL) >= 0) {
+				graph_select(g, g->tasks[i]);
+				hits++;
+			}
+		}
+		pcre2_match_data_free(md);
+		pcre2_code_free(re);
+		if (!hits)
+			fprintf(stderr, "weft: no task matches %s\n", arg);
+		return hits > 0;
+	}
+	struct task *t = graph_find(g, arg);
+	if (!t) {
+		const char *hint = graph_suggest(g, arg);
+		if (hint)
+			fprintf(stderr, "weft: unknown task '%s' (did you mean '%s'?)\n", arg, hint);
+		else
+			fprintf(stderr, "weft: unknown task '%s'\n", arg);
+		return false;
+	}
+	graph_select(g, t);
+	return true;
+}
+
+static char **split_words(const char *s)
+{
+	char **v = xcalloc(strlen(s) / 2 + 2, sizeof *v);
+	size_t n = 0;
+	while (*s) {
+		s += strspn(s, " \t");
+		size_t k = strcspn(s, " \t");
+		if (!k)
+			break;
+		v[n++] = xstrndup(s, k);
+		s += k;
+	}
+	return v;
+}
+
+static void free_words(char **v)
+{
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static bool path_changed(const struct recipe *r, const struct cli *c)
+{
+	for (size_t i = 0; i < r->nenv; i++)
+		if (strcmp(r->env[i].name, "PATH") == 0)
+			return true;
+	for (size_t i = 0; i < r->nvars; i++)
+		if (strcmp(r->vars[i].name, "PATH") == 0)
+			return true;
+	for (size_t i = 0; i < c->nvars; i++)
+		if (strcmp(c->vars[i].name, "PATH") == 0)
+			return true;
+	return false;
+}
+
+static int run(struct cli *c, struct recipe *r, const char *path)
+{
+	struct graph *g = &r->graph;
+
+	/* Tasks run where the recipe is, wherever weft was started. */
+	char *copy = xstrdup(path);
+	const char *dir = dirname(copy);
+	if (chdir(dir) < 0) {
+		fprintf(stderr, "weft: cannot change to directory '%s': %s\n", dir, strerror(errno));
+		free(copy);
+		return EXIT_USAGE;
+	}
+	free(copy);
+
+	struct env env;
+	env_init(&env, environ);
+	for (size_t i = 0; i < r->nenv; i++)
+		env_set(&env, r->env[i].name, r->env[i].value);
+	for (size_t i = 0; i < r->nvars; i++)
+		env_set(&env, r->vars[i].name, r->vars[i].value);
+	for (size_t i = 0; i < c->nvars; i++)
+		env_set(&env, c->vars[i].name, c->vars[i].value);
+	char **shell = split_words(r->shell ? r->shell : "/bin/sh");
+
+	term_init(c->color);
+	enum output_mode mode = c->output;
+	if (mode == OUTPUT_DEFAULT)
+		mode = term.out_tty ? OUTPUT_LINE : OUTPUT_GROUP;
+	if (mode == OUTPUT_RAW)
+		term.status = false; /* raw bytes may end mid-line: nothing to draw under */
+	size_t width = 0;
+	for (size_t i = 0; i < g->ntasks; i++)
+		if (g->tasks[i]->selected && strlen(g->tasks[i]->name) > width)
+			width = strlen(g->tasks[i]->name);
+	if (width > 24)
+		width = 24;
+
+	uint64_t start = now_ns();
+	struct sink *out = output_sink_new(mode, width);
+	struct sink *status = term.status ? status_sink_new(graph_count_selected(g), start) : NULL;
+	struct sink *summary = summary_sink_new(start);
+	events_add_sink(out);
+	if (status)
+		events_add_sink(status);
+	events_add_sink(summary);
+
+	struct run_opts o = {
+		.jobs = c->jobs ? c->jobs : r->jobs ? r->jobs : uv_available_parallelism(),
+		.keep_going = c->keep_going,
+		.grace_ms = c->grace_ms,
+		.shell = shell,
+		/* Skipping the shell must not change what runs: only with the
+		 * default shell and weft's own PATH. */
+		.direct = !r->shell && !path_changed(r, c),
+		.base_env = &env,
+		.overrides = c->vars,
+		.noverrides = c->nvars,
+	};
+	int st = run_tasks(g, &o);
+	free(out);
+	free(status);
+	free(summary);
+	free_words(shell);
+	env_release(&env);
+	return st;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	struct recipe r;
+	struct diag d;
+	int status = EXIT_USAGE;
+
+	signal(SIGPIPE, SIG_IGN);
+	ensure_std_fds();
+	if (cli_parse(&c, argc, argv) < 0) {
+		cli_release(&c);
+		return EXIT_USAGE;
+	}
+	if (c.action == ACT_HELP) {
+		cli_usage();
+		cli_release(&c);
+		return EXIT_OK;
+	}
+	if (c.action == ACT_VERSION) {
+		printf("weft %s\n", WEFT_VERSION);
+		cli_release(&c);
+		return EXIT_OK;
+	}
+	if (c.directory && chdir(c.directory) < 0) {
+		fprintf(stderr, "weft: cannot change to directory '%s': %s\n", c.directory, strerror(errno));
+		cli_release(&c);
+		return EXIT_USAGE;
+	}
+	char *path = c.file ? xstrdup(c.file) : recipe_find();
+	if (!path) {
+		fprintf(stderr, "weft: no weft.ini in . or any parent directory\n");
+		cli_release(&c);
+		return EXIT_USAGE;
+	}
+	recipe_init(&r);
+	diag_init(&d, path);
+	int err = recipe_load(&r, path, &d);
+	if (err < 0) {
+		fprintf(stderr, "weft: cannot read '%s': %s\n", path, strerror(-err));
+		goto out;
+	}
+	size_t errors = d.errors;
+	diag_flush(&d);
+	if (errors)
+		goto out;
+
+	struct graph *g = &r.graph;
+	bool ok = true;
+	for (size_t i = 0; i < c.ntargets; i++)
+		ok &= select_target(g, c.targets[i]);
+	if (!ok)
+		goto out;
+	if (!c.ntargets && g->ntasks) {
+		struct task *t = r.default_task ? graph_find(g, r.default_task) : g->tasks[0];
+		graph_select(g, t);
+	}
+
+	switch (c.action) {
+	case ACT_LIST:
+		show_list(g);
+		status = EXIT_OK;
+		break;
+	case ACT_GRAPH:
+		show_graph(g, c.ntargets > 0);
+		status = EXIT_OK;
+		break;
+	case ACT_DRY_RUN:
+		show_dry_run(g);
+		status = EXIT_OK;
+		break;
+	default:
+		if (!g->ntasks) {
+			fprintf(stderr, "weft: %s has no tasks\n", path);
+			break;
+		}
+		if (syscall(SYS_pidfd_open, getpid(), 0) < 0 && errno == ENOSYS) {
+			fprintf(stderr, "weft: needs Linux 5.3 or later (pidfd_open)\n");
+			break;
+		}
+		if ((err = proc_setup()) < 0) {
+			fprintf(stderr, "weft: cannot open /dev/null: %s\n", strerror(-err));
+			break;
+		}
+		status = run(&c, &r, path);
+		break;
+	}
+out:
+	diag_release(&d);
+	recipe_release(&r);
+	free(path);
+	cli_release(&c);
+	fflush(stdout);
+	if (status < 0) {
+		/* Die of the same signal, so a calling shell or make sees it. */
+		int sig = -status;
+		sigset_t set;
+		signal(sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+		return EXIT_SIGNAL + sig;
+	}
+	return status;
+}

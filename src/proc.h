@@ -1,0 +1,62 @@
+/* One child process: spawned into its own process group, its output read and its exit watched on the loop, stopped as a group. */
+#ifndef WEFT_PROC_H
+#define WEFT_PROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+struct proc;
+
+struct proc_ops {
+	/* stream: 1 stdout, 2 stderr. data is valid only during the call. */
+	void (*output)(struct proc *p, int stream, const char *data, size_t len);
+	/* The child has exited and its output is drained (or abandoned). */
+	void (*done)(struct proc *p);
+	/* Every handle is closed: the caller may free p now. */
+	void (*closed)(struct proc *p);
+};
+
+struct proc {
+	uv_loop_t *loop;
+	const struct proc_ops *ops;
+	void *data;            /* the owner's */
+	pid_t pid;             /* also the process group id */
+	int pidfd;
+	uv_poll_t exit_watch;  /* pidfd readable: the child has exited */
+	uv_pipe_t out[2];      /* stdout, stderr */
+	bool out_open[2];
+	uv_timer_t timer;      /* timeout, then the grace before SIGKILL */
+	uint64_t grace_ms;
+	int handles;           /* open handles; closed() when it drops to 0 */
+	bool exited;
+	bool is_done;
+	int status;            /* waitpid status, valid once exited */
+	bool timed_out;
+	bool stopping;         /* SIGTERM sent, SIGKILL pending */
+};
+
+struct proc_spawn_opts {
+	char *const *argv;
+	char *const *envp;
+	const char *dir;       /* NULL: inherit */
+	bool search_path;      /* look argv[0] up in weft's PATH */
+	uint64_t timeout_ms;   /* 0: none */
+	uint64_t grace_ms;
+};
+
+/* Process-wide set-up: stdin for children (/dev/null). Returns 0 or a UV_E* code. */
+int proc_setup(void);
+
+/* Starts argv. Returns 0, or a negative UV_E* code when nothing was started
+ * (p needs no close then). */
+int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
+	       const struct proc_ops *ops, void *data);
+
+/* SIGTERM to the whole group, SIGKILL after the grace period. */
+void proc_stop(struct proc *p);
+/* SIGKILL to the whole group now. */
+void proc_kill(struct proc *p);
+
+#endif

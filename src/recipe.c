@@ -1,0 +1,485 @@
+/* Reads a recipe (INI, through inih) into a graph of tasks and settings; reports every mistake with file:line. */
+#include "recipe.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "duration.h"
+#include "util.h"
+
+/* inih cuts section and key names at this length without a word. */
+#define MAX_NAME 49
+
+enum section { SEC_NONE, SEC_WEFT, SEC_VARS, SEC_ENV, SEC_TASK, SEC_BAD };
+
+struct seen {
+	char *key;
+	int line;
+};
+
+struct parser {
+	FILE *f;
+	struct recipe *r;
+	struct diag *d;
+	int lineno;        /* line the reader handed to inih last */
+	bool indented;     /* that line starts with white space */
+	bool have_key;     /* a key was seen in this section, so inih continues it */
+	enum section kind;
+	struct task *task; /* SEC_TASK: the task being read */
+	char *prev_key;    /* the last key, which an indented line continues */
+	bool prev_ok;      /* that key was accepted */
+	struct seen *seen; /* keys of this section, for duplicates */
+	size_t nseen, seen_cap;
+	char *line;        /* getline's buffer */
+	size_t line_cap;
+};
+
+static const char *const task_keys[] = {"desc", "run", "deps", "dir", "timeout", "env.NAME", NULL};
+static const char *const weft_keys[] = {"default", "jobs", "shell", NULL};
+
+static const char *suggest(const char *name, const char *const *words)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	for (; *words; words++) {
+		size_t d = edit_distance(name, *words);
+		if (d < best_d) {
+			best_d = d;
+			best = *words;
+		}
+	}
+	return best_d <= (strlen(name) < 4 ? 1 : 2) ? best : NULL;
+}
+
+static bool valid_task_name(const char *s)
+{
+	if (!*s || *s == '-')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_-.:", *s))
+			return false;
+	return true;
+}
+
+static bool valid_var_name(const char *s)
+{
+	if (!*s || isdigit((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static void kv_set(struct kv **v, size_t *n, size_t *cap, const char *name, const char *value)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i].name, name) == 0) {
+			free((*v)[i].value);
+			(*v)[i].value = xstrdup(value);
+			return;
+		}
+	grow(v, cap, *n + 1, sizeof **v);
+	(*v)[*n].name = xstrdup(name);
+	(*v)[*n].value = xstrdup(value);
+	(*n)++;
+}
+
+static void clear_seen(struct parser *p)
+{
+	for (size_t i = 0; i < p->nseen; i++)
+		free(p->seen[i].key);
+	p->nseen = 0;
+	free(p->prev_key);
+	p->prev_key = NULL;
+	p->prev_ok = false;
+	p->have_key = false;
+}
+
+static const char *section_label(struct parser *p, char *out, size_t size)
+{
+	if (p->kind == SEC_TASK)
+		snprintf(out, size, "task '%s'", p->task->name);
+	else
+		snprintf(out, size, "[%s]", p->kind == SEC_WEFT ? "weft" : p->kind == SEC_VARS ? "vars" : "env");
+	return out;
+}
+
+/* A section header line, already checked to end in ']'. */
+static void start_section(struct parser *p, const char *name, size_t len)
+{
+	clear_seen(p);
+	char *s = xstrndup(name, len);
+	/* inih trims the name too; do the same so both agree. */
+	char *a = s, *e = s + strlen(s);
+	while (isspace((unsigned char)*a))
+		a++;
+	while (e > a && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	p->task = NULL;
+	if (strlen(a) > MAX_NAME) {
+		diag_error(p->d, p->lineno, "name '%s' is too long (at most %d characters)", a, MAX_NAME);
+		p->kind = SEC_BAD;
+	} else if (strcmp(a, "weft") == 0) {
+		p->kind = SEC_WEFT;
+	} else if (strcmp(a, "vars") == 0) {
+		p->kind = SEC_VARS;
+	} else if (strcmp(a, "env") == 0) {
+		p->kind = SEC_ENV;
+	} else if (!valid_task_name(a)) {
+		diag_error(p->d, p->lineno, "invalid task name '%s'", a);
+		p->kind = SEC_BAD;
+	} else {
+		struct task *t = graph_add_task(&p->r->graph, a, p->lineno);
+		if (!t) {
+			diag_error(p->d, p->lineno, "duplicate task '%s' (first defined at line %d)", a,
+				   graph_find(&p->r->graph, a)->line);
+			p->kind = SEC_BAD;
+		} else {
+			p->kind = SEC_TASK;
+			p->task = t;
+		}
+	}
+	free(s);
+}
+
+/* Hands inih one line at a time, after the checks inih cannot make:
+ * too long, NUL bytes, names it would cut, lines it would reject. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parser *p = stream;
+	ssize_t n = getline(&p->line, &p->line_cap, p->f);
+	if (n < 0)
+		return NULL;
+	p->lineno++;
+	char *s = p->line;
+	size_t len = (size_t)n;
+	bool bad = false;
+
+	if (len && s[len - 1] == '\n')
+		len--;
+	if (p->lineno == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+		s += 3;
+		len -= 3;
+	}
+	if (len > (size_t)num - 2) {
+		diag_error(p->d, p->lineno, "line is too long (%zu bytes; at most %d)", len, num - 2);
+		bad = true;
+	} else if (memchr(s, '\0', len)) {
+		diag_error(p->d, p->lineno, "NUL byte in line");
+		bad = true;
+	}
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	size_t lead = 0;
+	while (lead < len && isspace((unsigned char)s[lead]))
+		lead++;
+	p->indented = lead > 0;
+	const char *t = s + lead;
+	size_t tlen = len - lead;
+
+	if (!bad && tlen && !strchr(";#", *t) && !(p->indented && p->have_key)) {
+		if (*t == '[') {
+			if (t[tlen - 1] != ']') {
+				diag_error(p->d, p->lineno, "unterminated section header");
+				p->kind = SEC_BAD;
+				clear_seen(p);
+				bad = true;
+			} else {
+				start_section(p, t + 1, tlen - 2);
+			}
+		} else {
+			size_t key = strcspn(t, "=:");
+			if (key >= tlen) {
+				diag_error(p->d, p->lineno, "expected '[section]', 'key = value' or a comment");
+				bad = true;
+			} else {
+				while (key && isspace((unsigned char)t[key - 1]))
+					key--;
+				if (key > MAX_NAME) {
+					diag_error(p->d, p->lineno, "name '%.*s' is too long (at most %d characters)",
+						   (int)key, t, MAX_NAME);
+					bad = true;
+				} else {
+					p->have_key = true;
+				}
+			}
+		}
+	}
+	if (bad) {
+		/* inih sees a comment, so its state (and ours) stays as it was. */
+		strcpy(str, ";\n");
+		return str;
+	}
+	memcpy(str, s, len);
+	str[len] = '\n';
+	str[len + 1] = '\0';
+	return str;
+}
+
+static void add_deps(struct parser *p, const char *value)
+{
+	const char *s = value;
+	while (*s) {
+		s += strspn(s, " \t,");
+		size_t n = strcspn(s, " \t,");
+		if (!n)
+			break;
+		char *name = xstrndup(s, n);
+		task_add_dep(p->task, name, p->lineno);
+		free(name);
+		s += n;
+	}
+}
+
+/* An indented line under a key: more of its value. */
+static void continue_key(struct parser *p, const char *name, const char *value)
+{
+	if (!p->prev_ok)
+		return;
+	if (p->kind == SEC_TASK && strcmp(name, "run") == 0) {
+		struct task *t = p->task;
+		char *joined = xasprintf("%s%s%s", t->run ? t->run : "", t->run && *t->run ? "\n" : "", value);
+		free(t->run);
+		t->run = joined;
+		t->run_lines++;
+		size_t k = strcspn(value, "=");
+		if (value[k]) {
+			char *key = xstrndup(value, k);
+			char *e = key + strlen(key);
+			while (e > key && isspace((unsigned char)e[-1]))
+				*--e = '\0';
+			for (const char *const *w = task_keys; *w; w++)
+				if (strcmp(key, *w) == 0 || (strncmp(key, "env.", 4) == 0 && valid_var_name(key + 4))) {
+					diag_warn(p->d, p->lineno,
+						  "indented '%s' is part of the 'run' of task '%s'; unindent it to make it a key",
+						  value, t->name);
+					break;
+				}
+			free(key);
+		}
+	} else if (p->kind == SEC_TASK && strcmp(name, "deps") == 0) {
+		add_deps(p, value);
+	} else if (p->kind == SEC_TASK && strcmp(name, "desc") == 0) {
+		char *joined = xasprintf("%s %s", p->task->desc, value);
+		free(p->task->desc);
+		p->task->desc = joined;
+	} else {
+		diag_error(p->d, p->lineno, "'%s' does not continue on an indented line", name);
+	}
+}
+
+static bool task_key(struct parser *p, const char *name, const char *value)
+{
+	struct task *t = p->task;
+	if (strcmp(name, "desc") == 0) {
+		t->desc = xstrdup(value);
+	} else if (strcmp(name, "run") == 0) {
+		t->run = xstrdup(value);
+		t->run_lines = *value ? 1 : 0;
+	} else if (strcmp(name, "deps") == 0) {
+		add_deps(p, value);
+	} else if (strcmp(name, "dir") == 0) {
+		t->dir = xstrdup(value);
+	} else if (strcmp(name, "timeout") == 0) {
+		if (duration_parse(value, &t->timeout_ms) < 0) {
+			diag_error(p->d, p->lineno, "invalid duration '%s' for 'timeout' (use e.g. 90s, 5m, 1h)", value);
+			return false;
+		}
+	} else if (strncmp(name, "env.", 4) == 0) {
+		if (!valid_var_name(name + 4)) {
+			diag_error(p->d, p->lineno, "invalid variable name '%s'", name + 4);
+			return false;
+		}
+		task_set_env(t, name + 4, value);
+	} else {
+		const char *hint = suggest(name, task_keys);
+		if (hint)
+			diag_error(p->d, p->lineno, "unknown key '%s' in task '%s' (did you mean '%s'?)", name,
+				   t->name, hint);
+		else
+			diag_error(p->d, p->lineno, "unknown key '%s' in task '%s'", name, t->name);
+		return false;
+	}
+	return true;
+}
+
+static bool weft_key(struct parser *p, const char *name, const char *value)
+{
+	struct recipe *r = p->r;
+	if (strcmp(name, "default") == 0) {
+		r->default_task = xstrdup(value);
+		r->default_line = p->lineno;
+	} else if (strcmp(name, "jobs") == 0) {
+		char *end;
+		errno = 0;
+		unsigned long n = strtoul(value, &end, 10);
+		if (!isdigit((unsigned char)*value) || *end || errno || n < 1 || n > 100000) {
+			diag_error(p->d, p->lineno, "invalid value '%s' for 'jobs' (a number from 1)", value);
+			return false;
+		}
+		r->jobs = (unsigned)n;
+	} else if (strcmp(name, "shell") == 0) {
+		if (!*value) {
+			diag_error(p->d, p->lineno, "empty value for 'shell'");
+			return false;
+		}
+		r->shell = xstrdup(value);
+	} else {
+		const char *hint = suggest(name, weft_keys);
+		if (hint)
+			diag_error(p->d, p->lineno, "unknown key '%s' in [weft] (did you mean '%s'?)", name, hint);
+		else
+			diag_error(p->d, p->lineno, "unknown key '%s' in [weft]", name);
+		return false;
+	}
+	return true;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+	(void)section;
+	if (p->indented && p->prev_key && strcmp(name, p->prev_key) == 0) {
+		if (p->kind == SEC_TASK)
+			continue_key(p, name, value);
+		else if (p->kind != SEC_NONE && p->kind != SEC_BAD && p->prev_ok)
+			diag_error(p->d, p->lineno, "'%s' does not continue on an indented line", name);
+		return 1;
+	}
+	free(p->prev_key);
+	p->prev_key = xstrdup(name);
+	p->prev_ok = false;
+	if (p->kind == SEC_NONE) {
+		diag_error(p->d, p->lineno, "key '%s' outside of any section", name);
+		return 1;
+	}
+	if (p->kind == SEC_BAD)
+		return 1;
+	for (size_t i = 0; i < p->nseen; i++)
+		if (strcmp(p->seen[i].key, name) == 0) {
+			char label[128];
+			diag_error(p->d, p->lineno, "duplicate key '%s' in %s (first at line %d)", name,
+				   section_label(p, label, sizeof label), p->seen[i].line);
+			return 1;
+		}
+	grow(&p->seen, &p->seen_cap, p->nseen + 1, sizeof *p->seen);
+	p->seen[p->nseen].key = xstrdup(name);
+	p->seen[p->nseen].line = p->lineno;
+	p->nseen++;
+
+	switch (p->kind) {
+	case SEC_TASK:
+		p->prev_ok = task_key(p, name, value);
+		break;
+	case SEC_WEFT:
+		p->prev_ok = weft_key(p, name, value);
+		break;
+	case SEC_VARS:
+	case SEC_ENV:
+		if (!valid_var_name(name)) {
+			diag_error(p->d, p->lineno, "invalid variable name '%s'", name);
+			break;
+		}
+		if (p->kind == SEC_VARS)
+			kv_set(&p->r->vars, &p->r->nvars, &p->r->vars_cap, name, value);
+		else
+			kv_set(&p->r->env, &p->r->nenv, &p->r->env_cap, name, value);
+		p->prev_ok = true;
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+void recipe_init(struct recipe *r)
+{
+	memset(r, 0, sizeof *r);
+	graph_init(&r->graph);
+}
+
+static void kv_free(struct kv *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+void recipe_release(struct recipe *r)
+{
+	graph_release(&r->graph);
+	free(r->default_task);
+	free(r->shell);
+	kv_free(r->vars, r->nvars);
+	kv_free(r->env, r->nenv);
+	memset(r, 0, sizeof *r);
+}
+
+int recipe_load(struct recipe *r, const char *path, struct diag *d)
+{
+	struct parser p;
+	memset(&p, 0, sizeof p);
+	/* "e": close-on-exec, so the recipe never leaks into a job. */
+	p.f = fopen(path, "re");
+	if (!p.f)
+		return -errno;
+	p.r = r;
+	p.d = d;
+	/* Debian's inih exposes its options as variables: read whole lines
+	 * (up to our limit) into one heap buffer, and keep ';' and '#' inside
+	 * values, where shell commands need them. */
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_max_line = RECIPE_MAX_LINE + 2;
+	ini_initial_alloc = RECIPE_MAX_LINE + 2;
+	ini_allow_inline_comments = false;
+	ini_allow_multiline = true;
+	ini_stop_on_first_error = false;
+	ini_parse_stream(read_line, &p, on_key, &p);
+	if (ferror(p.f))
+		diag_error(d, 0, "read error");
+	fclose(p.f);
+	clear_seen(&p);
+	free(p.seen);
+	free(p.line);
+
+	graph_resolve(&r->graph, d);
+	if (r->default_task && !graph_find(&r->graph, r->default_task))
+		diag_error(d, r->default_line, "default task '%s' does not exist", r->default_task);
+	return 0;
+}
+
+char *recipe_find(void)
+{
+	struct buf b;
+	buf_init(&b);
+	for (int up = 0; up < 256; up++) {
+		buf_reset(&b);
+		for (int i = 0; i < up; i++)
+			buf_adds(&b, "../");
+		buf_adds(&b, "weft.ini");
+		if (access(b.p, F_OK) == 0)
+			return buf_take(&b);
+		buf_reset(&b);
+		for (int i = 0; i < up; i++)
+			buf_adds(&b, "../");
+		buf_adds(&b, ".");
+		char *real = realpath(b.p, NULL);
+		bool root = !real || strcmp(real, "/") == 0;
+		free(real);
+		if (root)
+			break;
+	}
+	buf_release(&b);
+	return NULL;
+}

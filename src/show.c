@@ -1,0 +1,73 @@
+/* Views of a recipe that run nothing: --list, --graph (DOT) and --dry-run. */
+#include "show.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+
+void show_list(const struct graph *g)
+{
+	size_t width = 0;
+	for (size_t i = 0; i < g->ntasks; i++)
+		if (strlen(g->tasks[i]->name) > width)
+			width = strlen(g->tasks[i]->name);
+	for (size_t i = 0; i < g->ntasks; i++) {
+		const struct task *t = g->tasks[i];
+		if (t->desc && *t->desc)
+			printf("%-*s  %s\n", (int)width, t->name, t->desc);
+		else
+			printf("%s\n", t->name);
+	}
+}
+
+static void quoted(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+void show_graph(const struct graph *g, bool only_selected)
+{
+	printf("digraph weft {\n");
+	for (size_t i = 0; i < g->ntasks; i++) {
+		const struct task *t = g->tasks[i];
+		if (only_selected && !t->selected)
+			continue;
+		printf("  ");
+		quoted(t->name);
+		printf(";\n");
+		for (size_t k = 0; k < t->ndeps; k++) {
+			if (!t->deps[k])
+				continue;
+			printf("  ");
+			quoted(t->name);
+			printf(" -> ");
+			quoted(t->deps[k]->name);
+			printf(";\n");
+		}
+	}
+	printf("}\n");
+}
+
+void show_dry_run(const struct graph *g)
+{
+	size_t n;
+	struct task **order = graph_order(g, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct task *t = order[i];
+		if (t->dir)
+			printf("# %s (in %s)\n", t->name, t->dir);
+		else
+			printf("# %s\n", t->name);
+		if (t->run && *t->run)
+			printf("%s\n", t->run);
+	}
+	free(order);
+}

@@ -1,0 +1,23 @@
+/* Bytes held back until later: in memory up to a limit, then in an unlinked temporary file, so memory stays bounded. */
+#ifndef WEFT_SPOOL_H
+#define WEFT_SPOOL_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+struct spool {
+	struct buf mem;
+	int fd;          /* -1: everything is in mem */
+	size_t total;
+};
+
+void spool_init(struct spool *s);
+/* Returns 0, or -errno when the temporary file could not be made or written
+ * (the bytes that did not fit are then lost, and the caller says so). */
+int spool_add(struct spool *s, const char *data, size_t len);
+/* Writes everything, in order, through write_fn(fd_out, ...); then empties s. */
+int spool_drain(struct spool *s, int fd_out, int (*write_fn)(int, const char *, size_t));
+void spool_release(struct spool *s);
+
+#endif

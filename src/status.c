@@ -1,0 +1,103 @@
+/* The sink that draws the status line: [finished/total] running: a, b  0:12. */
+#include "status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "term.h"
+#include "util.h"
+
+struct status_sink {
+	struct sink sink;
+	size_t total, finished;
+	uint64_t start_ns;
+	struct job **running;  /* in start order */
+	size_t nrunning, cap;
+};
+
+void status_render(char *out, size_t size, size_t finished, size_t total, const char *const *running,
+		   size_t nrunning, uint64_t elapsed_ms, int width)
+{
+	char head[64], clock[32];
+	uint64_t s = elapsed_ms / 1000;
+	if (s >= 3600)
+		snprintf(clock, sizeof clock, "%llu:%02llu:%02llu", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
+	else
+		snprintf(clock, sizeof clock, "%llu:%02llu", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
+	snprintf(head, sizeof head, "[%zu/%zu] running: ", finished, total);
+	/* The clock stays at the right end; names fill what room is left. */
+	int room = width - 1 - (int)strlen(head) - 2 - (int)strlen(clock);
+	struct buf names;
+	buf_init(&names);
+	for (size_t i = 0; i < nrunning; i++) {
+		size_t need = strlen(running[i]) + (i ? 2 : 0);
+		size_t more = i + 1 < nrunning ? 5 : 0; /* room for ", ..." */
+		if ((int)(names.len + need + more) > room) {
+			buf_adds(&names, i ? ", ..." : "...");
+			break;
+		}
+		if (i)
+			buf_adds(&names, ", ");
+		buf_adds(&names, running[i]);
+	}
+	snprintf(out, size, "%s%s  %s", head, names.p ? names.p : "", clock);
+	if (width > 1 && strlen(out) >= (size_t)width)
+		out[width - 1] = '\0';
+	buf_release(&names);
+}
+
+static void redraw(struct status_sink *st)
+{
+	const char **names = xmalloc((st->nrunning + 1) * sizeof *names);
+	for (size_t i = 0; i < st->nrunning; i++)
+		names[i] = st->running[i]->name;
+	char line[1024];
+	status_render(line, sizeof line, st->finished, st->total, names, st->nrunning,
+		      (now_ns() - st->start_ns) / 1000000, term_width());
+	free(names);
+	term_status(line);
+}
+
+static void on_event(struct sink *sink, const struct event *ev)
+{
+	struct status_sink *st = (struct status_sink *)sink;
+	switch (ev->type) {
+	case EV_STARTED:
+		grow(&st->running, &st->cap, st->nrunning + 1, sizeof *st->running);
+		st->running[st->nrunning++] = ev->job;
+		break;
+	case EV_FINISHED:
+		st->finished++;
+		for (size_t i = 0; i < st->nrunning; i++)
+			if (st->running[i] == ev->job) {
+				memmove(&st->running[i], &st->running[i + 1],
+					(st->nrunning - i - 1) * sizeof *st->running);
+				st->nrunning--;
+				break;
+			}
+		break;
+	case EV_TICK:
+		redraw(st);
+		break;
+	case EV_END:
+		term_status(NULL);
+		free(st->running);
+		st->running = NULL;
+		st->nrunning = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+struct sink *status_sink_new(size_t total, uint64_t start_ns)
+{
+	struct status_sink *st = xcalloc(1, sizeof *st);
+	st->sink.on_event = on_event;
+	st->total = total;
+	st->start_ns = start_ns;
+	return &st->sink;
+}

@@ -1,0 +1,93 @@
+/* The sink that reports failures as they happen and the totals at the end. */
+#include "summary.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "events.h"
+#include "term.h"
+#include "util.h"
+
+struct summary_sink {
+	struct sink sink;
+	uint64_t start_ns;
+	size_t done, failed, skipped;
+};
+
+static void say(const char *fmt, const char *name, const char *detail)
+{
+	char *msg = xasprintf(fmt, name, detail);
+	term_write(2, msg, strlen(msg));
+	free(msg);
+}
+
+static void report_failure(const struct job *j)
+{
+	char detail[128];
+	switch (j->result) {
+	case JOB_EXIT:
+		snprintf(detail, sizeof detail, "%d", j->exit_code);
+		say("weft: task '%s' failed (exit %s)\n", j->name, detail);
+		break;
+	case JOB_SIGNAL: {
+		const char *abbrev = sigabbrev_np(j->term_signal);
+		snprintf(detail, sizeof detail, "SIG%s", abbrev ? abbrev : "?");
+		if (!abbrev)
+			snprintf(detail, sizeof detail, "signal %d", j->term_signal);
+		say(j->interrupted ? "weft: task '%s' stopped (%s)\n" : "weft: task '%s' killed by %s\n", j->name,
+		    detail);
+		break;
+	}
+	case JOB_TIMEOUT:
+		duration_format(j->timeout_ms, detail, sizeof detail);
+		say("weft: task '%s' timed out after %s\n", j->name, detail);
+		break;
+	case JOB_SPAWN_ERROR:
+		say("weft: cannot start task '%s': %s\n", j->name, strerror(-j->spawn_error));
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_event(struct sink *sink, const struct event *ev)
+{
+	struct summary_sink *s = (struct summary_sink *)sink;
+	switch (ev->type) {
+	case EV_FINISHED:
+		if (ev->job->result == JOB_OK) {
+			s->done++;
+		} else {
+			s->failed++;
+			report_failure(ev->job);
+		}
+		break;
+	case EV_SKIPPED:
+		s->skipped++;
+		break;
+	case EV_END: {
+		double secs = (double)(now_ns() - s->start_ns) / 1e9;
+		char *msg;
+		if (!s->failed && !s->skipped)
+			msg = xasprintf("weft: %zu task%s done in %.2fs\n", s->done, s->done == 1 ? "" : "s", secs);
+		else
+			msg = xasprintf("weft: %zu done, %zu failed, %zu not started in %.2fs\n", s->done, s->failed,
+					s->skipped, secs);
+		term_write(2, msg, strlen(msg));
+		free(msg);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+struct sink *summary_sink_new(uint64_t start_ns)
+{
+	struct summary_sink *s = xcalloc(1, sizeof *s);
+	s->sink.on_event = on_event;
+	s->start_ns = start_ns;
+	return &s->sink;
+}

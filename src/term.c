@@ -1,0 +1,122 @@
+/* weft's own stdout and stderr: whole, blocking writes that keep the status line below the output, and stop quietly on EPIPE. */
+#include "term.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "util.h"
+
+struct term_info term;
+
+static bool dead[3];         /* fd 1/2 failed: write nothing more there */
+static void (*broken_cb)(void);
+static struct buf shown;     /* the status line on screen now, if any */
+static bool status_visible;
+
+void term_init(enum color_mode mode)
+{
+	const char *t = getenv("TERM");
+	const char *nc = getenv("NO_COLOR");
+	term.out_tty = isatty(1);
+	term.err_tty = isatty(2);
+	term.dumb = !t || !*t || strcmp(t, "dumb") == 0;
+	if (mode == COLOR_ALWAYS)
+		term.color = true;
+	else if (mode == COLOR_NEVER)
+		term.color = false;
+	else
+		term.color = term.out_tty && !term.dumb && !(nc && *nc);
+	term.status = term.err_tty && !term.dumb;
+	buf_init(&shown);
+}
+
+void term_on_broken_pipe(void (*cb)(void))
+{
+	broken_cb = cb;
+}
+
+int term_width(void)
+{
+	struct winsize ws;
+	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/* Our fds are left blocking (we never make them non-blocking), but the
+ * parent may have: then wait for room instead of failing. */
+static int write_all(int fd, const char *p, size_t n)
+{
+	if (dead[fd])
+		return -EPIPE;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w >= 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			poll(&pfd, 1, -1);
+			continue;
+		}
+		int err = errno;
+		dead[fd] = true;
+		if (err == EPIPE && broken_cb)
+			broken_cb();
+		return -err;
+	}
+	return 0;
+}
+
+static void erase(void)
+{
+	if (status_visible) {
+		write_all(2, "\r\033[K", 4);
+		status_visible = false;
+	}
+}
+
+static void draw(void)
+{
+	if (shown.len && !status_visible) {
+		write_all(2, shown.p, shown.len);
+		status_visible = true;
+	}
+}
+
+int term_write(int fd, const char *data, size_t len)
+{
+	bool shares = status_visible && (fd == 2 || term.out_tty);
+	if (shares)
+		erase();
+	int r = write_all(fd, data, len);
+	if (shares)
+		draw();
+	return r;
+}
+
+void term_status(const char *text)
+{
+	if (!term.status)
+		return;
+	if (!text) {
+		erase();
+		buf_reset(&shown);
+		return;
+	}
+	if (status_visible && shown.len == strlen(text) && memcmp(shown.p, text, shown.len) == 0)
+		return;
+	erase();
+	buf_reset(&shown);
+	buf_adds(&shown, text);
+	draw();
+}

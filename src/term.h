@@ -1,0 +1,37 @@
+/* weft's own stdout and stderr: whole, blocking writes that keep the status line below the output, and stop quietly on EPIPE. */
+#ifndef WEFT_TERM_H
+#define WEFT_TERM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+struct term_info {
+	bool out_tty;   /* stdout is a terminal */
+	bool err_tty;   /* stderr is a terminal */
+	bool dumb;      /* TERM is dumb or unset */
+	bool color;     /* colour the output */
+	bool status;    /* draw a status line on stderr */
+};
+
+extern struct term_info term;
+
+/* Looks at fds 1 and 2, TERM and NO_COLOR. */
+void term_init(enum color_mode mode);
+
+/* Called once when a write to stdout or stderr fails with EPIPE. */
+void term_on_broken_pipe(void (*cb)(void));
+
+/* Writes all of data to fd (1 or 2), erasing the status line first when
+ * they share the terminal. Returns 0, or -EPIPE (or another -errno) after
+ * which nothing more is written to that fd. */
+int term_write(int fd, const char *data, size_t len);
+
+/* Shows text as the status line (one line, no newline); NULL erases it. */
+void term_status(const char *text);
+
+/* The terminal's width in columns (80 when unknown). */
+int term_width(void);
+
+#endif

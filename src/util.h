@@ -1,0 +1,41 @@
+/* Small helpers used everywhere: allocation that never fails, a growable byte buffer, string utilities. */
+#ifndef WEFT_UTIL_H
+#define WEFT_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation: out of memory aborts the process, so callers never check. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow an array *p of *cap elements of size `size` to hold at least `need`. */
+void grow(void *pp, size_t *cap, size_t need, size_t size);
+
+/* A growable byte buffer, always NUL-terminated; embed with buf_init/buf_release. */
+struct buf {
+	char *p;    /* NULL until the first append */
+	size_t len;
+	size_t cap;
+};
+void buf_init(struct buf *b);
+void buf_release(struct buf *b);
+void buf_add(struct buf *b, const void *data, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(struct buf *b);
+/* Hands the string to the caller (never NULL) and leaves b empty. */
+char *buf_take(struct buf *b);
+
+/* Levenshtein distance, for "did you mean" hints. */
+size_t edit_distance(const char *a, const char *b);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t now_ns(void);
+
+#endif
