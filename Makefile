@@ -9,18 +9,23 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 
-SRCS = $(wildcard src/*.c)
+SRCS = $(wildcard src/*.c src/steps/*.c)
 OBJS = $(SRCS:src/%.c=build/%.o)
+LIB_OBJS = $(filter-out build/main.o,$(OBJS))
+# Small C drivers that unit-test pure modules from bats (t/helpers/*.c).
+TEST_BINS = $(patsubst t/helpers/%.c,build/t/%,$(wildcard t/helpers/*.c))
 
 .PHONY: all deps demo test bench install clean
 
 all: bin/weft
 
-build/%.o: src/%.c $(wildcard src/*.h) | build
+build/%.o: src/%.c
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
 
-build:
-	mkdir -p build
+build/t/%: t/helpers/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
 
 bin/weft: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
@@ -34,7 +39,7 @@ demo: deps
 	bin/weft -f recipes/demo.ini
 
 test: deps
-	@$(MAKE) --no-print-directory bin/weft
+	@$(MAKE) --no-print-directory bin/weft $(TEST_BINS)
 	@t/run
 
 bench: deps

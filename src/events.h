@@ -16,20 +16,29 @@ enum job_result {
 	JOB_SPAWN_ERROR, /* never started: spawn_error (UV_E*) */
 };
 
-/* One run of one task, owned by the runner; sinks may read it during an
- * event and keep per-job state in sink_state[their slot]. */
+/* One command to run: a task of a recipe, or one input of a fan-out.
+ * Its job source owns it; sinks may read it during an event and keep
+ * per-job state in sink_state[their slot] (0 output, 1 joblog, 2-3 free). */
 struct job {
-	struct task *task;
-	const char *name;    /* the task's name */
-	unsigned seq;        /* 1, 2, ... in start order */
+	struct task *task;   /* NULL when the job is not a recipe task's */
+	const char *name;    /* label: the task's name, or a fan-out's tag */
+	unsigned seq;        /* 1, 2, ... in start order; 0: never started */
+	unsigned slot;       /* 1..jobs: which of the -j slots runs it */
+	/* What to run, set by the job source. */
+	const char *cmd;     /* shell command line or script; NULL or "": nothing to run */
+	int cmd_lines;       /* more than one: run with SHELL -e */
+	char *const *envp;   /* NULL: the run's base environment */
+	const char *dir;     /* NULL: the current directory */
+	uint64_t timeout_ms; /* 0: none */
+	/* The outcome, set by the runner. */
 	uint64_t start_ns, end_ns;
 	enum job_result result;
 	int exit_code;
 	int term_signal;
 	int spawn_error;
-	uint64_t timeout_ms;
 	int interrupted;     /* stopped because weft was told to stop */
 	void *sink_state[4];
+	void *src_data;      /* the job source's */
 };
 
 enum event_type {

@@ -24,6 +24,7 @@
 #include "show.h"
 #include "status.h"
 #include "summary.h"
+#include "tasksrc.h"
 #include "term.h"
 #include "util.h"
 
@@ -163,19 +164,21 @@ static int run(struct cli *c, struct recipe *r, const char *path)
 		events_add_sink(status);
 	events_add_sink(summary);
 
+	struct tasksrc ts;
+	tasksrc_init(&ts, g, c->keep_going, &env, c->vars, c->nvars);
 	struct run_opts o = {
 		.jobs = c->jobs ? c->jobs : r->jobs ? r->jobs : uv_available_parallelism(),
-		.keep_going = c->keep_going,
 		.grace_ms = c->grace_ms,
 		.shell = shell,
 		/* Skipping the shell must not change what runs: only with the
 		 * default shell and weft's own PATH. */
 		.direct = !r->shell && !path_changed(r, c),
-		.base_env = &env,
-		.overrides = c->vars,
-		.noverrides = c->nvars,
+		.envp = env.v,
 	};
-	int st = run_tasks(g, &o);
+	struct run_result res;
+	run_jobs(&ts.src, &o, &res);
+	tasksrc_release(&ts);
+	int st = res.signal ? -res.signal : res.failed ? EXIT_FAILED : EXIT_OK;
 	free(out);
 	free(status);
 	free(summary);

@@ -1,4 +1,4 @@
-/* The run: starts ready tasks as child processes on the libuv loop, feeds their events to the sinks, handles signals. */
+/* The run: starts jobs from a job source as child processes on the libuv loop, feeds their events to the sinks, handles signals. */
 #include "run.h"
 
 #include <errno.h>
@@ -8,11 +8,9 @@
 #include <sys/wait.h>
 #include <uv.h>
 
-#include "env.h"
 #include "events.h"
-#include "graph.h"
+#include "jobsrc.h"
 #include "proc.h"
-#include "sched.h"
 #include "term.h"
 #include "util.h"
 
@@ -20,24 +18,22 @@ struct running {
 	struct proc proc;
 	struct job *job;
 	struct runner *r;
-	struct env env;   /* when the task has env.* of its own */
-	bool own_env;
 };
 
 struct runner {
 	uv_loop_t loop;
 	const struct run_opts *o;
-	struct graph *g;
-	struct sched sched;
-	struct job *jobs;         /* by task index */
-	struct running **active;  /* by task index while running */
+	struct jobsrc *src;
+	struct running **slots;   /* o->jobs of them; NULL: free */
 	unsigned nactive;
 	unsigned seq;
 	int signal;               /* first signal that stopped the run, 0: none */
 	int signals_seen;
+	bool stopped;
 	uv_signal_t sig[3];
 	uv_timer_t tick;
 	bool busy;                /* inside start_ready */
+	struct run_result *res;
 };
 
 static struct runner *the_runner;
@@ -48,8 +44,12 @@ static void start_ready(struct runner *r);
 static void job_finished(struct runner *r, struct job *j)
 {
 	j->end_ns = now_ns();
+	if (j->result == JOB_OK)
+		r->res->ok++;
+	else
+		r->res->failed++;
 	events_emit_simple(EV_FINISHED, j);
-	sched_done(&r->sched, j->task, j->result == JOB_OK);
+	r->src->done(r->src, j);
 }
 
 static void proc_output(struct proc *p, int stream, const char *data, size_t len)
@@ -76,18 +76,16 @@ static void proc_done(struct proc *p)
 		j->result = JOB_EXIT;
 		j->exit_code = 1;
 	}
-	r->active[j->task->index] = NULL;
+	r->slots[j->slot - 1] = NULL;
 	r->nactive--;
+	rj->job = NULL;
 	job_finished(r, j);
 	start_ready(r);
 }
 
 static void proc_closed(struct proc *p)
 {
-	struct running *rj = p->data;
-	if (rj->own_env)
-		env_release(&rj->env);
-	free(rj);
+	free(p->data);
 }
 
 static const struct proc_ops ops = {proc_output, proc_done, proc_closed};
@@ -128,7 +126,7 @@ static char **direct_argv(const char *cmd)
 	return argv;
 }
 
-static char **build_argv(struct runner *r, struct task *t)
+static char **shell_argv(struct runner *r, struct job *j)
 {
 	size_t n = 0;
 	while (r->o->shell[n])
@@ -138,49 +136,45 @@ static char **build_argv(struct runner *r, struct task *t)
 	for (size_t i = 0; i < n; i++)
 		argv[k++] = r->o->shell[i];
 	/* A multi-line script stops at its first failing line, as make's recipes do. */
-	if (t->run_lines > 1)
+	if (j->cmd_lines > 1)
 		argv[k++] = "-e";
 	argv[k++] = "-c";
-	argv[k++] = t->run;
-	argv[k++] = t->name; /* $0, so the shell's messages name the task */
+	argv[k++] = (char *)j->cmd;
+	argv[k++] = (char *)j->name; /* $0, so the shell's messages name the task */
 	argv[k] = NULL;
 	return argv;
 }
 
-/* Starts t; returns false when it finished at once (no command, or it
- * could not be spawned). */
-static bool start_job(struct runner *r, struct task *t)
+static unsigned free_slot(struct runner *r)
 {
-	struct job *j = &r->jobs[t->index];
+	for (unsigned i = 0; i < r->o->jobs; i++)
+		if (!r->slots[i])
+			return i + 1;
+	abort();
+}
+
+static void start_job(struct runner *r, struct job *j)
+{
 	j->seq = ++r->seq;
+	j->slot = free_slot(r);
 	j->start_ns = now_ns();
 	events_emit_simple(EV_STARTED, j);
-	if (!t->run || !*t->run) {
+	if (!j->cmd || !*j->cmd) {
 		j->result = JOB_OK;
 		job_finished(r, j);
-		return false;
+		return;
 	}
 	struct running *rj = xcalloc(1, sizeof *rj);
 	rj->job = j;
 	rj->r = r;
-	char *const *envp = r->o->base_env->v;
-	if (t->nenv) {
-		env_init(&rj->env, r->o->base_env->v);
-		for (size_t i = 0; i < t->nenv; i++)
-			env_set(&rj->env, t->env[i].name, t->env[i].value);
-		for (size_t i = 0; i < r->o->noverrides; i++)
-			env_set(&rj->env, r->o->overrides[i].name, r->o->overrides[i].value);
-		rj->own_env = true;
-		envp = rj->env.v;
-	}
 	struct proc_spawn_opts so = {
-		.envp = envp,
-		.dir = t->dir,
-		.timeout_ms = t->timeout_ms,
+		.envp = j->envp ? j->envp : r->o->envp,
+		.dir = j->dir,
+		.timeout_ms = j->timeout_ms,
 		.grace_ms = r->o->grace_ms,
 	};
 	int err = -ENOENT;
-	char **argv = r->o->direct && !t->nenv && t->run_lines == 1 ? direct_argv(t->run) : NULL;
+	char **argv = r->o->direct && !j->envp && j->cmd_lines == 1 ? direct_argv(j->cmd) : NULL;
 	if (argv) {
 		so.argv = argv;
 		so.search_path = true;
@@ -191,47 +185,53 @@ static bool start_job(struct runner *r, struct task *t)
 	}
 	/* Not found or not runnable directly: the shell says why, as usual. */
 	if (err == -ENOENT || err == -EACCES || err == -ENOEXEC) {
-		argv = build_argv(r, t);
+		argv = shell_argv(r, j);
 		so.argv = argv;
 		so.search_path = false;
 		err = proc_spawn(&rj->proc, &r->loop, &so, &ops, rj);
 		free(argv);
 	}
 	if (err < 0) {
-		if (rj->own_env)
-			env_release(&rj->env);
 		free(rj);
 		j->result = JOB_SPAWN_ERROR;
 		j->spawn_error = err;
 		job_finished(r, j);
-		return false;
+		return;
 	}
-	r->active[t->index] = rj;
+	r->slots[j->slot - 1] = rj;
 	r->nactive++;
-	return true;
 }
 
 static void start_ready(struct runner *r)
 {
-	/* Tasks that end at once re-enter through job_finished; one loop here
+	/* Jobs that end at once re-enter through job_finished; this one loop
 	 * picks up whatever they made ready, without recursion. */
 	if (r->busy)
 		return;
 	r->busy = true;
-	while (r->nactive < r->o->jobs) {
-		struct task *t = sched_next(&r->sched);
-		if (!t)
+	while (!r->stopped && r->nactive < r->o->jobs) {
+		struct job *j = r->src->next(r->src);
+		if (!j)
 			break;
-		start_job(r, t);
+		start_job(r, j);
 	}
 	r->busy = false;
 }
 
-static void stop_all(struct runner *r, bool hard)
+static void kick(void *runner)
 {
-	sched_stop(&r->sched);
-	for (size_t i = 0; i < r->g->ntasks; i++) {
-		struct running *rj = r->active[i];
+	start_ready(runner);
+}
+
+void run_stop(void *runner, bool hard)
+{
+	struct runner *r = runner;
+	if (!r->stopped) {
+		r->stopped = true;
+		r->src->stop(r->src);
+	}
+	for (unsigned i = 0; i < r->o->jobs; i++) {
+		struct running *rj = r->slots[i];
 		if (!rj)
 			continue;
 		rj->job->interrupted = 1;
@@ -249,7 +249,7 @@ static void signal_cb(uv_signal_t *h, int signum)
 	if (!r->signal)
 		r->signal = signum;
 	/* A second signal means "now": no grace period. */
-	stop_all(r, r->signals_seen > 1);
+	run_stop(r, r->signals_seen > 1);
 }
 
 static void broken_pipe(void)
@@ -258,7 +258,7 @@ static void broken_pipe(void)
 	if (!r || r->signal)
 		return;
 	r->signal = SIGPIPE;
-	stop_all(r, false);
+	run_stop(r, false);
 }
 
 static void tick_cb(uv_timer_t *t)
@@ -272,17 +272,19 @@ static void close_cb(uv_handle_t *h)
 	(void)h;
 }
 
-int run_tasks(struct graph *g, const struct run_opts *o)
+void run_jobs(struct jobsrc *src, const struct run_opts *o, struct run_result *res)
 {
 	struct runner r;
 	memset(&r, 0, sizeof r);
+	memset(res, 0, sizeof *res);
 	r.o = o;
-	r.g = g;
+	r.src = src;
+	r.res = res;
+	r.slots = xcalloc(o->jobs, sizeof *r.slots);
+	src->kick = kick;
+	src->runner = &r;
 	the_runner = &r;
 	uv_loop_init(&r.loop);
-	sched_init(&r.sched, g, o->keep_going);
-	r.jobs = xcalloc(g->ntasks, sizeof *r.jobs);
-	r.active = xcalloc(g->ntasks, sizeof *r.active);
 	term_on_broken_pipe(broken_pipe);
 
 	for (size_t i = 0; i < 3; i++) {
@@ -297,21 +299,10 @@ int run_tasks(struct graph *g, const struct run_opts *o)
 		uv_unref((uv_handle_t *)&r.tick);
 	}
 
-	for (size_t i = 0; i < g->ntasks; i++) {
-		struct task *t = g->tasks[i];
-		if (!t->selected)
-			continue;
-		r.jobs[i].task = t;
-		r.jobs[i].name = t->name;
-		r.jobs[i].timeout_ms = t->timeout_ms;
-		events_emit_simple(EV_QUEUED, &r.jobs[i]);
-	}
 	start_ready(&r);
 	uv_run(&r.loop, UV_RUN_DEFAULT);
 
-	for (size_t i = 0; i < g->ntasks; i++)
-		if (g->tasks[i]->selected && !r.jobs[i].seq)
-			events_emit_simple(EV_SKIPPED, &r.jobs[i]);
+	src->finish(src);
 	events_emit_simple(EV_END, NULL);
 
 	for (size_t i = 0; i < 3; i++)
@@ -321,10 +312,7 @@ int run_tasks(struct graph *g, const struct run_opts *o)
 	uv_loop_close(&r.loop);
 	term_on_broken_pipe(NULL);
 	the_runner = NULL;
-
-	int status = r.signal ? -r.signal : r.sched.failed ? 1 : 0;
-	sched_release(&r.sched);
-	free(r.jobs);
-	free(r.active);
-	return status;
+	src->runner = NULL;
+	res->signal = r.signal;
+	free(r.slots);
 }

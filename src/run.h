@@ -1,4 +1,4 @@
-/* The run: starts ready tasks as child processes on the libuv loop, feeds their events to the sinks, handles signals. */
+/* The run: starts jobs from a job source as child processes on the libuv loop, feeds their events to the sinks, handles signals. */
 #ifndef WEFT_RUN_H
 #define WEFT_RUN_H
 
@@ -6,24 +6,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct graph;
-struct env;
-struct kv;
+struct jobsrc;
 
 struct run_opts {
 	unsigned jobs;
-	bool keep_going;
 	uint64_t grace_ms;
 	char **shell;            /* argv words of the shell, NULL-terminated */
 	bool direct;             /* simple one-line commands may skip the shell */
-	struct env *base_env;    /* for every task */
-	const struct kv *overrides; /* command-line NAME=VALUE, laid over a task's own env */
-	size_t noverrides;
+	char *const *envp;       /* base environment of every job */
 };
 
-/* Runs the selected tasks of g. Returns the exit status (0 all ok, 1 a
- * task failed), or -N when weft was stopped by signal N (the caller
- * re-raises it once everything is cleaned up). */
-int run_tasks(struct graph *g, const struct run_opts *o);
+struct run_result {
+	size_t ok, failed;       /* finished jobs */
+	int signal;              /* the signal that stopped the run; 0: none */
+};
+
+/* Runs every job src hands out, at most o->jobs at once, until src has no
+ * more and all have finished. Fills res. */
+void run_jobs(struct jobsrc *src, const struct run_opts *o, struct run_result *res);
+
+/* Stops the run in progress: no new jobs; running ones get SIGTERM (then
+ * SIGKILL after the grace period), or SIGKILL at once when hard. */
+void run_stop(void *runner, bool hard);
 
 #endif
