@@ -1,0 +1,294 @@
+#!/usr/bin/env bats
+# Graph order and scheduling: deps before dependents, deps in parallel,
+# the -j limit, stopping at the first failure, -k, the summary line.
+# Concurrency is proved with barriers (jobs that wait, bounded, for each
+# other's marker files), never with timings.
+load helpers/common
+
+setup() { common_setup; }
+
+# The number part of the summary line: "0.42s", "12s", "1m3.5s" ...
+SECS='[0-9][0-9.ms]*s'
+
+# weft_files ARGS: runs weft with stdout in ./out and stderr in ./err.
+weft_files() { "$WEFT" "$@" > out 2> err; }
+
+# summary_is TEXT: the last line of ./err is "weft: TEXT in <secs>".
+summary_is() {
+	local last
+	last=$(tail -n 1 err)
+	[[ "$last" =~ ^weft:\ $1\ in\ $SECS$ ]] || {
+		echo "last line of stderr: '$last', expected 'weft: $1 in ...'" >&2
+		return 1
+	}
+}
+
+# barrier.sh ME OTHER: creates ME.ready, then waits (up to 10 s) for
+# OTHER.ready; exits 9 when the other never came.
+write_barrier() {
+	cat > barrier.sh <<'EOF'
+touch "$1.ready"
+i=0
+while [ ! -e "$2.ready" ]; do
+	i=$((i + 1))
+	[ "$i" -lt 500 ] || exit 9
+	sleep 0.02
+done
+touch "$1.done"
+EOF
+}
+
+# slot.sh NAME GOAL: registers NAME in slots/, records how many are
+# registered (to "seen") until GOAL were seen at once by anyone (bounded:
+# up to 10 s), at least a few times, then unregisters.
+write_slot() {
+	cat > slot.sh <<'EOF'
+mkdir -p slots
+: > "slots/$1"
+i=0
+while :; do
+	n=$(ls slots | wc -l)
+	echo "$n" >> seen
+	[ "$n" -lt "$2" ] || : > reached
+	i=$((i + 1))
+	if [ "$i" -ge 5 ] && [ -e reached ]; then break; fi
+	[ "$i" -lt 500 ] || break
+	sleep 0.02
+done
+rm "slots/$1"
+EOF
+}
+
+# slot_recipe GOAL: eight slot tasks s1..s8 under 'all'.
+slot_recipe() {
+	local i text='[all]
+deps = s1 s2 s3 s4 s5 s6 s7 s8'
+	for i in 1 2 3 4 5 6 7 8; do
+		text="$text
+[s$i]
+run = sh slot.sh s$i $1"
+	done
+	recipe "$text"
+}
+
+max_seen() { sort -n seen | tail -n 1; }
+
+@test "a dependency finishes before its dependent starts (chain)" {
+	recipe '[c]
+deps = b
+run = test -e b.done && touch c.done
+[b]
+deps = a
+run = test -e a.done && touch b.done
+[a]
+run = touch a.done'
+	run -0 "$WEFT" -j4 c
+	[ -e c.done ]
+}
+
+@test "a shared dependency runs once, before both dependents" {
+	recipe '[top]
+deps = left right
+run = test -e left.done && test -e right.done && touch top.done
+[left]
+deps = base
+run = test -e base.done && touch left.done
+[right]
+deps = base
+run = test -e base.done && touch right.done
+[base]
+run = echo ran >> base.log
+    touch base.done'
+	run -0 "$WEFT" -j4 top
+	[ -e top.done ]
+	[ "$(wc -l < base.log)" -eq 1 ]
+}
+
+@test "the deps of a task run in parallel with each other (-j2 barrier)" {
+	write_barrier
+	recipe '[all]
+deps = a b
+run = test -e a.done && test -e b.done && touch all.done
+[a]
+run = sh barrier.sh a b
+[b]
+run = sh barrier.sh b a'
+	run -0 --separate-stderr "$WEFT" -j2
+	[ -e all.done ]
+	assert_regex "$stderr" "^weft: 3 tasks done in $SECS\$"
+}
+
+@test "-j1 runs one job at a time: the barrier times out" {
+	write_barrier
+	recipe '[all]
+deps = a b
+run = touch all.done
+[a]
+timeout = 2s
+run = sh barrier.sh a b
+[b]
+timeout = 2s
+run = sh barrier.sh b a'
+	run -1 --separate-stderr "$WEFT" -j1
+	assert_regex "$stderr" "(^|"$'\n'")weft: task '(a|b)' timed out after 2s"$'\n'
+	assert_regex "$stderr" $'\n'"weft: 0 done, 1 failed, 2 not started in $SECS\$"
+	# the first job was alone: the other one never started
+	[ "$(ls ./*.ready | wc -l)" -eq 1 ]
+	[ ! -e all.done ]
+}
+
+@test "-j1 never runs two jobs at once" {
+	write_slot
+	slot_recipe 1
+	run -0 "$WEFT" -j1
+	[ "$(max_seen)" -eq 1 ]
+}
+
+@test "-j2 never runs more than two jobs at once" {
+	write_slot
+	slot_recipe 2
+	run -0 "$WEFT" -j2
+	[ "$(max_seen)" -le 2 ]
+}
+
+@test "-j3 never runs more than three jobs at once, and does reach three" {
+	write_slot
+	slot_recipe 3
+	run -0 --separate-stderr "$WEFT" --jobs=3
+	[ "$(max_seen)" -eq 3 ]
+	assert_regex "$stderr" "^weft: 9 tasks done in $SECS\$"
+}
+
+@test "first failure: running jobs finish, no new task starts" {
+	# 'long' is surely running when 'fail' fails (barrier), and waits for
+	# weft's failure message before it ends normally; 'later' (a dependent
+	# of 'long' only) becomes ready after the failure and must not start.
+	cat > long.sh <<'EOF'
+touch long.ready
+i=0
+until [ -e fail.ready ] && grep -q "task 'fail' failed" err; do
+	i=$((i + 1))
+	[ "$i" -lt 500 ] || exit 9
+	sleep 0.02
+done
+touch long.done
+EOF
+	recipe '[all]
+deps = later fail
+[later]
+deps = long
+run = touch later.ran
+[long]
+run = sh long.sh
+[fail]
+run = touch fail.ready
+    i=0
+    while [ ! -e long.ready ] && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.02; done
+    exit 1'
+	run -1 "$WEFT" -j4 > out 2> err
+	[ -e long.done ]
+	[ ! -e later.ran ]
+	grep -qx "weft: task 'fail' failed (exit 1)" err
+	[[ "$(last_line err)" =~ ^weft:\ 1\ done,\ 1\ failed,\ 2\ not\ started\ in\ $SECS$ ]]
+}
+
+@test "first failure with -j1: queued tasks never start" {
+	recipe '[all]
+deps = fail x y
+[fail]
+run = exit 1
+[x]
+deps = fail2
+run = touch x.ran
+[y]
+run = touch y.ran
+[fail2]
+run = exit 2'
+	run -1 "$WEFT" -j1 > out 2> err
+	# exactly one of the two failing tasks ran; nothing else did
+	[ "$(grep -c "^weft: task 'fail2\?' failed (exit [12])$" err)" -eq 1 ]
+	[ ! -e y.ran ] || ! grep -q "fail2" err
+	[ ! -e x.ran ]
+	[[ "$(last_line err)" =~ ^weft:\ [01]\ done,\ 1\ failed,\ [34]\ not\ started\ in\ $SECS$ ]]
+}
+
+@test "-k runs every task not depending on a failure and skips its dependents" {
+	# 'after' becomes ready only once the failure has been reported.
+	cat > wait-fail.sh <<'EOF'
+i=0
+until grep -q "task 'fail' failed" err; do
+	i=$((i + 1))
+	[ "$i" -lt 500 ] || exit 9
+	sleep 0.02
+done
+touch waited.done
+EOF
+	recipe '[all]
+deps = dependent after fail
+[dependent]
+deps = mid
+run = touch dependent.ran
+[mid]
+deps = fail
+run = touch mid.ran
+[fail]
+run = exit 4
+[waited]
+run = sh wait-fail.sh
+[after]
+deps = waited
+run = touch after.ran'
+	run -1 "$WEFT" -k -j2 > out 2> err
+	[ -e waited.done ]
+	[ -e after.ran ]
+	[ ! -e mid.ran ]
+	[ ! -e dependent.ran ]
+	grep -qx "weft: task 'fail' failed (exit 4)" err
+	[[ "$(last_line err)" =~ ^weft:\ 2\ done,\ 1\ failed,\ 3\ not\ started\ in\ $SECS$ ]]
+}
+
+@test "--keep-going with -j1 runs all independent tasks" {
+	recipe '[all]
+deps = a fail b c
+[a]
+run = touch a.ran
+[fail]
+run = exit 1
+[b]
+run = touch b.ran
+[c]
+deps = fail
+run = touch c.ran'
+	run -1 "$WEFT" --keep-going -j1 > out 2> err
+	[ -e a.ran ]
+	[ -e b.ran ]
+	[ ! -e c.ran ]
+	[[ "$(last_line err)" =~ ^weft:\ 2\ done,\ 1\ failed,\ 2\ not\ started\ in\ $SECS$ ]]
+}
+
+@test "all tasks succeed: exit 0 and 'N tasks done' as the last line" {
+	recipe '[all]
+deps = a b
+run = echo all
+[a]
+run = echo a
+[b]
+run = echo b 1>&2'
+	run -0 --separate-stderr "$WEFT"
+	[[ "${stderr##*$'\n'}" =~ ^weft:\ 3\ tasks\ done\ in\ $SECS$ ]]
+	[ "${lines[${#lines[@]} - 1]}" = all ]
+}
+
+@test "a failed task: exit 1 and 'A done, B failed, C not started'" {
+	recipe '[all]
+deps = ok bad
+run = true
+[ok]
+run = true
+[bad]
+deps = ok
+run = exit 2'
+	run -1 --separate-stderr "$WEFT" -j1
+	assert_regex "$stderr" "(^|"$'\n'")weft: task 'bad' failed \\(exit 2\\)"$'\n'
+	[[ "${stderr##*$'\n'}" =~ ^weft:\ 1\ done,\ 1\ failed,\ 1\ not\ started\ in\ $SECS$ ]]
+}
