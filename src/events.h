@@ -22,8 +22,9 @@ enum job_result {
 struct job {
 	struct task *task;   /* NULL when the job is not a recipe task's */
 	const char *name;    /* label: the task's name, or a fan-out's tag */
-	unsigned seq;        /* 1, 2, ... in start order; 0: never started */
+	unsigned long long seq; /* job number: set by the source, else 1, 2, ... in start order */
 	unsigned slot;       /* 1..jobs: which of the -j slots runs it */
+	unsigned long long order; /* 0, 1, ...: place in the output with --keep-order */
 	/* What to run, set by the job source. */
 	const char *cmd;     /* shell command line or script; NULL or "": nothing to run */
 	int cmd_lines;       /* more than one: run with SHELL -e */
@@ -37,6 +38,7 @@ struct job {
 	int term_signal;
 	int spawn_error;
 	int interrupted;     /* stopped because weft was told to stop */
+	unsigned long long out_bytes; /* output received, both streams */
 	void *sink_state[4];
 	void *src_data;      /* the job source's */
 };
@@ -46,6 +48,7 @@ enum event_type {
 	EV_STARTED,
 	EV_OUTPUT,   /* stream 1 or 2, data/len */
 	EV_FINISHED, /* result is set */
+	EV_RETRY,    /* the job failed and will run again: forget its output */
 	EV_SKIPPED,  /* will never start: a dep failed or the run stopped */
 	EV_TICK,     /* periodic, for sinks that redraw */
 	EV_END,      /* the run is over; no job */

@@ -7,8 +7,12 @@
 struct job;
 
 struct jobsrc {
-	/* A job that may start now (the runner starts it), or NULL. */
-	struct job *(*next)(struct jobsrc *s);
+	/* A job that may start now in -j slot `slot` (the runner starts it),
+	 * or NULL. */
+	struct job *(*next)(struct jobsrc *s, unsigned slot);
+	/* Optional: a job failed; return true to run it again (it comes back
+	 * through next()) instead of finishing it. */
+	bool (*retry)(struct jobsrc *s, struct job *j);
 	/* A started job has finished; EV_FINISHED has been sent. The source
 	 * may free it now. */
 	void (*done)(struct jobsrc *s, struct job *j);

@@ -156,7 +156,10 @@ static int run(struct cli *c, struct recipe *r, const char *path)
 		width = 24;
 
 	uint64_t start = now_ns();
-	struct sink *out = output_sink_new(mode, width);
+	struct output_opts oo = {.mode = mode, .prefix = PREFIX_NAME, .width = width};
+	if (mode == OUTPUT_GROUP)
+		oo.prefix = PREFIX_NONE;
+	struct sink *out = output_sink_new(&oo);
 	struct sink *status = term.status ? status_sink_new(graph_count_selected(g), start) : NULL;
 	struct sink *summary = summary_sink_new(start);
 	events_add_sink(out);
@@ -179,7 +182,7 @@ static int run(struct cli *c, struct recipe *r, const char *path)
 	run_jobs(&ts.src, &o, &res);
 	tasksrc_release(&ts);
 	int st = res.signal ? -res.signal : res.failed ? EXIT_FAILED : EXIT_OK;
-	free(out);
+	output_sink_free(out);
 	free(status);
 	free(summary);
 	free_words(shell);
@@ -279,6 +282,7 @@ out:
 	free(path);
 	cli_release(&c);
 	fflush(stdout);
+	uv_loop_close(uv_default_loop());
 	if (status < 0) {
 		/* Die of the same signal, so a calling shell or make sees it. */
 		int sig = -status;

@@ -1,10 +1,13 @@
-/* The sink that prints jobs' output: prefixed lines, whole groups, or raw bytes. */
+/* The sink that prints jobs' output: prefixed lines, whole groups (optionally in input order), or raw bytes. */
 #include "output.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "events.h"
+#include "graph.h"
 #include "spool.h"
 #include "term.h"
 #include "util.h"
@@ -13,29 +16,46 @@
 #define LINE_MAX_HELD (64 * 1024)
 
 struct job_out {
-	struct buf partial[2]; /* line mode: the unfinished last line of each stream */
+	struct buf partial[2]; /* the unfinished last line of each stream */
 	struct spool held[2];  /* group mode: everything, until the job ends */
 	int spool_error;
 };
 
+/* --keep-order: a finished job waiting for the jobs before it. Its output
+ * sits in one shared spill file, so waiting jobs cost no fds and little memory. */
+struct waiting {
+	bool present;
+	off_t off[2];
+	size_t len[2];
+};
+
 struct output_sink {
 	struct sink sink;
-	enum output_mode mode;
-	size_t width;
-	struct buf line;       /* scratch for building prefixed lines */
+	struct output_opts o;
+	struct buf line;        /* scratch for building prefixed lines */
+	unsigned long long next;/* keep-order: the next order to print */
+	struct waiting *ring;   /* keep-order: ring[(head + k) % cap] is order next + k */
+	size_t head, cap;
+	struct spool spill;     /* keep-order: the shared spill file */
 };
 
 static const char *const colors[] = {"36", "32", "33", "34", "35", "96", "92", "93", "94", "95"};
 
 static void add_prefix(struct output_sink *o, struct buf *b, const struct job *j)
 {
-	size_t len = strlen(j->name);
-	size_t pad = len < o->width ? o->width - len : 0;
-	if (term.color)
-		buf_addf(b, "\033[%sm%s\033[0m%*s | ", colors[j->seq % (sizeof colors / sizeof *colors)], j->name,
-			 (int)pad, "");
-	else
-		buf_addf(b, "%s%*s | ", j->name, (int)pad, "");
+	if (o->o.prefix == PREFIX_TAB) {
+		buf_adds(b, j->name);
+		buf_add(b, "\t", 1);
+	} else if (o->o.prefix == PREFIX_NAME) {
+		size_t len = strlen(j->name);
+		int pad = len < o->o.width ? (int)(o->o.width - len) : 0;
+		if (term.color)
+			buf_addf(b, "\033[%sm%s\033[0m%*s | ",
+				 colors[(j->task ? j->task->index : j->seq) % (sizeof colors / sizeof *colors)], j->name,
+				 pad, "");
+		else
+			buf_addf(b, "%s%*s | ", j->name, pad, "");
+	}
 }
 
 static struct job_out *state(struct job *j)
@@ -51,7 +71,22 @@ static struct job_out *state(struct job *j)
 	return j->sink_state[0];
 }
 
-static void line_output(struct output_sink *o, struct job *j, int stream, const char *p, size_t n)
+static void emit(struct output_sink *o, struct job *j, int stream, const char *p, size_t n)
+{
+	if (!n)
+		return;
+	if (o->o.mode == OUTPUT_GROUP) {
+		struct job_out *s = state(j);
+		int r = spool_add(&s->held[stream - 1], p, n);
+		if (r < 0 && !s->spool_error)
+			s->spool_error = r;
+	} else {
+		term_write(stream, p, n);
+	}
+}
+
+/* Splits output into whole lines, each with the job's prefix. */
+static void add_lines(struct output_sink *o, struct job *j, int stream, const char *p, size_t n)
 {
 	struct job_out *s = state(j);
 	struct buf *part = &s->partial[stream - 1];
@@ -79,11 +114,11 @@ static void line_output(struct output_sink *o, struct job *j, int stream, const 
 		p += take;
 		n -= take;
 	}
-	if (out->len)
-		term_write(stream, out->p, out->len);
+	emit(o, j, stream, out->p, out->len);
 }
 
-static void line_flush(struct output_sink *o, struct job *j)
+/* The unfinished last lines, printed with a newline added. */
+static void flush_partial(struct output_sink *o, struct job *j)
 {
 	struct job_out *s = j->sink_state[0];
 	if (!s)
@@ -95,7 +130,8 @@ static void line_flush(struct output_sink *o, struct job *j)
 		add_prefix(o, &o->line, j);
 		buf_add(&o->line, s->partial[i].p, s->partial[i].len);
 		buf_add(&o->line, "\n", 1);
-		term_write(i + 1, o->line.p, o->line.len);
+		buf_reset(&s->partial[i]);
+		emit(o, j, i + 1, o->line.p, o->line.len);
 	}
 }
 
@@ -112,53 +148,152 @@ static void job_out_free(struct job *j)
 	j->sink_state[0] = NULL;
 }
 
+static void print_held(struct job *j)
+{
+	struct job_out *s = j->sink_state[0];
+	if (!s)
+		return;
+	spool_drain(&s->held[0], 1, term_write);
+	spool_drain(&s->held[1], 2, term_write);
+	if (s->spool_error) {
+		char *msg = xasprintf("weft: output of '%s' was cut short: cannot hold it: %s\n", j->name,
+				      strerror(-s->spool_error));
+		term_write(2, msg, strlen(msg));
+		free(msg);
+	}
+}
+
+static struct output_sink *spilling; /* the sink spool_drain writes into, during park() */
+
+static int park_write(int fd, const char *p, size_t n)
+{
+	(void)fd;
+	return spool_add(&spilling->spill, p, n);
+}
+
+/* Keeps a finished job's output until the jobs before it are printed. */
+static void park(struct output_sink *o, struct job *j)
+{
+	unsigned long long k = j->order - o->next;
+	while (k >= o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 64;
+		struct waiting *ring = xcalloc(cap, sizeof *ring);
+		for (size_t i = 0; i < o->cap; i++)
+			ring[i] = o->ring[(o->head + i) % o->cap];
+		free(o->ring);
+		o->ring = ring;
+		o->cap = cap;
+		o->head = 0;
+	}
+	struct waiting *w = &o->ring[(o->head + k) % o->cap];
+	struct job_out *s = j->sink_state[0];
+	w->present = true;
+	spilling = o;
+	for (int i = 0; i < 2; i++) {
+		w->off[i] = (off_t)o->spill.total;
+		w->len[i] = s ? s->held[i].total : 0;
+		if (s)
+			spool_drain(&s->held[i], i + 1, park_write);
+	}
+	spilling = NULL;
+}
+
+/* Prints parked jobs whose turn has come. */
+static void unpark(struct output_sink *o)
+{
+	while (o->cap && o->ring[o->head].present) {
+		struct waiting *w = &o->ring[o->head];
+		for (int i = 0; i < 2; i++)
+			spool_copy_range(&o->spill, w->off[i], w->len[i], i + 1, term_write);
+		memset(w, 0, sizeof *w);
+		o->head = (o->head + 1) % o->cap;
+		o->next++;
+	}
+}
+
+static void finished(struct output_sink *o, struct job *j)
+{
+	if (o->o.mode == OUTPUT_RAW)
+		return;
+	if (o->o.prefix != PREFIX_NONE || o->o.mode == OUTPUT_LINE)
+		flush_partial(o, j);
+	if (o->o.mode != OUTPUT_GROUP)
+		return;
+	if (!o->o.keep_order) {
+		print_held(j);
+		return;
+	}
+	if (j->order != o->next) {
+		park(o, j);
+		return;
+	}
+	print_held(j);
+	o->next++;
+	if (o->cap) {
+		memset(&o->ring[o->head], 0, sizeof o->ring[o->head]);
+		o->head = (o->head + 1) % o->cap;
+	}
+	unpark(o);
+}
+
 static void on_event(struct sink *sink, const struct event *ev)
 {
 	struct output_sink *o = (struct output_sink *)sink;
 	struct job *j = ev->job;
 	switch (ev->type) {
 	case EV_OUTPUT:
-		if (o->mode == OUTPUT_RAW) {
+		if (o->o.mode == OUTPUT_RAW)
 			term_write(ev->stream, ev->data, ev->len);
-		} else if (o->mode == OUTPUT_LINE) {
-			line_output(o, j, ev->stream, ev->data, ev->len);
-		} else {
-			struct job_out *s = state(j);
-			int r = spool_add(&s->held[ev->stream - 1], ev->data, ev->len);
-			if (r < 0 && !s->spool_error)
-				s->spool_error = r;
-		}
+		else if (o->o.prefix != PREFIX_NONE || o->o.mode == OUTPUT_LINE)
+			add_lines(o, j, ev->stream, ev->data, ev->len);
+		else
+			emit(o, j, ev->stream, ev->data, ev->len);
+		break;
+	case EV_RETRY:
+		job_out_free(j);
 		break;
 	case EV_FINISHED:
-		if (o->mode == OUTPUT_LINE) {
-			line_flush(o, j);
-		} else if (o->mode == OUTPUT_GROUP && j->sink_state[0]) {
-			struct job_out *s = j->sink_state[0];
-			spool_drain(&s->held[0], 1, term_write);
-			spool_drain(&s->held[1], 2, term_write);
-			if (s->spool_error) {
-				char *msg = xasprintf("weft: output of task '%s' was cut short: cannot hold it: %s\n",
-						      j->name, strerror(-s->spool_error));
-				term_write(2, msg, strlen(msg));
-				free(msg);
-			}
-		}
+		finished(o, j);
 		job_out_free(j);
 		break;
 	case EV_END:
-		buf_release(&o->line);
+		/* Jobs that never finished leave gaps: print what is there, in order. */
+		while (o->cap) {
+			bool any = false;
+			for (size_t k = 0; k < o->cap; k++)
+				any |= o->ring[(o->head + k) % o->cap].present;
+			if (!any)
+				break;
+			if (!o->ring[o->head].present) {
+				o->head = (o->head + 1) % o->cap;
+				o->next++;
+				continue;
+			}
+			unpark(o);
+		}
 		break;
 	default:
 		break;
 	}
 }
 
-struct sink *output_sink_new(enum output_mode mode, size_t prefix_width)
+struct sink *output_sink_new(const struct output_opts *opts)
 {
 	struct output_sink *o = xcalloc(1, sizeof *o);
 	o->sink.on_event = on_event;
-	o->mode = mode;
-	o->width = prefix_width;
+	o->o = *opts;
 	buf_init(&o->line);
+	spool_init(&o->spill);
 	return &o->sink;
+}
+
+void output_sink_free(struct sink *s)
+{
+	struct output_sink *o = (struct output_sink *)s;
+	if (!o)
+		return;
+	buf_release(&o->line);
+	spool_release(&o->spill);
+	free(o->ring);
+	free(o);
 }

@@ -165,6 +165,8 @@ static char *read_line(char *str, int num, void *stream)
 
 	if (len && s[len - 1] == '\n')
 		len--;
+	if (len && s[len - 1] == '\r')
+		len--; /* CRLF: the CR is part of the line ending, not the line */
 	if (p->lineno == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
 		s += 3;
 		len -= 3;

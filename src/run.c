@@ -21,7 +21,7 @@ struct running {
 };
 
 struct runner {
-	uv_loop_t loop;
+	uv_loop_t *loop;          /* libuv's default loop, shared with the job source */
 	const struct run_opts *o;
 	struct jobsrc *src;
 	struct running **slots;   /* o->jobs of them; NULL: free */
@@ -44,6 +44,10 @@ static void start_ready(struct runner *r);
 static void job_finished(struct runner *r, struct job *j)
 {
 	j->end_ns = now_ns();
+	if (j->result != JOB_OK && !j->interrupted && !r->stopped && r->src->retry && r->src->retry(r->src, j)) {
+		events_emit_simple(EV_RETRY, j);
+		return;
+	}
 	if (j->result == JOB_OK)
 		r->res->ok++;
 	else
@@ -55,6 +59,7 @@ static void job_finished(struct runner *r, struct job *j)
 static void proc_output(struct proc *p, int stream, const char *data, size_t len)
 {
 	struct running *rj = p->data;
+	rj->job->out_bytes += len;
 	struct event ev = {.type = EV_OUTPUT, .job = rj->job, .stream = stream, .data = data, .len = len};
 	events_emit(&ev);
 }
@@ -140,7 +145,8 @@ static char **shell_argv(struct runner *r, struct job *j)
 		argv[k++] = "-e";
 	argv[k++] = "-c";
 	argv[k++] = (char *)j->cmd;
-	argv[k++] = (char *)j->name; /* $0, so the shell's messages name the task */
+	/* $0: a task's name, so the shell's messages name the task. */
+	argv[k++] = j->task ? (char *)j->name : "sh";
 	argv[k] = NULL;
 	return argv;
 }
@@ -153,10 +159,15 @@ static unsigned free_slot(struct runner *r)
 	abort();
 }
 
-static void start_job(struct runner *r, struct job *j)
+static void start_job(struct runner *r, struct job *j, unsigned slot)
 {
-	j->seq = ++r->seq;
-	j->slot = free_slot(r);
+	r->seq++;
+	if (!j->seq)
+		j->seq = r->seq;
+	j->slot = slot;
+	j->result = JOB_PENDING;
+	j->interrupted = 0;
+	j->out_bytes = 0;
 	j->start_ns = now_ns();
 	events_emit_simple(EV_STARTED, j);
 	if (!j->cmd || !*j->cmd) {
@@ -178,7 +189,7 @@ static void start_job(struct runner *r, struct job *j)
 	if (argv) {
 		so.argv = argv;
 		so.search_path = true;
-		err = proc_spawn(&rj->proc, &r->loop, &so, &ops, rj);
+		err = proc_spawn(&rj->proc, r->loop, &so, &ops, rj);
 		for (size_t i = 0; argv[i]; i++)
 			free(argv[i]);
 		free(argv);
@@ -188,7 +199,7 @@ static void start_job(struct runner *r, struct job *j)
 		argv = shell_argv(r, j);
 		so.argv = argv;
 		so.search_path = false;
-		err = proc_spawn(&rj->proc, &r->loop, &so, &ops, rj);
+		err = proc_spawn(&rj->proc, r->loop, &so, &ops, rj);
 		free(argv);
 	}
 	if (err < 0) {
@@ -210,10 +221,11 @@ static void start_ready(struct runner *r)
 		return;
 	r->busy = true;
 	while (!r->stopped && r->nactive < r->o->jobs) {
-		struct job *j = r->src->next(r->src);
+		unsigned slot = free_slot(r);
+		struct job *j = r->src->next(r->src, slot);
 		if (!j)
 			break;
-		start_job(r, j);
+		start_job(r, j, slot);
 	}
 	r->busy = false;
 }
@@ -223,13 +235,29 @@ static void kick(void *runner)
 	start_ready(runner);
 }
 
-void run_stop(void *runner, bool hard)
+void run_halt(void *runner)
 {
 	struct runner *r = runner;
 	if (!r->stopped) {
 		r->stopped = true;
 		r->src->stop(r->src);
 	}
+}
+
+void run_timeout(void *runner, struct job *j)
+{
+	struct runner *r = runner;
+	struct running *rj = j->slot ? r->slots[j->slot - 1] : NULL;
+	if (rj && rj->job == j && !rj->proc.stopping) {
+		rj->proc.timed_out = true;
+		proc_stop(&rj->proc);
+	}
+}
+
+void run_stop(void *runner, bool hard)
+{
+	struct runner *r = runner;
+	run_halt(r);
 	for (unsigned i = 0; i < r->o->jobs; i++) {
 		struct running *rj = r->slots[i];
 		if (!rj)
@@ -284,35 +312,36 @@ void run_jobs(struct jobsrc *src, const struct run_opts *o, struct run_result *r
 	src->kick = kick;
 	src->runner = &r;
 	the_runner = &r;
-	uv_loop_init(&r.loop);
+	r.loop = uv_default_loop();
 	term_on_broken_pipe(broken_pipe);
 
 	for (size_t i = 0; i < 3; i++) {
-		uv_signal_init(&r.loop, &r.sig[i]);
+		uv_signal_init(r.loop, &r.sig[i]);
 		r.sig[i].data = &r;
 		uv_signal_start(&r.sig[i], signal_cb, stop_signals[i]);
 		uv_unref((uv_handle_t *)&r.sig[i]);
 	}
-	uv_timer_init(&r.loop, &r.tick);
+	uv_timer_init(r.loop, &r.tick);
 	if (term.status) {
 		uv_timer_start(&r.tick, tick_cb, 0, 100);
 		uv_unref((uv_handle_t *)&r.tick);
 	}
 
 	start_ready(&r);
-	uv_run(&r.loop, UV_RUN_DEFAULT);
+	uv_run(r.loop, UV_RUN_DEFAULT);
 
+	/* finish() closes the source's own handles; the uv_run below ends them. */
 	src->finish(src);
 	events_emit_simple(EV_END, NULL);
 
 	for (size_t i = 0; i < 3; i++)
 		uv_close((uv_handle_t *)&r.sig[i], close_cb);
 	uv_close((uv_handle_t *)&r.tick, close_cb);
-	uv_run(&r.loop, UV_RUN_DEFAULT);
-	uv_loop_close(&r.loop);
+	uv_run(r.loop, UV_RUN_DEFAULT);
 	term_on_broken_pipe(NULL);
 	the_runner = NULL;
 	src->runner = NULL;
+	src->kick = NULL;
 	res->signal = r.signal;
 	free(r.slots);
 }

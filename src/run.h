@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct jobsrc;
+struct job;
 
 struct run_opts {
 	unsigned jobs;
@@ -21,12 +22,19 @@ struct run_result {
 	int signal;              /* the signal that stopped the run; 0: none */
 };
 
-/* Runs every job src hands out, at most o->jobs at once, until src has no
- * more and all have finished. Fills res. */
+/* Runs every job src hands out, at most o->jobs at once, on libuv's
+ * default loop (which the source may use too), until src has no more and
+ * all have finished. Fills res. */
 void run_jobs(struct jobsrc *src, const struct run_opts *o, struct run_result *res);
 
 /* Stops the run in progress: no new jobs; running ones get SIGTERM (then
  * SIGKILL after the grace period), or SIGKILL at once when hard. */
 void run_stop(void *runner, bool hard);
+
+/* Starts no more jobs; running ones go on. */
+void run_halt(void *runner);
+
+/* Stops running job j as timed out (SIGTERM, SIGKILL after the grace). */
+void run_timeout(void *runner, struct job *j);
 
 #endif

@@ -94,6 +94,29 @@ int spool_drain(struct spool *s, int fd_out, int (*write_fn)(int, const char *, 
 	return r;
 }
 
+int spool_copy_range(struct spool *s, off_t off, size_t len, int fd_out, int (*write_fn)(int, const char *, size_t))
+{
+	if (!len)
+		return 0;
+	if (s->fd < 0)
+		return write_fn(fd_out, s->mem.p + off, len);
+	char chunk[65536];
+	while (len) {
+		size_t want = len < sizeof chunk ? len : sizeof chunk;
+		ssize_t n = pread(s->fd, chunk, want, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		int r = write_fn(fd_out, chunk, (size_t)n);
+		if (r < 0)
+			return r;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 void spool_release(struct spool *s)
 {
 	buf_release(&s->mem);

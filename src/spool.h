@@ -3,6 +3,7 @@
 #define WEFT_SPOOL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -18,6 +19,8 @@ void spool_init(struct spool *s);
 int spool_add(struct spool *s, const char *data, size_t len);
 /* Writes everything, in order, through write_fn(fd_out, ...); then empties s. */
 int spool_drain(struct spool *s, int fd_out, int (*write_fn)(int, const char *, size_t));
+/* Writes bytes [off, off+len) of s through write_fn(fd_out, ...); s is kept. */
+int spool_copy_range(struct spool *s, off_t off, size_t len, int fd_out, int (*write_fn)(int, const char *, size_t));
 void spool_release(struct spool *s);
 
 #endif

@@ -9,8 +9,9 @@
 #include "graph.h"
 #include "util.h"
 
-static struct job *next(struct jobsrc *s)
+static struct job *next(struct jobsrc *s, unsigned slot)
 {
+	(void)slot;
 	struct tasksrc *ts = (struct tasksrc *)s;
 	struct task *t = sched_next(&ts->sched);
 	if (!t)
@@ -46,7 +47,7 @@ static void finish(struct jobsrc *s)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
 	for (size_t i = 0; i < ts->g->ntasks; i++)
-		if (ts->g->tasks[i]->selected && !ts->jobs[i].seq)
+		if (ts->g->tasks[i]->selected && !ts->jobs[i].start_ns)
 			events_emit_simple(EV_SKIPPED, &ts->jobs[i]);
 }
 

@@ -14,6 +14,14 @@ assert_nothing_ran() {
 	fi
 }
 
+# ran_exactly NAME...: the ran-* markers are exactly ran-NAME for these.
+ran_exactly() {
+	local want got
+	want=$(printf 'ran-%s\n' "$@" | sort)
+	got=$(compgen -G 'ran-*' | sort)
+	assert_equal "$got" "$want"
+}
+
 USAGE='usage: weft [options] [TASK|/REGEX/|NAME=VALUE]...
 
 Run the tasks of a recipe (weft.ini) and their dependencies in parallel.
@@ -50,9 +58,8 @@ Exit status: 0 all tasks succeeded, 1 a task failed, 2 usage or recipe error,
 	# The man page as plain words: macros, font escapes and quotes gone.
 	local text
 	text=$(sed -e 's/^\.[A-Za-z]*[[:space:]]*//' -e 's/\\f[BIRP]//g' -e 's/\\-/-/g' \
-		-e 's/\\&//g' -e 's/"//g' "$man")
-	text=$(printf '%s ' $text)
-	local line opts desc short long n=0
+		-e 's/\\&//g' -e 's/"//g' "$man" | tr -s '\n\t ' '   ')
+	local line desc short long n=0
 	for line in "${lines[@]}"; do
 		[[ $line =~ ^\ \ (-([A-Za-z]),\ |\ \ \ \ )--([a-z-]+)(=[A-Z]+)?\ +(.*)$ ]] || continue
 		short=${BASH_REMATCH[2]} long=${BASH_REMATCH[3]} desc=${BASH_REMATCH[5]}
@@ -199,8 +206,10 @@ run = echo a'
 		*) fail "unexpected line '${lines[i]}'" ;;
 		esac
 	done
-	[ "$pos_a" -lt "$pos_b" ] && [ "$pos_a" -lt "$pos_c" ]
-	[ "$pos_b" -lt "$pos_d" ] && [ "$pos_c" -lt "$pos_d" ]
+	[ "$pos_a" -lt "$pos_b" ]
+	[ "$pos_a" -lt "$pos_c" ]
+	[ "$pos_b" -lt "$pos_d" ]
+	[ "$pos_c" -lt "$pos_d" ]
 }
 
 @test "-f FILE reads that recipe and runs its tasks in FILE's directory" {
@@ -225,6 +234,9 @@ run = touch ran-wrong'
 	assert_output "$(cd proj && pwd -P)"
 	run -0 --separate-stderr "$WEFT" -C proj -f sub/x.ini
 	assert_output other
+	run -2 --separate-stderr "$WEFT" -C nowhere
+	assert_output ""
+	[[ $stderr == "weft: "*nowhere* ]] || fail "stderr: $stderr"
 }
 
 @test "weft.ini is found in a parent directory and tasks run in the recipe's directory" {
@@ -239,7 +251,13 @@ run = pwd'
 }
 
 @test "no recipe: message and exit 2" {
-	mkdir empty && cd empty
+	mkdir empty
+	cd empty
+	local d=$PWD
+	while [ "$d" != / ]; do
+		d=$(dirname "$d")
+		[ ! -e "$d/weft.ini" ] || skip "$d/weft.ini exists"
+	done
 	run -2 --separate-stderr "$WEFT"
 	assert_output ""
 	assert_equal "$stderr" "weft: no weft.ini in . or any parent directory"
@@ -272,12 +290,10 @@ run = touch ran-unit-test
 [test:slow]
 run = touch ran-test-slow'
 	run -0 --separate-stderr "$WEFT" '/^lint:/'
-	[ -e ran-lint-c ] && [ -e ran-lint-sh ]
-	[ ! -e ran-build ] && [ ! -e ran-unit-test ] && [ ! -e ran-test-slow ]
+	ran_exactly lint-c lint-sh
 	rm ran-*
 	run -0 --separate-stderr "$WEFT" /test/ build
-	[ -e ran-unit-test ] && [ -e ran-test-slow ] && [ -e ran-build ]
-	[ ! -e ran-lint-c ] && [ ! -e ran-lint-sh ]
+	ran_exactly build test-slow unit-test
 }
 
 @test "/REGEX/ errors: invalid regex and no match, exit 2, nothing runs" {
@@ -303,7 +319,10 @@ run = touch ran-second
 [third]
 run = touch ran-third'
 	run -0 --separate-stderr "$WEFT"
-	[ -e ran-second ] && [ -e ran-third ] && [ ! -e ran-first ]
+	ran_exactly second third
+	rm ran-*
+	run -0 --separate-stderr "$WEFT" third
+	ran_exactly third
 	rm ran-*
 	recipe '[first]
 deps = second
@@ -313,7 +332,7 @@ run = touch ran-second
 [third]
 run = touch ran-third'
 	run -0 --separate-stderr "$WEFT"
-	[ -e ran-first ] && [ -e ran-second ] && [ ! -e ran-third ]
+	ran_exactly first second
 }
 
 @test "NAME=VALUE overrides [vars] and reaches every task" {
