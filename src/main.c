@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "env.h"
+#include "exec.h"
 #include "events.h"
 #include "exitcode.h"
 #include "output.h"
@@ -199,6 +200,10 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	ensure_std_fds();
+	if (argc > 1 && strcmp(argv[1], "exec") == 0) {
+		status = exec_main(argc - 1, argv + 1);
+		goto done;
+	}
 	if (cli_parse(&c, argc, argv) < 0) {
 		cli_release(&c);
 		return EXIT_USAGE;
@@ -281,6 +286,7 @@ out:
 	recipe_release(&r);
 	free(path);
 	cli_release(&c);
+done:
 	fflush(stdout);
 	uv_loop_close(uv_default_loop());
 	if (status < 0) {

@@ -1,0 +1,429 @@
+/* weft exec: one command over many inputs, as GNU parallel runs it — options, set-up and exit status. */
+#include "exec.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <uv.h>
+
+#include "duration.h"
+#include "events.h"
+#include "fanout.h"
+#include "input.h"
+#include "joblog.h"
+#include "logsink.h"
+#include "output.h"
+#include "progress.h"
+#include "replace.h"
+#include "run.h"
+#include "term.h"
+#include "util.h"
+
+extern char **environ;
+
+/* GNU parallel's exit status for errors other than failed jobs. */
+#define EXEC_ERROR 255
+
+static const char exec_usage[] =
+	"usage: weft exec [options] COMMAND [ARG...] [::: VALUE... | :::: FILE...]...\n"
+	"\n"
+	"Run COMMAND once per input, in parallel. Inputs are the lines of standard\n"
+	"input, or the values after :::, or the lines of the files after ::::; several\n"
+	"sources combine as every combination (or pairwise with --link).\n"
+	"\n"
+	"Options:\n"
+	"  -j, --jobs=N          run N jobs at once; N% of the CPUs, +N or -N CPUs (default: CPUs)\n"
+	"  -k, --keep-order      print each job's output whole, in input order\n"
+	"  -0, --null            inputs are separated by NUL bytes\n"
+	"  -d, --delimiter=D     inputs are separated by the character D (\\n, \\t, \\0 allowed)\n"
+	"      --colsep=REGEX    split each input into columns {1}, {2}... at REGEX (PCRE2)\n"
+	"      --link            pair the input sources instead of combining every value\n"
+	"      --tag             prefix each output line with the job's inputs and a tab\n"
+	"      --tagstring=STR   prefix each output line with STR (replacement strings allowed)\n"
+	"      --output=MODE     group, line or raw (default: group)\n"
+	"      --color=WHEN      auto, always or never (default: auto)\n"
+	"      --timeout=T       stop a job after T (a duration, or N% of the median runtime)\n"
+	"      --retries=N       run a failing job up to N times in all\n"
+	"      --halt=WHEN,WHAT=N  stop early: now or soon, after fail, success or done = N (or N%)\n"
+	"      --dry-run         print the commands without running them\n"
+	"      --bar             show a progress bar on the terminal\n"
+	"      --eta             show the estimated time left on the terminal\n"
+	"      --joblog=FILE     record each finished job in FILE (GNU parallel's format)\n"
+	"      --resume          with --joblog: skip the jobs FILE records as done\n"
+	"      --resume-failed   with --joblog: skip the jobs FILE records as succeeded\n"
+	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
+	"  -h, --help            print this help and exit\n"
+	"\n"
+	"Replacement strings: {} {.} {/} {//} {/.} {#} {%} {N} {N.} {N/} {N//} {N/.}\n"
+	"Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100,\n"
+	"with --halt ...,fail=N the failing job's own status, 255 another error.\n";
+
+enum {
+	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
+	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
+};
+
+static const struct option longopts[] = {
+	{"jobs", required_argument, NULL, 'j'},
+	{"keep-order", no_argument, NULL, 'k'},
+	{"null", no_argument, NULL, '0'},
+	{"delimiter", required_argument, NULL, 'd'},
+	{"colsep", required_argument, NULL, OPT_COLSEP},
+	{"link", no_argument, NULL, OPT_LINK},
+	{"tag", no_argument, NULL, OPT_TAG},
+	{"tagstring", required_argument, NULL, OPT_TAGSTRING},
+	{"output", required_argument, NULL, OPT_OUTPUT},
+	{"color", required_argument, NULL, OPT_COLOR},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"retries", required_argument, NULL, OPT_RETRIES},
+	{"halt", required_argument, NULL, OPT_HALT},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"bar", no_argument, NULL, OPT_BAR},
+	{"eta", no_argument, NULL, OPT_ETA},
+	{"joblog", required_argument, NULL, OPT_JOBLOG},
+	{"resume", no_argument, NULL, OPT_RESUME},
+	{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
+	{"grace", required_argument, NULL, OPT_GRACE},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+struct exec_cli {
+	const char *jobs;
+	bool keep_order, link, tag, dry_run, bar, eta, resume, resume_failed;
+	char delim;
+	const char *colsep, *tagstring, *joblog;
+	enum output_mode output;
+	enum color_mode color;
+	uint64_t timeout_ms;
+	unsigned timeout_pct;
+	unsigned retries;
+	struct halt halt;
+	uint64_t grace_ms;
+	char **cmd;
+	size_t ncmd;
+	struct fanout_source *sources;
+	size_t nsources;
+};
+
+static int bad(const char *fmt, const char *arg)
+{
+	fputs("weft exec: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'weft exec --help' for more information.\n", stderr);
+	return -1;
+}
+
+/* -j: N, N% of the CPUs, +N or -N relative to them; 0: as many as fds allow. */
+static int parse_jobs(const char *s, unsigned *out)
+{
+	unsigned cpus = uv_available_parallelism();
+	const char *p = s;
+	int sign = 0;
+	if (*p == '+' || *p == '-')
+		sign = *p++ == '+' ? 1 : -1;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(p, &end, 10);
+	if (errno || n > 100000)
+		return -1;
+	long v;
+	if (*end == '%' && !end[1] && !sign)
+		v = (long)(cpus * n / 100);
+	else if (*end)
+		return -1;
+	else if (sign)
+		v = (long)cpus + sign * (long)n;
+	else
+		v = (long)n;
+	if (v == 0 && !sign && *end != '%') {
+		struct rlimit rl;
+		/* Each job holds a few fds (two pipes, a pidfd). */
+		v = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? ((long)rl.rlim_cur - 32) / 4
+											  : 1024;
+		if (v > 1024)
+			v = 1024;
+	}
+	*out = v < 1 ? 1 : (unsigned)v;
+	return 0;
+}
+
+static int parse(struct exec_cli *c, int argc, char **argv)
+{
+	memset(c, 0, sizeof *c);
+	c->delim = '\n';
+	c->grace_ms = 2000;
+	c->output = OUTPUT_GROUP;
+	opterr = 0;
+	optind = 1;
+	int ch;
+	unsigned dummy;
+	while ((ch = getopt_long(argc, argv, "+:j:k0d:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			if (parse_jobs(optarg, &dummy) < 0)
+				return bad("invalid value '%s' for --jobs (N, N%%, +N or -N)", optarg);
+			c->jobs = optarg;
+			break;
+		case 'k':
+			c->keep_order = true;
+			break;
+		case '0':
+			c->delim = '\0';
+			break;
+		case 'd':
+			if (parse_delimiter(optarg, &c->delim) < 0)
+				return bad("invalid value '%s' for --delimiter (one character, or \\n, \\t, \\0)", optarg);
+			break;
+		case OPT_COLSEP:
+			c->colsep = optarg;
+			break;
+		case OPT_LINK:
+			c->link = true;
+			break;
+		case OPT_TAG:
+			c->tag = true;
+			break;
+		case OPT_TAGSTRING:
+			c->tagstring = optarg;
+			break;
+		case OPT_OUTPUT:
+			if (strcmp(optarg, "line") == 0)
+				c->output = OUTPUT_LINE;
+			else if (strcmp(optarg, "group") == 0)
+				c->output = OUTPUT_GROUP;
+			else if (strcmp(optarg, "raw") == 0)
+				c->output = OUTPUT_RAW;
+			else
+				return bad("invalid value '%s' for --output (group, line or raw)", optarg);
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") == 0)
+				c->color = COLOR_AUTO;
+			else if (strcmp(optarg, "always") == 0)
+				c->color = COLOR_ALWAYS;
+			else if (strcmp(optarg, "never") == 0)
+				c->color = COLOR_NEVER;
+			else
+				return bad("invalid value '%s' for --color (auto, always or never)", optarg);
+			break;
+		case OPT_TIMEOUT: {
+			size_t len = strlen(optarg);
+			if (len > 1 && optarg[len - 1] == '%') {
+				char *end;
+				unsigned long pct = strtoul(optarg, &end, 10);
+				if (end != optarg + len - 1 || !pct || pct > 100000 || !isdigit((unsigned char)*optarg))
+					return bad("invalid value '%s' for --timeout (a duration or N%%)", optarg);
+				c->timeout_pct = (unsigned)pct;
+			} else if (duration_parse(optarg, &c->timeout_ms) < 0 || !c->timeout_ms) {
+				return bad("invalid value '%s' for --timeout (a duration or N%%)", optarg);
+			}
+			break;
+		}
+		case OPT_RETRIES: {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (!isdigit((unsigned char)*optarg) || *end || n > 1000000)
+				return bad("invalid value '%s' for --retries (a number)", optarg);
+			c->retries = (unsigned)n;
+			break;
+		}
+		case OPT_HALT:
+			if (halt_parse(optarg, &c->halt) < 0)
+				return bad("invalid value '%s' for --halt (e.g. now,fail=1 or soon,fail=10%%)", optarg);
+			break;
+		case OPT_DRY_RUN:
+			c->dry_run = true;
+			break;
+		case OPT_BAR:
+			c->bar = true;
+			break;
+		case OPT_ETA:
+			c->eta = true;
+			break;
+		case OPT_JOBLOG:
+			c->joblog = optarg;
+			break;
+		case OPT_RESUME:
+			c->resume = true;
+			break;
+		case OPT_RESUME_FAILED:
+			c->resume_failed = true;
+			break;
+		case OPT_GRACE:
+			if (duration_parse(optarg, &c->grace_ms) < 0)
+				return bad("invalid duration '%s' for --grace (use e.g. 500ms, 2s)", optarg);
+			break;
+		case 'h':
+			fputs(exec_usage, stdout);
+			return 1;
+		case ':':
+			return bad("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return bad("unknown option '-%c'", (char[]){(char)optopt, 0});
+			return bad("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if ((c->resume || c->resume_failed) && !c->joblog)
+		return bad("%s needs --joblog=FILE", c->resume ? "--resume" : "--resume-failed");
+
+	/* COMMAND words, then sources: `::: values` and `:::: files`. */
+	int i = optind;
+	c->cmd = &argv[i];
+	while (i < argc && strcmp(argv[i], ":::") != 0 && strcmp(argv[i], "::::") != 0)
+		i++;
+	c->ncmd = (size_t)(&argv[i] - c->cmd);
+	while (i < argc) {
+		bool files = strcmp(argv[i], "::::") == 0;
+		int first = ++i;
+		while (i < argc && strcmp(argv[i], ":::") != 0 && strcmp(argv[i], "::::") != 0)
+			i++;
+		if (files && i == first)
+			return bad("%s needs at least one file", "::::");
+		c->sources = xrealloc(c->sources, (c->nsources + 1) * sizeof *c->sources);
+		c->sources[c->nsources++] = (struct fanout_source){files ? SRC_FILE : SRC_LIST, &argv[first],
+								   (size_t)(i - first)};
+	}
+	return 0;
+}
+
+static struct fanout *the_fanout;
+
+static void joblog_failed(void *ud)
+{
+	(void)ud;
+	struct jobsrc *src = fanout_src(the_fanout);
+	if (src->runner)
+		run_halt(src->runner);
+}
+
+int exec_main(int argc, char **argv)
+{
+	struct exec_cli c;
+	int r = parse(&c, argc, argv);
+	if (r != 0) {
+		free(c.sources);
+		return r > 0 ? 0 : EXEC_ERROR;
+	}
+	int status = EXEC_ERROR;
+	pcre2_code *colsep = NULL;
+	struct tmpl *cmd = NULL, *tagstring = NULL;
+	struct fanout *f = NULL;
+	struct joblog *jl = NULL;
+	struct sink *out = NULL, *logs = NULL, *prog = NULL;
+
+	if (c.colsep) {
+		int err;
+		PCRE2_SIZE off;
+		colsep = pcre2_compile((PCRE2_SPTR)c.colsep, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+		if (!colsep) {
+			PCRE2_UCHAR msg[256];
+			pcre2_get_error_message(err, msg, sizeof msg);
+			fprintf(stderr, "weft exec: invalid --colsep regex '%s': %s at offset %zu\n", c.colsep,
+				(char *)msg, (size_t)off);
+			goto out;
+		}
+		pcre2_jit_compile(colsep, PCRE2_JIT_COMPLETE);
+	}
+	bool has_slot = false;
+	for (size_t i = 0; i < c.ncmd; i++)
+		has_slot |= strstr(c.cmd[i], "{%}") != NULL;
+	cmd = c.ncmd ? tmpl_new(c.cmd, c.ncmd) : NULL;
+	if (c.tagstring) {
+		char *w[] = {(char *)c.tagstring};
+		tagstring = tmpl_new(w, 1);
+	}
+	struct fanout_opts fo = {
+		.cmd = cmd,
+		.tagstring = tagstring,
+		.tag = c.tag,
+		.delim = c.delim,
+		.colsep = colsep,
+		.link = c.link,
+		.sources = c.sources,
+		.nsources = c.nsources,
+		.retries = c.retries,
+		.timeout_ms = c.timeout_ms,
+		.timeout_pct = c.timeout_pct,
+		.halt = c.halt,
+		.need_total = c.bar || c.eta || c.halt.pct,
+		.resume_log = c.resume || c.resume_failed ? c.joblog : NULL,
+		.resume_failed = c.resume_failed,
+		.cmd_has_slot = has_slot,
+	};
+	if (fanout_new(&f, &fo) < 0)
+		goto out;
+	the_fanout = f;
+	if (c.dry_run) {
+		status = fanout_print_all(f) < 0 ? EXEC_ERROR : 0;
+		goto out;
+	}
+	if (c.joblog) {
+		int err = joblog_open(&jl, c.joblog);
+		if (err < 0) {
+			fprintf(stderr, "weft exec: cannot open the job log '%s': %s\n", c.joblog, strerror(-err));
+			goto out;
+		}
+	}
+
+	term_init(c.color);
+	term.status = term.status && (c.bar || c.eta);
+	uint64_t start = now_ns();
+	struct output_opts oo = {
+		.mode = c.keep_order && c.output != OUTPUT_RAW ? OUTPUT_GROUP : c.output,
+		.prefix = c.tag || c.tagstring ? PREFIX_TAB : PREFIX_NONE,
+		.keep_order = c.keep_order,
+	};
+	out = output_sink_new(&oo);
+	events_add_sink(out);
+	if (jl) {
+		logs = logsink_new(jl, c.joblog, joblog_failed, NULL);
+		events_add_sink(logs);
+	}
+	if (term.status) {
+		prog = progress_sink_new(fanout_total(f), c.bar, c.eta, start);
+		events_add_sink(prog);
+	}
+	char *sh[] = {"/bin/sh", NULL};
+	unsigned jobs = uv_available_parallelism();
+	if (c.jobs)
+		parse_jobs(c.jobs, &jobs);
+	struct run_opts ro = {
+		.jobs = jobs,
+		.grace_ms = c.grace_ms,
+		.shell = sh,
+		.direct = true,
+		.envp = environ,
+	};
+	struct run_result res;
+	run_jobs(fanout_src(f), &ro, &res);
+	if (res.signal)
+		status = -res.signal;
+	else if (logsink_failed(logs))
+		status = EXEC_ERROR;
+	else
+		status = fanout_status(f);
+out:
+	output_sink_free(out);
+	logsink_free(logs);
+	progress_sink_free(prog);
+	if (jl)
+		joblog_close(jl);
+	fanout_free(f);
+	the_fanout = NULL;
+	tmpl_free(cmd);
+	tmpl_free(tagstring);
+	if (colsep)
+		pcre2_code_free(colsep);
+	free(c.sources);
+	return status;
+}

@@ -1,0 +1,812 @@
+/* The job source of a fan-out: one job per input (or combination of inputs), read as a stream, with retries, halt rules, timeouts and resume. */
+#include "fanout.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <fcntl.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "events.h"
+#include "input.h"
+#include "joblog.h"
+#include "replace.h"
+#include "run.h"
+#include "term.h"
+#include "util.h"
+
+/* A job of the fan-out, with the input it came from (kept for retries,
+ * whose {%} may differ). */
+struct xjob {
+	struct job job;
+	char *cmd;
+	char *tag;
+	struct buf argdata;  /* the args, back to back */
+	size_t *lens;
+	size_t nargs;
+	unsigned attempts;
+	struct xjob *next;   /* retry or resume queue */
+	struct xjob *rprev, *rnext; /* running list */
+};
+
+/* Every value of one source, read in full. */
+struct vals {
+	char **v;
+	size_t *len;
+	size_t n, cap;
+};
+
+struct logged {
+	unsigned long long seq;
+	bool ok;
+	char *cmd;
+};
+
+struct fanout {
+	struct jobsrc src;
+	struct fanout_opts o;
+	struct vals *vals;        /* by source; the first is unused while streaming */
+	size_t nsrc;
+	bool streaming;           /* the first source is read as it goes */
+	struct reader rd;
+	bool have_rd;
+	size_t first_pos;         /* SRC_LIST first source: next index */
+	bool have_first;
+	struct buf first;
+	size_t *idx;              /* odometer over sources 1..nsrc-1 */
+	unsigned long long link_i, total;
+	bool input_done;
+	unsigned long long seq;   /* input number of the last tuple */
+	unsigned long long handed;/* jobs handed out, for --keep-order */
+	struct xjob *retry_head, *retry_tail;
+	struct xjob *pend_head, *pend_tail; /* --resume: jobs to run again */
+	unsigned long long resume_upto;     /* inputs up to this were handled by the resume scan */
+	struct xjob *running;
+	uv_timer_t pct_timer;
+	bool timer_on;
+	uint32_t *ok_ms;          /* runtimes of successful jobs, for --timeout N% */
+	size_t nok, okcap;
+	unsigned long long done, failed, succeeded;
+	bool halted;
+	int halt_status;
+	bool stopped;
+	struct buf scratch;
+	pcre2_match_data *md;
+};
+
+int halt_parse(const char *s, struct halt *h)
+{
+	memset(h, 0, sizeof *h);
+	if (strcmp(s, "never") == 0)
+		return 0;
+	const char *comma = strchr(s, ',');
+	if (!comma)
+		return -1;
+	size_t wl = (size_t)(comma - s);
+	if (wl == 3 && strncmp(s, "now", 3) == 0)
+		h->when = HALT_NOW;
+	else if (wl == 4 && strncmp(s, "soon", 4) == 0)
+		h->when = HALT_SOON;
+	else
+		return -1;
+	const char *what = comma + 1;
+	const char *eq = strchr(what, '=');
+	if (!eq)
+		return -1;
+	size_t kl = (size_t)(eq - what);
+	if (kl == 4 && strncmp(what, "fail", 4) == 0)
+		h->what = HALT_FAIL;
+	else if (kl == 7 && strncmp(what, "success", 7) == 0)
+		h->what = HALT_SUCCESS;
+	else if (kl == 4 && strncmp(what, "done", 4) == 0)
+		h->what = HALT_DONE;
+	else
+		return -1;
+	char *end;
+	const char *num = eq + 1;
+	if (*num < '0' || *num > '9')
+		return -1;
+	errno = 0;
+	h->n = strtoull(num, &end, 10);
+	if (errno)
+		return -1;
+	if (*end == '%') {
+		h->pct = true;
+		end++;
+		if (h->n > 100)
+			return -1;
+	}
+	if (*end || h->n == 0)
+		return -1;
+	return 0;
+}
+
+static void vals_add(struct vals *v, const char *s, size_t len)
+{
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 16;
+		v->v = xrealloc(v->v, v->cap * sizeof *v->v);
+		v->len = xrealloc(v->len, v->cap * sizeof *v->len);
+	}
+	v->v[v->n] = xstrndup(s, len);
+	v->len[v->n] = len;
+	v->n++;
+}
+
+static void vals_release(struct vals *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->v[i]);
+	free(v->v);
+	free(v->len);
+}
+
+static void input_ready(void *ud)
+{
+	struct fanout *f = ud;
+	if (f->src.kick)
+		f->src.kick(f->src.runner);
+}
+
+/* Opens a SRC_FILE path ("-" is standard input). */
+static int open_input(const char *path, bool *pollable)
+{
+	if (strcmp(path, "-") == 0)
+		return input_open_stdin(pollable);
+	*pollable = false;
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static int load_source(struct fanout *f, size_t k)
+{
+	struct fanout_source *s = &f->o.sources[k];
+	struct vals *v = &f->vals[k];
+	if (s->kind == SRC_LIST) {
+		for (size_t i = 0; i < s->nitems; i++)
+			vals_add(v, s->items[i], strlen(s->items[i]));
+		return 0;
+	}
+	for (size_t i = 0; i < s->nitems; i++) {
+		bool pollable;
+		int fd = open_input(s->items[i], &pollable);
+		if (fd < 0) {
+			fprintf(stderr, "weft exec: cannot open input file '%s': %s\n", s->items[i], strerror(errno));
+			return -1;
+		}
+		struct reader rd;
+		reader_init(&rd, NULL, fd, fd != 0, f->o.delim, NULL, NULL);
+		const char *val;
+		size_t len;
+		int r;
+		while ((r = reader_next_blocking(&rd, &val, &len)) == 1)
+			vals_add(v, val, len);
+		reader_close(&rd);
+		if (r < -1) {
+			fprintf(stderr, "weft exec: cannot read '%s': %s\n", s->items[i], strerror(-r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The next value of the first source: 1, 0 (not yet), -1 (end), or -errno. */
+static int next_first(struct fanout *f, const char **val, size_t *len)
+{
+	if (!f->streaming) {
+		if (f->first_pos >= f->vals[0].n)
+			return -1;
+		*val = f->vals[0].v[f->first_pos];
+		*len = f->vals[0].len[f->first_pos];
+		f->first_pos++;
+		return 1;
+	}
+	return reader_next(&f->rd, val, len);
+}
+
+/* The next combination of inputs, appended to args (values back to back)
+ * with their lengths in lens: 1, 0 (not yet: input_ready will kick), -1 (no more). */
+static int next_tuple(struct fanout *f, struct buf *args, size_t **lens, size_t *nargs)
+{
+	*nargs = 0;
+	if (f->input_done)
+		return -1;
+	*lens = xrealloc(*lens, (f->nsrc ? f->nsrc : 1) * sizeof **lens);
+	if (f->o.link) {
+		if (f->link_i >= f->total) {
+			f->input_done = true;
+			return -1;
+		}
+		for (size_t k = 0; k < f->nsrc; k++) {
+			struct vals *v = &f->vals[k];
+			size_t i = (size_t)(f->link_i % v->n);
+			buf_add(args, v->v[i], v->len[i]);
+			(*lens)[k] = v->len[i];
+		}
+		*nargs = f->nsrc;
+		f->link_i++;
+		return 1;
+	}
+	for (size_t k = 1; k < f->nsrc; k++)
+		if (!f->vals[k].n) {
+			f->input_done = true; /* crossing with nothing gives nothing */
+			return -1;
+		}
+	if (!f->have_first) {
+		const char *val;
+		size_t len;
+		int r = next_first(f, &val, &len);
+		if (r == 0)
+			return 0;
+		if (r < 0) {
+			if (r < -1)
+				fprintf(stderr, "weft exec: cannot read input: %s\n", strerror(-r));
+			f->input_done = true;
+			return -1;
+		}
+		buf_reset(&f->first);
+		buf_add(&f->first, val, len);
+		f->have_first = true;
+		for (size_t k = 1; k < f->nsrc; k++)
+			f->idx[k] = 0;
+	}
+	buf_add(args, f->first.p, f->first.len);
+	(*lens)[0] = f->first.len;
+	for (size_t k = 1; k < f->nsrc; k++) {
+		struct vals *v = &f->vals[k];
+		buf_add(args, v->v[f->idx[k]], v->len[f->idx[k]]);
+		(*lens)[k] = v->len[f->idx[k]];
+	}
+	*nargs = f->nsrc ? f->nsrc : 1;
+	/* The last source turns fastest, as in GNU parallel. */
+	size_t k = f->nsrc;
+	for (;;) {
+		if (k <= 1) {
+			f->have_first = false;
+			break;
+		}
+		k--;
+		if (++f->idx[k] < f->vals[k].n)
+			break;
+		f->idx[k] = 0;
+	}
+	return 1;
+}
+
+/* --colsep: splits each value into columns; the columns become the args. */
+static void split_columns(struct fanout *f, struct buf *args, size_t **lens, size_t *nargs)
+{
+	pcre2_code *re = f->o.colsep;
+	struct buf out;
+	buf_init(&out);
+	size_t n = 0, cap = *nargs ? *nargs * 2 : 2;
+	size_t *nl = xmalloc(cap * sizeof *nl);
+	const char *p = args->p ? args->p : "";
+	for (size_t a = 0; a < *nargs; a++) {
+		size_t len = (*lens)[a];
+		PCRE2_SIZE start = 0;
+		for (;;) {
+			int rc = pcre2_match(re, (PCRE2_SPTR)p, len, start, 0, f->md, NULL);
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(f->md);
+			size_t end = rc >= 0 && ov[1] > ov[0] ? ov[0] : len;
+			if (n == cap) {
+				cap *= 2;
+				nl = xrealloc(nl, cap * sizeof *nl);
+			}
+			buf_add(&out, p + start, end - start);
+			nl[n++] = end - start;
+			if (end == len)
+				break;
+			start = ov[1];
+		}
+		p += len;
+	}
+	buf_release(args);
+	*args = out;
+	free(*lens);
+	*lens = nl;
+	*nargs = n;
+}
+
+static void expand(struct fanout *f, struct xjob *x, unsigned slot)
+{
+	const char **argv = xmalloc((x->nargs + 1) * sizeof *argv);
+	const char *p = x->argdata.p ? x->argdata.p : "";
+	for (size_t i = 0; i < x->nargs; i++) {
+		argv[i] = p;
+		p += x->lens[i];
+	}
+	struct tmpl_input in = {argv, x->lens, x->nargs, x->job.seq, slot};
+	buf_reset(&f->scratch);
+	if (f->o.cmd) {
+		tmpl_expand(f->o.cmd, &in, &f->scratch);
+	} else {
+		/* No command: each input is a command line of its own. */
+		for (size_t i = 0; i < x->nargs; i++) {
+			if (i)
+				buf_add(&f->scratch, " ", 1);
+			buf_add(&f->scratch, argv[i], x->lens[i]);
+		}
+	}
+	free(x->cmd);
+	x->cmd = buf_take(&f->scratch);
+	if (f->o.tag || f->o.tagstring) {
+		buf_reset(&f->scratch);
+		if (f->o.tagstring) {
+			tmpl_expand(f->o.tagstring, &in, &f->scratch);
+		} else {
+			for (size_t i = 0; i < x->nargs; i++) {
+				if (i)
+					buf_add(&f->scratch, " ", 1);
+				buf_add(&f->scratch, argv[i], x->lens[i]);
+			}
+		}
+		free(x->tag);
+		x->tag = buf_take(&f->scratch);
+	}
+	free(argv);
+	x->job.cmd = x->cmd;
+	x->job.cmd_lines = 1;
+	x->job.name = x->tag ? x->tag : x->cmd;
+}
+
+static struct xjob *make_job(struct fanout *f)
+{
+	struct xjob *x = xcalloc(1, sizeof *x);
+	buf_init(&x->argdata);
+	int r = next_tuple(f, &x->argdata, &x->lens, &x->nargs);
+	if (r <= 0) {
+		buf_release(&x->argdata);
+		free(x->lens);
+		free(x);
+		return NULL;
+	}
+	if (f->o.colsep)
+		split_columns(f, &x->argdata, &x->lens, &x->nargs);
+	x->job.seq = ++f->seq;
+	x->job.timeout_ms = f->o.timeout_ms;
+	return x;
+}
+
+static void xjob_free(struct xjob *x)
+{
+	free(x->cmd);
+	free(x->tag);
+	buf_release(&x->argdata);
+	free(x->lens);
+	free(x);
+}
+
+static void running_add(struct fanout *f, struct xjob *x)
+{
+	x->rprev = NULL;
+	x->rnext = f->running;
+	if (f->running)
+		f->running->rprev = x;
+	f->running = x;
+}
+
+static void running_del(struct fanout *f, struct xjob *x)
+{
+	if (x->rprev)
+		x->rprev->rnext = x->rnext;
+	else if (f->running == x)
+		f->running = x->rnext;
+	if (x->rnext)
+		x->rnext->rprev = x->rprev;
+	x->rprev = x->rnext = NULL;
+}
+
+static struct xjob *pop(struct xjob **head, struct xjob **tail)
+{
+	struct xjob *x = *head;
+	if (x) {
+		*head = x->next;
+		if (!*head)
+			*tail = NULL;
+		x->next = NULL;
+	}
+	return x;
+}
+
+static void push(struct xjob **head, struct xjob **tail, struct xjob *x)
+{
+	x->next = NULL;
+	if (*tail)
+		(*tail)->next = x;
+	else
+		*head = x;
+	*tail = x;
+}
+
+static struct job *next(struct jobsrc *s, unsigned slot)
+{
+	struct fanout *f = (struct fanout *)s;
+	if (f->stopped)
+		return NULL;
+	struct xjob *x = pop(&f->retry_head, &f->retry_tail);
+	if (!x)
+		x = pop(&f->pend_head, &f->pend_tail);
+	if (!x) {
+		x = make_job(f);
+		if (!x)
+			return NULL;
+		x->job.order = f->handed++;
+	}
+	expand(f, x, slot);
+	running_add(f, x);
+	return &x->job;
+}
+
+static void say(const char *what, const char *cmd)
+{
+	char *msg = xasprintf("weft exec: %s:\n%s\n", what, cmd);
+	term_write(2, msg, strlen(msg));
+	free(msg);
+}
+
+static int job_status(const struct job *j)
+{
+	switch (j->result) {
+	case JOB_EXIT:
+		return j->exit_code;
+	case JOB_SIGNAL:
+		return 128 + j->term_signal;
+	case JOB_OK:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static void check_halt(struct fanout *f, struct xjob *x, bool ok)
+{
+	const struct halt *h = &f->o.halt;
+	if (h->when == HALT_NEVER || f->halted)
+		return;
+	bool hit;
+	unsigned long long count;
+	switch (h->what) {
+	case HALT_FAIL:
+		hit = !ok;
+		count = f->failed;
+		break;
+	case HALT_SUCCESS:
+		hit = ok;
+		count = f->succeeded;
+		break;
+	default:
+		hit = true;
+		count = f->done;
+		break;
+	}
+	unsigned long long need = h->pct ? (f->total * h->n + 99) / 100 : h->n;
+	if (!hit || count < (need ? need : 1))
+		return;
+	f->halted = true;
+	f->halt_status = h->what == HALT_FAIL ? job_status(&x->job) : 0;
+	say(ok ? "this job succeeded" : "this job failed", x->cmd);
+	if (h->when == HALT_NOW)
+		run_stop(f->src.runner, false);
+	else
+		run_halt(f->src.runner);
+}
+
+static void done(struct jobsrc *s, struct job *j)
+{
+	struct fanout *f = (struct fanout *)s;
+	struct xjob *x = (struct xjob *)j;
+	running_del(f, x);
+	bool ok = j->result == JOB_OK;
+	f->done++;
+	if (ok) {
+		f->succeeded++;
+		grow(&f->ok_ms, &f->okcap, f->nok + 1, sizeof *f->ok_ms);
+		uint64_t ms = (j->end_ns - j->start_ns) / 1000000;
+		f->ok_ms[f->nok++] = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+	} else {
+		f->failed++;
+	}
+	if (j->result == JOB_TIMEOUT)
+		say("warning: this job was killed because it timed out", x->cmd);
+	else if (j->result == JOB_SPAWN_ERROR) {
+		char *msg = xasprintf("weft exec: cannot start job %llu: %s\n", j->seq, strerror(-j->spawn_error));
+		term_write(2, msg, strlen(msg));
+		free(msg);
+	}
+	if (f->src.runner)
+		check_halt(f, x, ok);
+	xjob_free(x);
+}
+
+static bool retry(struct jobsrc *s, struct job *j)
+{
+	struct fanout *f = (struct fanout *)s;
+	struct xjob *x = (struct xjob *)j;
+	if (++x->attempts >= f->o.retries)
+		return false;
+	running_del(f, x);
+	push(&f->retry_head, &f->retry_tail, x);
+	return true;
+}
+
+static void stop(struct jobsrc *s)
+{
+	((struct fanout *)s)->stopped = true;
+}
+
+static void timer_close_cb(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void finish(struct jobsrc *s)
+{
+	struct fanout *f = (struct fanout *)s;
+	if (f->have_rd) {
+		reader_close(&f->rd);
+		f->have_rd = false;
+	}
+	if (f->timer_on) {
+		uv_timer_stop(&f->pct_timer);
+		uv_close((uv_handle_t *)&f->pct_timer, timer_close_cb);
+		f->timer_on = false;
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* --timeout N%: stops jobs that run longer than N% of the median runtime
+ * of the jobs that succeeded so far. */
+static void pct_cb(uv_timer_t *t)
+{
+	struct fanout *f = t->data;
+	if (!f->nok || !f->running || !f->src.runner)
+		return;
+	qsort(f->ok_ms, f->nok, sizeof *f->ok_ms, cmp_u32);
+	uint64_t median = f->ok_ms[f->nok / 2];
+	uint64_t limit = median * f->o.timeout_pct / 100;
+	uint64_t now = now_ns();
+	for (struct xjob *x = f->running, *nx; x; x = nx) {
+		nx = x->rnext;
+		if (x->job.start_ns && (now - x->job.start_ns) / 1000000 > limit)
+			run_timeout(f->src.runner, &x->job);
+	}
+}
+
+static int cmp_logged(const void *a, const void *b)
+{
+	const struct logged *x = a, *y = b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+struct log_read {
+	struct logged *v;
+	size_t n, cap;
+};
+
+static void log_cb(void *ud, const struct joblog_rec *r)
+{
+	struct log_read *lr = ud;
+	grow(&lr->v, &lr->cap, lr->n + 1, sizeof *lr->v);
+	lr->v[lr->n].seq = r->seq;
+	lr->v[lr->n].ok = r->exitval == 0 && r->signal == 0;
+	lr->v[lr->n].cmd = xstrdup(r->command);
+	lr->n++;
+}
+
+/* --resume: reads the log, checks it matches this run's commands, and
+ * queues the inputs it does not record as done. Nothing runs before this
+ * has passed. Returns 0 or -1 after printing why. */
+static int resume_scan(struct fanout *f)
+{
+	struct log_read lr = {0};
+	unsigned torn = 0;
+	int r = joblog_read(f->o.resume_log, log_cb, NULL, &lr, &torn);
+	if (r < 0) {
+		fprintf(stderr, "weft exec: cannot read job log '%s': %s\n", f->o.resume_log, strerror(-r));
+		return -1;
+	}
+	if (torn)
+		fprintf(stderr, "weft exec: warning: ignoring the unfinished last line of '%s'\n", f->o.resume_log);
+	qsort(lr.v, lr.n, sizeof *lr.v, cmp_logged);
+	int rc = 0;
+	/* Blocking is fine here: nothing runs until the scan is done. */
+	f->rd.blocking = true;
+	unsigned long long upto = lr.n ? lr.v[lr.n - 1].seq : 0;
+	size_t li = 0;
+	for (unsigned long long seq = 1; seq <= upto; seq++) {
+		struct xjob *x = xcalloc(1, sizeof *x);
+		buf_init(&x->argdata);
+		int t = next_tuple(f, &x->argdata, &x->lens, &x->nargs);
+		if (t != 1) {
+			xjob_free(x);
+			fprintf(stderr,
+				"weft exec: --resume: the job log '%s' records job %llu, but this run has only %llu inputs; "
+				"refusing to resume a different input set\n",
+				f->o.resume_log, upto, seq - 1);
+			rc = -1;
+			break;
+		}
+		if (f->o.colsep)
+			split_columns(f, &x->argdata, &x->lens, &x->nargs);
+		x->job.seq = ++f->seq;
+		x->job.timeout_ms = f->o.timeout_ms;
+		while (li < lr.n && lr.v[li].seq < seq)
+			li++;
+		bool logged = li < lr.n && lr.v[li].seq == seq;
+		if (logged && !f->o.cmd_has_slot) {
+			expand(f, x, 1);
+			if (strcmp(x->cmd, lr.v[li].cmd) != 0) {
+				fprintf(stderr,
+					"weft exec: --resume: job %llu in '%s' ran '%s', but this run would run '%s'; "
+					"refusing to resume a different command or input set\n",
+					seq, f->o.resume_log, lr.v[li].cmd, x->cmd);
+				xjob_free(x);
+				rc = -1;
+				break;
+			}
+		}
+		if (logged && (lr.v[li].ok || !f->o.resume_failed)) {
+			xjob_free(x);
+			continue;
+		}
+		x->job.order = f->handed++;
+		push(&f->pend_head, &f->pend_tail, x);
+	}
+	f->rd.blocking = false;
+	for (size_t i = 0; i < lr.n; i++)
+		free(lr.v[i].cmd);
+	free(lr.v);
+	return rc;
+}
+
+int fanout_new(struct fanout **out, const struct fanout_opts *o)
+{
+	struct fanout *f = xcalloc(1, sizeof *f);
+	*out = f;
+	f->o = *o;
+	f->src.next = next;
+	f->src.done = done;
+	f->src.stop = stop;
+	f->src.finish = finish;
+	f->src.retry = retry;
+	buf_init(&f->first);
+	buf_init(&f->scratch);
+	if (o->colsep)
+		f->md = pcre2_match_data_create_from_pattern(o->colsep, NULL);
+
+	/* No sources: standard input is the one. */
+	static char dash[] = "-";
+	static char *dash_items[] = {dash};
+	static struct fanout_source stdin_src = {SRC_FILE, dash_items, 1};
+	if (!o->nsources) {
+		f->o.sources = &stdin_src;
+		f->o.nsources = 1;
+	}
+	/* Each file of `:::: a b` is a source of its own. */
+	size_t n = 0;
+	for (size_t i = 0; i < f->o.nsources; i++)
+		n += f->o.sources[i].kind == SRC_FILE ? f->o.sources[i].nitems : 1;
+	struct fanout_source *srcs = xcalloc(n, sizeof *srcs);
+	n = 0;
+	for (size_t i = 0; i < f->o.nsources; i++) {
+		struct fanout_source *s = &f->o.sources[i];
+		if (s->kind == SRC_FILE)
+			for (size_t k = 0; k < s->nitems; k++)
+				srcs[n++] = (struct fanout_source){SRC_FILE, &s->items[k], 1};
+		else
+			srcs[n++] = *s;
+	}
+	f->o.sources = srcs;
+	f->o.nsources = f->nsrc = n;
+	f->vals = xcalloc(n, sizeof *f->vals);
+	f->idx = xcalloc(n, sizeof *f->idx);
+
+	f->streaming = !o->link && !o->need_total && f->o.sources[0].kind == SRC_FILE;
+	for (size_t k = f->streaming ? 1 : 0; k < n; k++)
+		if (load_source(f, k) < 0)
+			return -1;
+	if (f->streaming) {
+		bool pollable;
+		const char *path = f->o.sources[0].items[0];
+		int fd = open_input(path, &pollable);
+		if (fd < 0) {
+			fprintf(stderr, "weft exec: cannot open input file '%s': %s\n", path, strerror(errno));
+			return -1;
+		}
+		reader_init(&f->rd, pollable ? uv_default_loop() : NULL, fd, fd != 0, o->delim, input_ready, f);
+		f->have_rd = true;
+	}
+	if (o->link) {
+		for (size_t k = 0; k < n; k++)
+			if (f->vals[k].n > f->total)
+				f->total = f->vals[k].n;
+		for (size_t k = 0; k < n; k++)
+			if (!f->vals[k].n)
+				f->total = 0;
+	} else if (!f->streaming) {
+		f->total = 1;
+		for (size_t k = 0; k < n; k++)
+			f->total *= f->vals[k].n;
+	}
+	if (o->resume_log && resume_scan(f) < 0)
+		return -1;
+	if (o->timeout_pct) {
+		uv_timer_init(uv_default_loop(), &f->pct_timer);
+		f->pct_timer.data = f;
+		uv_timer_start(&f->pct_timer, pct_cb, 100, 100);
+		uv_unref((uv_handle_t *)&f->pct_timer);
+		f->timer_on = true;
+	}
+	return 0;
+}
+
+struct jobsrc *fanout_src(struct fanout *f)
+{
+	return &f->src;
+}
+
+int fanout_print_all(struct fanout *f)
+{
+	struct xjob *x;
+	unsigned slot = 1;
+	/* A dry run may wait for input: nothing else is going on. */
+	f->rd.blocking = true;
+	for (;;) {
+		x = pop(&f->pend_head, &f->pend_tail);
+		if (!x)
+			x = make_job(f);
+		if (!x)
+			break;
+		expand(f, x, slot);
+		if (term_write(1, x->cmd, strlen(x->cmd)) < 0 || term_write(1, "\n", 1) < 0) {
+			xjob_free(x);
+			return -1;
+		}
+		xjob_free(x);
+	}
+	return 0;
+}
+
+int fanout_status(const struct fanout *f)
+{
+	if (f->halted)
+		return f->halt_status;
+	return f->failed > 100 ? 101 : (int)f->failed;
+}
+
+unsigned long long fanout_total(const struct fanout *f)
+{
+	return f->total;
+}
+
+void fanout_free(struct fanout *f)
+{
+	if (!f)
+		return;
+	finish(&f->src);
+	for (size_t k = 0; k < f->nsrc; k++)
+		vals_release(&f->vals[k]);
+	free(f->vals);
+	free(f->idx);
+	free(f->o.sources);
+	struct xjob *x;
+	while ((x = pop(&f->retry_head, &f->retry_tail)))
+		xjob_free(x);
+	while ((x = pop(&f->pend_head, &f->pend_tail)))
+		xjob_free(x);
+	free(f->ok_ms);
+	buf_release(&f->first);
+	buf_release(&f->scratch);
+	if (f->md)
+		pcre2_match_data_free(f->md);
+	free(f);
+}

@@ -1,0 +1,69 @@
+/* The job source of a fan-out: one job per input (or combination of inputs), read as a stream, with retries, halt rules, timeouts and resume. */
+#ifndef WEFT_FANOUT_H
+#define WEFT_FANOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jobsrc.h"
+
+struct tmpl;
+
+enum src_kind { SRC_LIST, SRC_FILE };
+
+struct fanout_source {
+	enum src_kind kind;
+	char **items;      /* SRC_LIST: the values; SRC_FILE: one path ("-": stdin) */
+	size_t nitems;
+};
+
+enum halt_when { HALT_NEVER, HALT_SOON, HALT_NOW };
+enum halt_what { HALT_FAIL, HALT_SUCCESS, HALT_DONE };
+
+struct halt {
+	enum halt_when when;
+	enum halt_what what;
+	unsigned long long n; /* count, or percent when pct */
+	bool pct;
+};
+
+/* Parses GNU parallel's --halt value: never, now|soon,fail|success|done=N|N%. 0 or -1. */
+int halt_parse(const char *s, struct halt *h);
+
+struct fanout_opts {
+	struct tmpl *cmd;          /* the command template; owned by the caller */
+	struct tmpl *tagstring;    /* --tagstring, expanded unquoted; NULL: args joined by ' ' */
+	bool tag;                  /* name jobs for --tag */
+	char delim;                /* between input values */
+	void *colsep;              /* pcre2_code *, or NULL */
+	bool link;                 /* --link: pair sources instead of crossing them */
+	struct fanout_source *sources; /* none: standard input */
+	size_t nsources;
+	unsigned retries;          /* runs of a failing job at most (0 and 1: once) */
+	uint64_t timeout_ms;       /* 0: none */
+	unsigned timeout_pct;      /* >0: timeout is this % of the median successful runtime */
+	struct halt halt;
+	bool need_total;           /* read all input first to count it (--bar, --eta, N% halts) */
+	const char *resume_log;    /* --resume/--resume-failed: the job log to read */
+	bool resume_failed;        /* run again the jobs the log records as failed */
+	bool cmd_has_slot;         /* the command uses {%}: logged commands cannot be compared */
+};
+
+struct fanout;
+
+/* Sets up a fan-out on libuv's default loop. Returns 0, or -1 after
+ * printing why (an unreadable input file, a resume that does not match). */
+int fanout_new(struct fanout **out, const struct fanout_opts *o);
+struct jobsrc *fanout_src(struct fanout *f);
+void fanout_free(struct fanout *f);
+
+/* For --dry-run: prints every command, one per line, without running. */
+int fanout_print_all(struct fanout *f);
+
+/* After the run: the exit status GNU parallel would give. */
+int fanout_status(const struct fanout *f);
+/* Jobs in all: known only with need_total (else 0). */
+unsigned long long fanout_total(const struct fanout *f);
+
+#endif

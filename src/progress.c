@@ -1,0 +1,104 @@
+/* The sink that draws --bar and --eta for a fan-out: done/total, a bar, and the time left. */
+#include "progress.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "term.h"
+#include "util.h"
+
+struct progress {
+	struct sink sink;
+	unsigned long long total, done;
+	bool bar, eta;
+	uint64_t start_ns;
+};
+
+static void clock_text(char *out, size_t size, uint64_t s)
+{
+	if (s >= 3600)
+		snprintf(out, size, "%llu:%02llu:%02llu", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
+	else
+		snprintf(out, size, "%llu:%02llu", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
+}
+
+void progress_render(char *out, size_t size, unsigned long long done, unsigned long long total, bool bar,
+		     bool eta, uint64_t elapsed_ms, int width)
+{
+	unsigned pct = total ? (unsigned)(done * 100 / total) : 100;
+	char tail[128], left[32];
+	size_t n = 0;
+	snprintf(tail, sizeof tail, "%3u%% %llu/%llu", pct, done, total);
+	if (eta) {
+		if (done && done < total) {
+			clock_text(left, sizeof left, elapsed_ms * (total - done) / done / 1000);
+		} else if (done >= total) {
+			snprintf(left, sizeof left, "0:00");
+		} else {
+			snprintf(left, sizeof left, "?");
+		}
+		size_t l = strlen(tail);
+		snprintf(tail + l, sizeof tail - l, " ETA %s", left);
+	}
+	out[0] = '\0';
+	if (bar) {
+		int room = width - 1 - (int)strlen(tail) - 3;
+		if (room > 50)
+			room = 50;
+		if (room >= 5 && (size_t)room + 3 < size) {
+			int fill = total ? (int)(done * (unsigned long long)room / total) : room;
+			out[n++] = '[';
+			for (int i = 0; i < room; i++)
+				out[n++] = i < fill ? '#' : '.';
+			out[n++] = ']';
+			out[n++] = ' ';
+			out[n] = '\0';
+		}
+	}
+	snprintf(out + n, size - n, "%s", tail);
+}
+
+static void draw(struct progress *p)
+{
+	char line[256];
+	progress_render(line, sizeof line, p->done, p->total, p->bar, p->eta, (now_ns() - p->start_ns) / 1000000,
+			term_width());
+	term_status(line);
+}
+
+static void on_event(struct sink *sink, const struct event *ev)
+{
+	struct progress *p = (struct progress *)sink;
+	switch (ev->type) {
+	case EV_FINISHED:
+		p->done++;
+		break;
+	case EV_TICK:
+		draw(p);
+		break;
+	case EV_END:
+		term_status(NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+struct sink *progress_sink_new(unsigned long long total, bool bar, bool eta, uint64_t start_ns)
+{
+	struct progress *p = xcalloc(1, sizeof *p);
+	p->sink.on_event = on_event;
+	p->total = total;
+	p->bar = bar;
+	p->eta = eta;
+	p->start_ns = start_ns;
+	return &p->sink;
+}
+
+void progress_sink_free(struct sink *s)
+{
+	free(s);
+}

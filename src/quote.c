@@ -1,0 +1,71 @@
+/* Quoting for POSIX sh: turns any bytes into one shell word that expands back to exactly those bytes. */
+#include "quote.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "util.h"
+
+static bool is_bare(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c != '\0' && strchr("_./,:+=@%^-", c));
+}
+
+/* Reserved words of POSIX sh and bash: bare, they are syntax, not a command. */
+static bool is_reserved(const char *s, size_t len)
+{
+	static const char *const words[] = {
+		"case", "do", "done", "elif", "else", "esac", "fi", "for", "if",
+		"in", "then", "until", "while", "function", "select", "time", "coproc",
+	};
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0)
+			return true;
+	return false;
+}
+
+/* NAME=... in a command's first position is an assignment, not a word. */
+static bool is_assignment(const char *s, size_t len)
+{
+	if (len == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '=')
+			return true;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return false;
+}
+
+static bool needs_quotes(const char *s, size_t len)
+{
+	if (len == 0)
+		return true;
+	for (size_t i = 0; i < len; i++)
+		if (!is_bare((unsigned char)s[i]))
+			return true;
+	return is_reserved(s, len) || is_assignment(s, len);
+}
+
+void shell_quote(struct buf *b, const char *s, size_t len)
+{
+	if (!needs_quotes(s, len)) {
+		buf_add(b, s, len);
+		return;
+	}
+	buf_add(b, "'", 1);
+	size_t start = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != '\'' && s[i] != '\0')
+			continue;
+		buf_add(b, s + start, i - start);
+		if (s[i] == '\'')
+			buf_add(b, "'\\''", 4);
+		start = i + 1;
+	}
+	buf_add(b, s + start, len - start);
+	buf_add(b, "'", 1);
+}

@@ -1,0 +1,42 @@
+/* Command templates for `weft exec`: GNU parallel's replacement strings ({} {.} {/} {//} {/.} {#} {%} {N...}) expanded and shell-quoted per input. */
+#ifndef WEFT_REPLACE_H
+#define WEFT_REPLACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf;
+struct tmpl;
+
+/* One input of a job: its arguments (one per input source, or the -N
+ * group) and the numbers behind {#} and {%}. Borrowed for the call. */
+struct tmpl_input {
+	const char *const *args; /* args[i] holds lens[i] bytes; NULs allowed */
+	const size_t *lens;
+	size_t nargs;            /* 0: {} and every {N} expand to nothing */
+	unsigned long long seq;  /* {#}: the job's sequence number, from 1 */
+	unsigned slot;           /* {%}: the job's slot, from 1 */
+};
+
+/* Parses the command words, joined by single spaces as GNU parallel does;
+ * the words are shell code and are not quoted. Never fails: text that is
+ * not a known replacement string stays literal ("{foo}", "{", "}", "{0}",
+ * "{+1}", "{ }"). The words are copied; free the result with tmpl_free(). */
+struct tmpl *tmpl_new(char *const *words, size_t nwords);
+void tmpl_free(struct tmpl *t);
+
+/* Whether the template uses an input: {} {.} {/} {//} {/.} or any {N...}
+ * ({#} and {%} do not count). */
+bool tmpl_has_inputs(const struct tmpl *t);
+
+/* Appends the command for one input to out (out is not reset). Each
+ * replacement string becomes its value shell-quoted as one word per arg,
+ * except {#} and {%}, which are plain numbers. {} and the bare path forms
+ * give every arg, each transformed and quoted, joined by a space; {N} is
+ * arg N (1-based; {-N} counts from the last) and expands to nothing when
+ * there is no such arg. A template with no replacement string at all,
+ * {#} and {%} included (GNU parallel's rule), gets the args appended, each
+ * quoted, after a space. Never fails. */
+void tmpl_expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *out);
+
+#endif
