@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
+
 struct task;
 
 enum job_result {
@@ -41,6 +43,9 @@ struct job {
 	unsigned long long out_bytes; /* output received, both streams */
 	void *sink_state[4];
 	void *src_data;      /* the job source's */
+	/* Non-NULL: a hidden job of the source's own (listing a foreach's
+	 * items): no events are sent for it; its output is kept here. */
+	struct buf *capture; /* [0] stdout, [1] stderr */
 };
 
 enum event_type {
@@ -60,6 +65,7 @@ struct event {
 	int stream;
 	const char *data;
 	size_t len;
+	int signal;         /* EV_END: the signal that stopped the run, or 0 */
 };
 
 struct sink {

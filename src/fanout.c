@@ -336,7 +336,7 @@ static void expand(struct fanout *f, struct xjob *x, unsigned slot)
 	if (f->o.tag || f->o.tagstring) {
 		buf_reset(&f->scratch);
 		if (f->o.tagstring) {
-			tmpl_expand(f->o.tagstring, &in, &f->scratch);
+			tmpl_expand_plain(f->o.tagstring, &in, &f->scratch);
 		} else {
 			for (size_t i = 0; i < x->nargs; i++) {
 				if (i)

@@ -6,6 +6,7 @@
 
 #include "diag.h"
 #include "hash.h"
+#include "replace.h"
 #include "util.h"
 
 void graph_init(struct graph *g)
@@ -27,6 +28,8 @@ static void task_free(struct task *t)
 	free(t->deps);
 	free(t->rdeps);
 	free(t->dir);
+	free(t->foreach);
+	tmpl_free(t->tmpl);
 	for (size_t i = 0; i < t->nenv; i++) {
 		free(t->env[i].name);
 		free(t->env[i].value);

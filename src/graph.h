@@ -29,6 +29,9 @@ struct task {
 	struct kv *env;
 	size_t nenv, env_cap;
 	uint64_t timeout_ms;/* 0: none */
+	char *foreach;      /* NULL: one job; else the items spec (glob, lines:FILE, cmd:COMMAND, words) */
+	unsigned jobs;      /* 0: no cap of its own; else at most this many of its jobs at once */
+	struct tmpl *tmpl;  /* foreach: run as a template for each item */
 	size_t index;       /* position in the recipe, from 0 */
 	bool selected;      /* part of this run (graph_select) */
 	int mark;           /* scratch for graph walks */

@@ -161,7 +161,7 @@ static int run(struct cli *c, struct recipe *r, const char *path)
 	if (mode == OUTPUT_GROUP)
 		oo.prefix = PREFIX_NONE;
 	struct sink *out = output_sink_new(&oo);
-	struct sink *status = term.status ? status_sink_new(graph_count_selected(g), start) : NULL;
+	struct sink *status = term.status ? status_sink_new(start) : NULL;
 	struct sink *summary = summary_sink_new(start);
 	events_add_sink(out);
 	if (status)

@@ -41,7 +41,7 @@ struct output_sink {
 
 static const char *const colors[] = {"36", "32", "33", "34", "35", "96", "92", "93", "94", "95"};
 
-static void add_prefix(struct output_sink *o, struct buf *b, const struct job *j)
+static void add_prefix(struct output_sink *o, struct buf *b, const struct job *j, int stream)
 {
 	if (o->o.prefix == PREFIX_TAB) {
 		buf_adds(b, j->name);
@@ -49,7 +49,7 @@ static void add_prefix(struct output_sink *o, struct buf *b, const struct job *j
 	} else if (o->o.prefix == PREFIX_NAME) {
 		size_t len = strlen(j->name);
 		int pad = len < o->o.width ? (int)(o->o.width - len) : 0;
-		if (term.color)
+		if (stream == 1 ? term.color : term.color_err)
 			buf_addf(b, "\033[%sm%s\033[0m%*s | ",
 				 colors[(j->task ? j->task->index : j->seq) % (sizeof colors / sizeof *colors)], j->name,
 				 pad, "");
@@ -98,13 +98,13 @@ static void add_lines(struct output_sink *o, struct job *j, int stream, const ch
 		if (!nl) {
 			buf_add(part, p, take);
 			if (part->len >= LINE_MAX_HELD) {
-				add_prefix(o, out, j);
+				add_prefix(o, out, j, stream);
 				buf_add(out, part->p, part->len);
 				buf_add(out, "\n", 1);
 				buf_reset(part);
 			}
 		} else {
-			add_prefix(o, out, j);
+			add_prefix(o, out, j, stream);
 			if (part->len) {
 				buf_add(out, part->p, part->len);
 				buf_reset(part);
@@ -127,7 +127,7 @@ static void flush_partial(struct output_sink *o, struct job *j)
 		if (!s->partial[i].len)
 			continue;
 		buf_reset(&o->line);
-		add_prefix(o, &o->line, j);
+		add_prefix(o, &o->line, j, i + 1);
 		buf_add(&o->line, s->partial[i].p, s->partial[i].len);
 		buf_add(&o->line, "\n", 1);
 		buf_reset(&s->partial[i]);

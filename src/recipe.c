@@ -12,6 +12,7 @@
 
 #include "diag.h"
 #include "duration.h"
+#include "replace.h"
 #include "util.h"
 
 /* inih cuts section and key names at this length without a word. */
@@ -41,7 +42,7 @@ struct parser {
 	size_t line_cap;
 };
 
-static const char *const task_keys[] = {"desc", "run", "deps", "dir", "timeout", "env.NAME", NULL};
+static const char *const task_keys[] = {"desc", "run", "deps", "dir", "timeout", "foreach", "jobs", "env.NAME", NULL};
 static const char *const weft_keys[] = {"default", "jobs", "shell", NULL};
 
 static const char *suggest(const char *name, const char *const *words)
@@ -295,6 +296,22 @@ static bool task_key(struct parser *p, const char *name, const char *value)
 			diag_error(p->d, p->lineno, "invalid duration '%s' for 'timeout' (use e.g. 90s, 5m, 1h)", value);
 			return false;
 		}
+	} else if (strcmp(name, "foreach") == 0) {
+		if ((strncmp(value, "lines:", 6) == 0 && !value[6]) || (strncmp(value, "cmd:", 4) == 0 && !value[4]) ||
+		    !*value) {
+			diag_error(p->d, p->lineno, "empty value for 'foreach' (use a glob, lines:FILE, cmd:COMMAND or words)");
+			return false;
+		}
+		t->foreach = xstrdup(value);
+	} else if (strcmp(name, "jobs") == 0) {
+		char *end;
+		errno = 0;
+		unsigned long n = strtoul(value, &end, 10);
+		if (!isdigit((unsigned char)*value) || *end || errno || n < 1 || n > 100000) {
+			diag_error(p->d, p->lineno, "invalid value '%s' for 'jobs' (a number from 1)", value);
+			return false;
+		}
+		t->jobs = (unsigned)n;
 	} else if (strncmp(name, "env.", 4) == 0) {
 		if (!valid_var_name(name + 4)) {
 			diag_error(p->d, p->lineno, "invalid variable name '%s'", name + 4);
@@ -456,6 +473,13 @@ int recipe_load(struct recipe *r, const char *path, struct diag *d)
 	free(p.line);
 
 	graph_resolve(&r->graph, d);
+	for (size_t i = 0; i < r->graph.ntasks; i++) {
+		struct task *t = r->graph.tasks[i];
+		if (t->foreach && t->run && *t->run) {
+			char *words[] = {t->run};
+			t->tmpl = tmpl_new(words, 1);
+		}
+	}
 	if (r->default_task && !graph_find(&r->graph, r->default_task))
 		diag_error(d, r->default_line, "default task '%s' does not exist", r->default_task);
 	return 0;

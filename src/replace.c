@@ -231,7 +231,7 @@ static void dir_name(const char **s, size_t *n)
 	*n = l;
 }
 
-static void add_arg(struct buf *out, enum path_op op, const char *s, size_t n)
+static void add_arg(struct buf *out, enum path_op op, const char *s, size_t n, bool quote)
 {
 	switch (op) {
 	case OP_NONE:
@@ -250,16 +250,19 @@ static void add_arg(struct buf *out, enum path_op op, const char *s, size_t n)
 		strip_ext(s, &n);
 		break;
 	}
-	shell_quote(out, s, n);
+	if (quote)
+		shell_quote(out, s, n);
+	else
+		buf_add(out, s, n);
 }
 
-static void expand_arg(const struct part *p, const struct tmpl_input *in, struct buf *out)
+static void expand_arg(const struct part *p, const struct tmpl_input *in, struct buf *out, bool quote)
 {
 	if (p->pos == 0) {
 		for (size_t i = 0; i < in->nargs; i++) {
 			if (i)
 				buf_add(out, " ", 1);
-			add_arg(out, p->op, in->args[i], in->lens[i]);
+			add_arg(out, p->op, in->args[i], in->lens[i], quote);
 		}
 		return;
 	}
@@ -268,10 +271,10 @@ static void expand_arg(const struct part *p, const struct tmpl_input *in, struct
 	if (p->pos > in->nargs)
 		return;
 	size_t i = p->from_end ? in->nargs - p->pos : p->pos - 1;
-	add_arg(out, p->op, in->args[i], in->lens[i]);
+	add_arg(out, p->op, in->args[i], in->lens[i], quote);
 }
 
-void tmpl_expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *out)
+static void expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *out, bool quote)
 {
 	for (size_t i = 0; i < t->nparts; i++) {
 		const struct part *p = &t->parts[i];
@@ -280,7 +283,7 @@ void tmpl_expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *
 			buf_add(out, t->text + p->off, p->len);
 			break;
 		case PART_ARG:
-			expand_arg(p, in, out);
+			expand_arg(p, in, out, quote);
 			break;
 		case PART_SEQ:
 			buf_addf(out, "%llu", in->seq);
@@ -290,11 +293,21 @@ void tmpl_expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *
 			break;
 		}
 	}
-	if (t->has_any)
+	if (t->has_any || !quote)
 		return;
 	for (size_t i = 0; i < in->nargs; i++) {
 		if (i || t->len)
 			buf_add(out, " ", 1);
 		shell_quote(out, in->args[i], in->lens[i]);
 	}
+}
+
+void tmpl_expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *out)
+{
+	expand(t, in, out, true);
+}
+
+void tmpl_expand_plain(const struct tmpl *t, const struct tmpl_input *in, struct buf *out)
+{
+	expand(t, in, out, false);
 }

@@ -39,4 +39,8 @@ bool tmpl_has_inputs(const struct tmpl *t);
  * quoted, after a space. Never fails. */
 void tmpl_expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *out);
 
+/* As tmpl_expand, for text that is shown rather than run (--tagstring):
+ * values go in as they are, unquoted, and nothing is appended. */
+void tmpl_expand_plain(const struct tmpl *t, const struct tmpl_input *in, struct buf *out);
+
 #endif

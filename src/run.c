@@ -48,6 +48,10 @@ static void job_finished(struct runner *r, struct job *j)
 		events_emit_simple(EV_RETRY, j);
 		return;
 	}
+	if (j->capture) {
+		r->src->done(r->src, j);
+		return;
+	}
 	if (j->result == JOB_OK)
 		r->res->ok++;
 	else
@@ -60,6 +64,10 @@ static void proc_output(struct proc *p, int stream, const char *data, size_t len
 {
 	struct running *rj = p->data;
 	rj->job->out_bytes += len;
+	if (rj->job->capture) {
+		buf_add(&rj->job->capture[stream - 1], data, len);
+		return;
+	}
 	struct event ev = {.type = EV_OUTPUT, .job = rj->job, .stream = stream, .data = data, .len = len};
 	events_emit(&ev);
 }
@@ -169,7 +177,8 @@ static void start_job(struct runner *r, struct job *j, unsigned slot)
 	j->interrupted = 0;
 	j->out_bytes = 0;
 	j->start_ns = now_ns();
-	events_emit_simple(EV_STARTED, j);
+	if (!j->capture)
+		events_emit_simple(EV_STARTED, j);
 	if (!j->cmd || !*j->cmd) {
 		j->result = JOB_OK;
 		job_finished(r, j);
@@ -332,7 +341,8 @@ void run_jobs(struct jobsrc *src, const struct run_opts *o, struct run_result *r
 
 	/* finish() closes the source's own handles; the uv_run below ends them. */
 	src->finish(src);
-	events_emit_simple(EV_END, NULL);
+	struct event end = {.type = EV_END, .signal = r.signal};
+	events_emit(&end);
 
 	for (size_t i = 0; i < 3; i++)
 		uv_close((uv_handle_t *)&r.sig[i], close_cb);

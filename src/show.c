@@ -62,10 +62,12 @@ void show_dry_run(const struct graph *g)
 	struct task **order = graph_order(g, &n);
 	for (size_t i = 0; i < n; i++) {
 		const struct task *t = order[i];
+		printf("# %s", t->name);
 		if (t->dir)
-			printf("# %s (in %s)\n", t->name, t->dir);
-		else
-			printf("# %s\n", t->name);
+			printf(" (in %s)", t->dir);
+		if (t->foreach)
+			printf(" (foreach %s)", t->foreach);
+		printf("\n");
 		if (t->run && *t->run)
 			printf("%s\n", t->run);
 	}

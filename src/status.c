@@ -65,6 +65,9 @@ static void on_event(struct sink *sink, const struct event *ev)
 {
 	struct status_sink *st = (struct status_sink *)sink;
 	switch (ev->type) {
+	case EV_QUEUED:
+		st->total++;
+		break;
 	case EV_STARTED:
 		grow(&st->running, &st->cap, st->nrunning + 1, sizeof *st->running);
 		st->running[st->nrunning++] = ev->job;
@@ -93,11 +96,10 @@ static void on_event(struct sink *sink, const struct event *ev)
 	}
 }
 
-struct sink *status_sink_new(size_t total, uint64_t start_ns)
+struct sink *status_sink_new(uint64_t start_ns)
 {
 	struct status_sink *st = xcalloc(1, sizeof *st);
 	st->sink.on_event = on_event;
-	st->total = total;
 	st->start_ns = start_ns;
 	return &st->sink;
 }

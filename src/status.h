@@ -7,8 +7,8 @@
 
 struct sink;
 
-/* total: jobs in this run; start_ns: when it began. */
-struct sink *status_sink_new(size_t total, uint64_t start_ns);
+/* start_ns: when the run began. The total counts EV_QUEUED jobs. */
+struct sink *status_sink_new(uint64_t start_ns);
 
 /* Renders the status text (without control codes) into out; width is the
  * room on the line. Exposed for tests of the layout. */

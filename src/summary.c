@@ -13,7 +13,7 @@
 struct summary_sink {
 	struct sink sink;
 	uint64_t start_ns;
-	size_t done, failed, skipped;
+	size_t done, failed, skipped, stopped;
 };
 
 static void say(const char *fmt, const char *name, const char *detail)
@@ -36,8 +36,7 @@ static void report_failure(const struct job *j)
 		snprintf(detail, sizeof detail, "SIG%s", abbrev ? abbrev : "?");
 		if (!abbrev)
 			snprintf(detail, sizeof detail, "signal %d", j->term_signal);
-		say(j->interrupted ? "weft: task '%s' stopped (%s)\n" : "weft: task '%s' killed by %s\n", j->name,
-		    detail);
+		say("weft: task '%s' killed by %s\n", j->name, detail);
 		break;
 	}
 	case JOB_TIMEOUT:
@@ -59,18 +58,28 @@ static void on_event(struct sink *sink, const struct event *ev)
 	case EV_FINISHED:
 		if (ev->job->result == JOB_OK) {
 			s->done++;
+		} else if (ev->job->interrupted && ev->job->result == JOB_SIGNAL) {
+			s->stopped++; /* weft stopped it: not the job's own failure */
 		} else {
 			s->failed++;
-			report_failure(ev->job);
+			if (!term.quiet)
+				report_failure(ev->job);
 		}
 		break;
 	case EV_SKIPPED:
 		s->skipped++;
 		break;
 	case EV_END: {
+		if (term.quiet)
+			break; /* weft | head: the reader has gone, and so do we, quietly */
 		double secs = (double)(now_ns() - s->start_ns) / 1e9;
 		char *msg;
-		if (!s->failed && !s->skipped)
+		if (ev->signal) {
+			const char *name = sigabbrev_np(ev->signal);
+			msg = xasprintf("weft: interrupted by SIG%s: %zu done, %zu failed, %zu stopped, %zu not started in "
+					"%.2fs\n",
+					name ? name : "?", s->done, s->failed, s->stopped, s->skipped, secs);
+		} else if (!s->failed && !s->skipped)
 			msg = xasprintf("weft: %zu task%s done in %.2fs\n", s->done, s->done == 1 ? "" : "s", secs);
 		else
 			msg = xasprintf("weft: %zu done, %zu failed, %zu not started in %.2fs\n", s->done, s->failed,

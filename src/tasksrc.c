@@ -1,54 +1,289 @@
-/* The job source of a recipe run: one job per selected task, released as its dependencies succeed. */
+/* The job source of a recipe run: one job per selected task (or one per item of a foreach), released as dependencies succeed. */
 #include "tasksrc.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "env.h"
 #include "events.h"
+#include "glob.h"
 #include "graph.h"
+#include "replace.h"
+#include "term.h"
 #include "util.h"
 
-static struct job *next(struct jobsrc *s, unsigned slot)
+/* One item of a foreach task. */
+struct item_job {
+	struct job job;
+	struct fe *fe;
+	char *cmd;
+	char *name;
+	size_t index;
+};
+
+/* A foreach task's items and how far they have got. */
+struct fe {
+	struct task *t;
+	struct strlist items;
+	size_t next;          /* the next item to start */
+	size_t running, finished;
+	bool failed;
+	struct fe *anext;     /* in the active list */
+	bool listed;
+	struct buf capture[2];/* cmd: the listing's output */
+};
+
+static char **task_envp(struct tasksrc *ts, struct task *t)
 {
-	(void)slot;
-	struct tasksrc *ts = (struct tasksrc *)s;
-	struct task *t = sched_next(&ts->sched);
-	if (!t)
+	if (!t->nenv)
 		return NULL;
-	struct job *j = &ts->jobs[t->index];
-	if (t->nenv) {
-		struct env *e = &ts->envs[t->index];
+	struct env *e = &ts->envs[t->index];
+	if (!e->v) {
 		env_init(e, ts->base->v);
 		for (size_t i = 0; i < t->nenv; i++)
 			env_set(e, t->env[i].name, t->env[i].value);
 		for (size_t i = 0; i < ts->noverrides; i++)
 			env_set(e, ts->overrides[i].name, ts->overrides[i].value);
-		j->envp = e->v;
 	}
-	return j;
+	return e->v;
+}
+
+static void say(const char *fmt, const char *a, const char *b)
+{
+	char *msg = xasprintf(fmt, a, b);
+	term_write(2, msg, strlen(msg));
+	free(msg);
+}
+
+static void add_lines(struct strlist *l, const char *p, size_t n)
+{
+	while (n) {
+		const char *nl = memchr(p, '\n', n);
+		size_t len = nl ? (size_t)(nl - p) : n;
+		char *s = xstrndup(p, len);
+		strlist_add(l, s);
+		free(s);
+		p += len + (nl ? 1 : 0);
+		n -= len + (nl ? 1 : 0);
+	}
+}
+
+/* Lists the items of a glob, lines: or words spec. Returns 0 or -1 after
+ * saying why. */
+static int list_items(struct fe *fe)
+{
+	const char *spec = fe->t->foreach;
+	if (strncmp(spec, "lines:", 6) == 0) {
+		FILE *f = fopen(spec + 6, "re");
+		if (!f) {
+			say("weft: cannot read the items of task '%s': %s\n", fe->t->name, strerror(errno));
+			return -1;
+		}
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t n;
+		while ((n = getline(&line, &cap, f)) > 0) {
+			if (line[n - 1] == '\n')
+				line[--n] = '\0';
+			strlist_add(&fe->items, line);
+		}
+		free(line);
+		fclose(f);
+		return 0;
+	}
+	char *copy = xstrdup(spec);
+	char *save;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (!glob_is_pattern(w)) {
+			strlist_add(&fe->items, w);
+			continue;
+		}
+		int r = glob_expand(w, &fe->items);
+		if (r < 0) {
+			say("weft: cannot list the items of task '%s': %s\n", fe->t->name, strerror(-r));
+			free(copy);
+			return -1;
+		}
+	}
+	free(copy);
+	return 0;
+}
+
+static void queue_items(struct tasksrc *ts, struct fe *fe)
+{
+	fe->listed = true;
+	for (size_t i = 0; i < fe->items.n; i++) {
+		/* Each item is queued now, so progress counts it. */
+		struct job q = {.task = fe->t, .name = fe->t->name};
+		events_emit_simple(EV_QUEUED, &q);
+	}
+	if (fe->items.n == 0) {
+		sched_done(&ts->sched, fe->t, true);
+		return;
+	}
+	fe->anext = NULL;
+	struct fe **p = &ts->active;
+	while (*p)
+		p = &(*p)->anext;
+	*p = fe;
+}
+
+static struct job *next_item(struct tasksrc *ts, unsigned slot)
+{
+	for (struct fe *fe = ts->active; fe; fe = fe->anext) {
+		if (fe->next >= fe->items.n || (fe->t->jobs && fe->running >= fe->t->jobs))
+			continue;
+		if (fe->failed && !ts->keep_going)
+			continue;
+		struct item_job *ij = xcalloc(1, sizeof *ij);
+		struct task *t = fe->t;
+		ij->fe = fe;
+		ij->index = fe->next++;
+		const char *item = fe->items.v[ij->index];
+		size_t len = strlen(item);
+		struct tmpl_input in = {&item, &len, 1, ij->index + 1, slot};
+		struct buf b;
+		buf_init(&b);
+		if (t->tmpl)
+			tmpl_expand(t->tmpl, &in, &b);
+		ij->cmd = buf_take(&b);
+		ij->name = xasprintf("%s[%s]", t->name, item);
+		ij->job.task = t;
+		ij->job.name = ij->name;
+		ij->job.cmd = ij->cmd;
+		ij->job.cmd_lines = t->run_lines;
+		ij->job.dir = t->dir;
+		ij->job.timeout_ms = t->timeout_ms;
+		ij->job.envp = task_envp(ts, t);
+		ij->job.seq = ij->index + 1;
+		ij->job.src_data = ij;
+		fe->running++;
+		return &ij->job;
+	}
+	return NULL;
+}
+
+static void drop_active(struct tasksrc *ts, struct fe *fe)
+{
+	for (struct fe **p = &ts->active; *p; p = &(*p)->anext)
+		if (*p == fe) {
+			*p = fe->anext;
+			return;
+		}
+}
+
+static struct job *next(struct jobsrc *s, unsigned slot)
+{
+	struct tasksrc *ts = (struct tasksrc *)s;
+	for (;;) {
+		struct job *j = next_item(ts, slot);
+		if (j)
+			return j;
+		struct task *t = sched_next(&ts->sched);
+		if (!t)
+			return NULL;
+		if (!t->foreach) {
+			struct job *tj = &ts->jobs[t->index];
+			tj->envp = task_envp(ts, t);
+			return tj;
+		}
+		struct fe *fe = xcalloc(1, sizeof *fe);
+		fe->t = t;
+		ts->fe[t->index] = fe;
+		if (strncmp(t->foreach, "cmd:", 4) == 0) {
+			/* The listing runs as a job of its own, so the loop never
+			 * waits for it; its items come in done(). */
+			struct job *lj = &ts->jobs[t->index];
+			buf_init(&fe->capture[0]);
+			buf_init(&fe->capture[1]);
+			lj->capture = fe->capture;
+			lj->cmd = t->foreach + 4;
+			lj->cmd_lines = 1;
+			lj->envp = task_envp(ts, t);
+			return lj;
+		}
+		if (list_items(fe) < 0) {
+			fe->failed = true;
+			sched_done(&ts->sched, t, false);
+			continue;
+		}
+		queue_items(ts, fe);
+	}
+}
+
+static void item_done(struct tasksrc *ts, struct item_job *ij)
+{
+	struct fe *fe = ij->fe;
+	fe->running--;
+	fe->finished++;
+	if (ij->job.result != JOB_OK)
+		fe->failed = true;
+	free(ij->cmd);
+	free(ij->name);
+	free(ij);
+	bool more = fe->next < fe->items.n && (!fe->failed || ts->keep_going);
+	if (fe->running || more)
+		return;
+	drop_active(ts, fe);
+	sched_done(&ts->sched, fe->t, !fe->failed);
 }
 
 static void done(struct jobsrc *s, struct job *j)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
-	if (j->task->nenv)
-		env_release(&ts->envs[j->task->index]);
-	j->envp = NULL;
-	sched_done(&ts->sched, j->task, j->result == JOB_OK);
+	if (j->src_data) {
+		item_done(ts, j->src_data);
+		return;
+	}
+	struct task *t = j->task;
+	if (j->capture) {
+		struct fe *fe = ts->fe[t->index];
+		j->capture = NULL;
+		if (j->result != JOB_OK) {
+			say("weft: cannot list the items of task '%s': '%s' failed\n", t->name, t->foreach + 4);
+			if (fe->capture[1].len)
+				term_write(2, fe->capture[1].p, fe->capture[1].len);
+			sched_done(&ts->sched, t, false);
+		} else {
+			add_lines(&fe->items, fe->capture[0].p ? fe->capture[0].p : "", fe->capture[0].len);
+			queue_items(ts, fe);
+		}
+		buf_release(&fe->capture[0]);
+		buf_release(&fe->capture[1]);
+		j->cmd = t->run;
+		j->start_ns = 0;
+		return;
+	}
+	sched_done(&ts->sched, t, j->result == JOB_OK);
 }
 
 static void stop(struct jobsrc *s)
 {
-	sched_stop(&((struct tasksrc *)s)->sched);
+	struct tasksrc *ts = (struct tasksrc *)s;
+	sched_stop(&ts->sched);
+	ts->active = NULL;
 }
 
 static void finish(struct jobsrc *s)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
-	for (size_t i = 0; i < ts->g->ntasks; i++)
-		if (ts->g->tasks[i]->selected && !ts->jobs[i].start_ns)
+	for (size_t i = 0; i < ts->g->ntasks; i++) {
+		struct task *t = ts->g->tasks[i];
+		if (!t->selected)
+			continue;
+		struct fe *fe = ts->fe[i];
+		if (fe && fe->listed) {
+			/* Items that never started. */
+			for (size_t k = fe->next; k < fe->items.n; k++) {
+				struct job q = {.task = t, .name = t->name};
+				events_emit_simple(EV_SKIPPED, &q);
+			}
+		} else if (!ts->jobs[i].start_ns) {
 			events_emit_simple(EV_SKIPPED, &ts->jobs[i]);
+		}
+	}
 }
 
 void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const struct env *base,
@@ -60,12 +295,14 @@ void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const st
 	ts->src.stop = stop;
 	ts->src.finish = finish;
 	ts->g = g;
+	ts->keep_going = keep_going;
 	ts->base = base;
 	ts->overrides = overrides;
 	ts->noverrides = noverrides;
 	sched_init(&ts->sched, g, keep_going);
 	ts->jobs = xcalloc(g->ntasks, sizeof *ts->jobs);
 	ts->envs = xcalloc(g->ntasks, sizeof *ts->envs);
+	ts->fe = xcalloc(g->ntasks, sizeof *ts->fe);
 	for (size_t i = 0; i < g->ntasks; i++) {
 		struct task *t = g->tasks[i];
 		struct job *j = &ts->jobs[i];
@@ -77,13 +314,22 @@ void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const st
 		j->timeout_ms = t->timeout_ms;
 	}
 	for (size_t i = 0; i < g->ntasks; i++)
-		if (g->tasks[i]->selected)
+		if (g->tasks[i]->selected && !g->tasks[i]->foreach)
 			events_emit_simple(EV_QUEUED, &ts->jobs[i]);
 }
 
 void tasksrc_release(struct tasksrc *ts)
 {
 	sched_release(&ts->sched);
+	for (size_t i = 0; i < ts->g->ntasks; i++) {
+		if (ts->envs[i].v)
+			env_release(&ts->envs[i]);
+		if (ts->fe[i]) {
+			strlist_release(&ts->fe[i]->items);
+			free(ts->fe[i]);
+		}
+	}
 	free(ts->jobs);
 	free(ts->envs);
+	free(ts->fe);
 }

@@ -1,4 +1,4 @@
-/* The job source of a recipe run: one job per selected task, released as its dependencies succeed. */
+/* The job source of a recipe run: one job per selected task (or one per item of a foreach), released as dependencies succeed. */
 #ifndef WEFT_TASKSRC_H
 #define WEFT_TASKSRC_H
 
@@ -10,16 +10,21 @@
 struct graph;
 struct env;
 struct kv;
+struct fe;
 
 struct tasksrc {
 	struct jobsrc src;
 	struct graph *g;
 	struct sched sched;
-	struct job *jobs;          /* by task index */
+	bool keep_going;
+	struct job *jobs;          /* by task index: the task's job (for foreach, its listing job) */
 	struct env *envs;          /* by task index: set up when the task has env.* */
+	struct fe **fe;            /* by task index: a foreach task's items, once listed */
+	struct fe *active;         /* foreach tasks with items left to start, in start order */
 	const struct env *base;
 	const struct kv *overrides;/* command-line NAME=VALUE, over a task's env.* */
 	size_t noverrides;
+	char **shell;              /* for cmd: listings */
 };
 
 void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const struct env *base,

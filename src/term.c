@@ -25,12 +25,16 @@ void term_init(enum color_mode mode)
 	term.out_tty = isatty(1);
 	term.err_tty = isatty(2);
 	term.dumb = !t || !*t || strcmp(t, "dumb") == 0;
-	if (mode == COLOR_ALWAYS)
-		term.color = true;
-	else if (mode == COLOR_NEVER)
-		term.color = false;
-	else
-		term.color = term.out_tty && !term.dumb && !(nc && *nc);
+	/* Each stream is coloured only if it is a terminal itself. */
+	if (mode == COLOR_ALWAYS) {
+		term.color = term.color_err = true;
+	} else if (mode == COLOR_NEVER) {
+		term.color = term.color_err = false;
+	} else {
+		bool ok = !term.dumb && !(nc && *nc);
+		term.color = ok && term.out_tty;
+		term.color_err = ok && term.err_tty;
+	}
 	term.status = term.err_tty && !term.dumb;
 	buf_init(&shown);
 }
@@ -70,6 +74,8 @@ static int write_all(int fd, const char *p, size_t n)
 		}
 		int err = errno;
 		dead[fd] = true;
+		if (err == EPIPE && fd == 1)
+			term.quiet = true;
 		if (err == EPIPE && broken_cb)
 			broken_cb();
 		return -err;

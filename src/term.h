@@ -11,7 +11,9 @@ struct term_info {
 	bool out_tty;   /* stdout is a terminal */
 	bool err_tty;   /* stderr is a terminal */
 	bool dumb;      /* TERM is dumb or unset */
-	bool color;     /* colour the output */
+	bool color;     /* colour what goes to stdout */
+	bool color_err; /* colour what goes to stderr */
+	bool quiet;     /* stdout is gone (EPIPE): say nothing more */
 	bool status;    /* draw a status line on stderr */
 };
 

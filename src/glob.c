@@ -1,0 +1,143 @@
+/* File name patterns with '**' (any depth of directories), expanded in sorted order. */
+#include "glob.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+void strlist_add(struct strlist *l, const char *s)
+{
+	grow(&l->v, &l->cap, l->n + 1, sizeof *l->v);
+	l->v[l->n++] = xstrdup(s);
+}
+
+void strlist_release(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+bool glob_is_pattern(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static char *join(const char *dir, const char *name)
+{
+	if (!*dir)
+		return xstrdup(name);
+	if (strcmp(dir, "/") == 0)
+		return xasprintf("/%s", name);
+	return xasprintf("%s/%s", dir, name);
+}
+
+/* Matches segs[0..n) below dir ("" is the current directory). */
+static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
+{
+	if (n == 0) {
+		if (*dir)
+			strlist_add(out, dir);
+		return 0;
+	}
+	const char *seg = segs[0];
+	int err = 0;
+	if (strcmp(seg, "**") == 0) {
+		/* Zero directories here, or one more and '**' again. */
+		err = walk(dir, segs + 1, n - 1, out);
+		DIR *d = opendir(*dir ? dir : ".");
+		if (!d)
+			return errno == ENOENT || errno == ENOTDIR ? err : -errno;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			char *p = join(dir, e->d_name);
+			if (is_dir(p)) {
+				int r = walk(p, segs, n, out);
+				if (r < 0 && !err)
+					err = r;
+			}
+			free(p);
+		}
+		closedir(d);
+		return err;
+	}
+	if (!glob_is_pattern(seg)) {
+		char *p = join(dir, seg);
+		struct stat st;
+		if ((n == 1 && lstat(p, &st) == 0) || (n > 1 && is_dir(p)))
+			err = walk(p, segs + 1, n - 1, out);
+		free(p);
+		return err;
+	}
+	DIR *d = opendir(*dir ? dir : ".");
+	if (!d)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (fnmatch(seg, e->d_name, FNM_PERIOD) != 0)
+			continue;
+		char *p = join(dir, e->d_name);
+		if (n == 1 || is_dir(p)) {
+			int r = walk(p, segs + 1, n - 1, out);
+			if (r < 0 && !err)
+				err = r;
+		}
+		free(p);
+	}
+	closedir(d);
+	return err;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int glob_expand(const char *pattern, struct strlist *out)
+{
+	char *copy = xstrdup(pattern);
+	size_t nseg = 0;
+	char **segs = xcalloc(strlen(pattern) + 1, sizeof *segs);
+	const char *root = "";
+	char *s = copy;
+	if (*s == '/') {
+		root = "/";
+		s++;
+	}
+	char *save;
+	for (char *tok = strtok_r(s, "/", &save); tok; tok = strtok_r(NULL, "/", &save))
+		segs[nseg++] = tok;
+	size_t before = out->n;
+	int err = walk(root, segs, nseg, out);
+	/* A '**' pattern can reach one path twice: keep one. */
+	qsort(out->v + before, out->n - before, sizeof *out->v, by_name);
+	size_t w = before;
+	for (size_t i = before; i < out->n; i++) {
+		if (w > before && strcmp(out->v[w - 1], out->v[i]) == 0) {
+			free(out->v[i]);
+			continue;
+		}
+		out->v[w++] = out->v[i];
+	}
+	out->n = w;
+	free(segs);
+	free(copy);
+	return err;
+}

@@ -1,0 +1,25 @@
+/* File name patterns with '**' (any depth of directories), expanded in sorted order. */
+#ifndef WEFT_GLOB_H
+#define WEFT_GLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct strlist {
+	char **v;
+	size_t n, cap;
+};
+
+void strlist_add(struct strlist *l, const char *s);
+void strlist_release(struct strlist *l);
+
+/* True when s holds a pattern character (* ? [). */
+bool glob_is_pattern(const char *s);
+
+/* Appends the paths matching pattern, sorted, to out. '*', '?' and '[...]'
+ * match within one path component and never a leading '.'; a component
+ * that is exactly '**' matches zero or more directories. Returns 0, or
+ * -errno when a directory could not be read (what matched so far stays). */
+int glob_expand(const char *pattern, struct strlist *out);
+
+#endif
