@@ -15,7 +15,7 @@ LIB_OBJS = $(filter-out build/main.o,$(OBJS))
 # Small C drivers that unit-test pure modules from bats (t/helpers/*.c).
 TEST_BINS = $(patsubst t/helpers/%.c,build/t/%,$(wildcard t/helpers/*.c))
 
-.PHONY: all deps demo test bench install clean
+.PHONY: all deps demo test bench install clean asan valgrind
 
 all: bin/weft
 
@@ -25,10 +25,11 @@ build/%.o: src/%.c
 
 build/t/%: t/helpers/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -iquote src -o $@ $< $(LIB_OBJS) $(PKG_LIBS) -lpthread
 
 bin/weft: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS) -lpthread
 
 # Installs what pkg-config, bats or GNU parallel cannot find (apt-get as root).
 deps:
@@ -52,7 +53,25 @@ install: bin/weft
 	install -m 644 man/weft.1 $(DESTDIR)$(PREFIX)/share/man/man1/weft.1
 	install -m 644 man/weft.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5/weft.ini.5
 
+# The whole suite against a build with AddressSanitizer and UBSan; any
+# report fails the run (halt_on_error, and UBSan made fatal).
+ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+asan: deps
+	@$(MAKE) --no-print-directory build-asan/bin/weft
+	@ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		WEFT=$(CURDIR)/build-asan/bin/weft t/run
+
+build-asan/bin/weft: $(SRCS) $(wildcard src/*.h src/steps/*.h)
+	@mkdir -p build-asan/bin
+	$(CC) -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) $(ASAN_FLAGS) -o $@ $(SRCS) $(PKG_LIBS) -lpthread
+
+# A representative part of the suite under valgrind's memcheck: any error
+# or leak fails the run.
+VALGRIND_TESTS = t/001-basics.bats t/010-cli.bats t/100-recipe-errors.bats t/200-order.bats t/420-exec.bats
+valgrind: deps bin/weft
+	@WEFT_VALGRIND=1 WEFT="$(CURDIR)/t/helpers/valgrind-weft" t/run $(VALGRIND_TESTS)
+
 clean:
-	rm -rf build bin/weft
+	rm -rf build build-asan bin/weft
 
 -include $(OBJS:.o=.d)

@@ -144,7 +144,7 @@ int cli_parse(struct cli *c, int argc, char **argv)
 			return bad("option '%s' needs a value", argv[optind - 1]);
 		default:
 			if (optopt)
-				return bad("unknown option '-%c'", (char[]){(char)optopt, 0});
+				return bad("unknown option '-%s'", (char[]){(char)optopt, 0});
 			return bad("unknown option '%s'", argv[optind - 1]);
 		}
 	}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct buf;
+struct step_def;
 
 struct task;
 
@@ -32,6 +33,9 @@ struct job {
 	int cmd_lines;       /* more than one: run with SHELL -e */
 	char *const *envp;   /* NULL: the run's base environment */
 	const char *dir;     /* NULL: the current directory */
+	const struct step_def *step; /* non-NULL: run this built-in step on the pool, not cmd */
+	char *const *step_argv;      /* its words, argv[0] the step's name */
+	int step_argc;
 	uint64_t timeout_ms; /* 0: none */
 	/* The outcome, set by the runner. */
 	uint64_t start_ns, end_ns;

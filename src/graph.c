@@ -29,6 +29,9 @@ static void task_free(struct task *t)
 	free(t->rdeps);
 	free(t->dir);
 	free(t->foreach);
+	for (int i = 0; i < t->step_argc; i++)
+		free(t->step_argv[i]);
+	free(t->step_argv);
 	tmpl_free(t->tmpl);
 	for (size_t i = 0; i < t->nenv; i++) {
 		free(t->env[i].name);

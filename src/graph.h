@@ -32,6 +32,10 @@ struct task {
 	char *foreach;      /* NULL: one job; else the items spec (glob, lines:FILE, cmd:COMMAND, words) */
 	unsigned jobs;      /* 0: no cap of its own; else at most this many of its jobs at once */
 	struct tmpl *tmpl;  /* foreach: run as a template for each item */
+	const struct step_def *step; /* NULL: run is a shell command; else a built-in step */
+	char **step_argv;   /* the step's words, argv[0] its name; NULL-terminated */
+	int step_argc;
+	int step_line;      /* where step was set, for its errors */
 	size_t index;       /* position in the recipe, from 0 */
 	bool selected;      /* part of this run (graph_select) */
 	int mark;           /* scratch for graph walks */

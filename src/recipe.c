@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "duration.h"
 #include "replace.h"
+#include "step.h"
 #include "util.h"
 
 /* inih cuts section and key names at this length without a word. */
@@ -42,7 +43,7 @@ struct parser {
 	size_t line_cap;
 };
 
-static const char *const task_keys[] = {"desc", "run", "deps", "dir", "timeout", "foreach", "jobs", "env.NAME", NULL};
+static const char *const task_keys[] = {"desc", "run", "step", "deps", "dir", "timeout", "foreach", "jobs", "env.NAME", NULL};
 static const char *const weft_keys[] = {"default", "jobs", "shell", NULL};
 
 static const char *suggest(const char *name, const char *const *words)
@@ -279,6 +280,119 @@ static void continue_key(struct parser *p, const char *name, const char *value)
 	}
 }
 
+/* Splits a step's value into words as a shell would, without expanding
+ * anything: blanks separate words; '...' keeps everything, "..." keeps
+ * all but \" and \\, and a backslash outside quotes keeps the next
+ * character. Returns the word count, or -1 for an unterminated quote. */
+static int split_words(const char *s, char ***out)
+{
+	char **v = xcalloc(strlen(s) / 2 + 3, sizeof *v);
+	int n = 0;
+	struct buf w;
+	buf_init(&w);
+	for (;;) {
+		s += strspn(s, " \t");
+		if (!*s)
+			break;
+		buf_reset(&w);
+		buf_add(&w, "", 0);
+		while (*s && *s != ' ' && *s != '\t') {
+			if (*s == '\'') {
+				const char *e = strchr(s + 1, '\'');
+				if (!e)
+					goto bad;
+				buf_add(&w, s + 1, (size_t)(e - s - 1));
+				s = e + 1;
+			} else if (*s == '"') {
+				s++;
+				while (*s && *s != '"') {
+					if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+						s++;
+					buf_add(&w, s++, 1);
+				}
+				if (!*s)
+					goto bad;
+				s++;
+			} else if (*s == '\\' && s[1]) {
+				buf_add(&w, s + 1, 1);
+				s += 2;
+			} else {
+				buf_add(&w, s++, 1);
+			}
+		}
+		v[n++] = xstrdup(w.p);
+	}
+	buf_release(&w);
+	*out = v;
+	return n;
+bad:
+	buf_release(&w);
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return -1;
+}
+
+/* step = NAME ARGS...: the step's words; checked once the whole task is
+ * read (check_step), so a bad regex is a recipe error, not a failure at
+ * run time. */
+static bool step_key(struct parser *p, const char *value)
+{
+	struct task *t = p->task;
+	char **argv;
+	int argc = split_words(value, &argv);
+	if (argc < 0) {
+		diag_error(p->d, p->lineno, "unterminated quote in 'step'");
+		return false;
+	}
+	const struct step_def *def = argc ? step_find(argv[0]) : NULL;
+	if (!argc) {
+		diag_error(p->d, p->lineno, "empty value for 'step' (use e.g. hash PATH..., grep PATTERN PATH...)");
+	} else if (!def) {
+		const char *names[16];
+		size_t k = 0;
+		for (; step_table[k] && k < 15; k++)
+			names[k] = step_table[k]->name;
+		names[k] = NULL;
+		const char *hint = suggest(argv[0], names);
+		if (hint)
+			diag_error(p->d, p->lineno, "unknown step '%s' (did you mean '%s'?)", argv[0], hint);
+		else
+			diag_error(p->d, p->lineno, "unknown step '%s'", argv[0]);
+	}
+	if (!def) {
+		for (int i = 0; i < argc; i++)
+			free(argv[i]);
+		free(argv);
+		return false;
+	}
+	t->step = def;
+	t->step_argv = argv;
+	t->step_argc = argc;
+	t->step_line = p->lineno;
+	return true;
+}
+
+/* The step's own check of its words. A foreach task's step gets its item
+ * later, so it is checked with a stand-in for it. */
+static void check_step(struct task *t, struct diag *d)
+{
+	char **argv = xcalloc((size_t)t->step_argc + 2, sizeof *argv);
+	int argc = 0;
+	bool has_item = false;
+	for (int i = 0; i < t->step_argc; i++) {
+		argv[argc++] = t->step_argv[i];
+		has_item |= strchr(t->step_argv[i], '{') != NULL;
+	}
+	if (t->foreach && !has_item)
+		argv[argc++] = "ITEM";
+	char *err = NULL;
+	if (t->step->check(argc, argv, &err) < 0)
+		diag_error(d, t->step_line, "step '%s': %s", t->step_argv[0], err ? err : "bad arguments");
+	free(err);
+	free(argv);
+}
+
 static bool task_key(struct parser *p, const char *name, const char *value)
 {
 	struct task *t = p->task;
@@ -296,6 +410,8 @@ static bool task_key(struct parser *p, const char *name, const char *value)
 			diag_error(p->d, p->lineno, "invalid duration '%s' for 'timeout' (use e.g. 90s, 5m, 1h)", value);
 			return false;
 		}
+	} else if (strcmp(name, "step") == 0) {
+		return step_key(p, value);
 	} else if (strcmp(name, "foreach") == 0) {
 		if ((strncmp(value, "lines:", 6) == 0 && !value[6]) || (strncmp(value, "cmd:", 4) == 0 && !value[4]) ||
 		    !*value) {
@@ -475,6 +591,10 @@ int recipe_load(struct recipe *r, const char *path, struct diag *d)
 	graph_resolve(&r->graph, d);
 	for (size_t i = 0; i < r->graph.ntasks; i++) {
 		struct task *t = r->graph.tasks[i];
+		if (t->step && t->run)
+			diag_error(d, t->line, "task '%s' has both 'run' and 'step'", t->name);
+		if (t->step)
+			check_step(t, d);
 		if (t->foreach && t->run && *t->run) {
 			char *words[] = {t->run};
 			t->tmpl = tmpl_new(words, 1);

@@ -10,14 +10,20 @@
 
 #include "events.h"
 #include "jobsrc.h"
+#include "pool.h"
 #include "proc.h"
+#include "step.h"
 #include "term.h"
 #include "util.h"
 
+/* A running job: a child process, or a built-in step on the pool. */
 struct running {
 	struct proc proc;
 	struct job *job;
 	struct runner *r;
+	struct step_job *step;  /* a step: NULL once it has ended */
+	uv_timer_t timer;       /* a step's timeout */
+	bool timed_out;
 };
 
 struct runner {
@@ -33,6 +39,7 @@ struct runner {
 	uv_signal_t sig[3];
 	uv_timer_t tick;
 	bool busy;                /* inside start_ready */
+	struct pool *pool;        /* worker threads for steps, made on first use */
 	struct run_result *res;
 };
 
@@ -159,6 +166,68 @@ static char **shell_argv(struct runner *r, struct job *j)
 	return argv;
 }
 
+static void step_output(struct step_job *sj, int stream, const char *data, size_t len)
+{
+	struct running *rj = step_job_data(sj);
+	rj->job->out_bytes += len;
+	struct event ev = {.type = EV_OUTPUT, .job = rj->job, .stream = stream, .data = data, .len = len};
+	events_emit(&ev);
+}
+
+static void step_timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void step_done(struct step_job *sj, int status)
+{
+	struct running *rj = step_job_data(sj);
+	struct runner *r = rj->r;
+	struct job *j = rj->job;
+	rj->step = NULL;
+	if (rj->timed_out)
+		j->result = JOB_TIMEOUT;
+	else if (j->interrupted && status != STEP_OK)
+		j->result = JOB_SIGNAL, j->term_signal = SIGTERM;
+	else
+		j->result = status == STEP_OK ? JOB_OK : JOB_EXIT, j->exit_code = status;
+	r->slots[j->slot - 1] = NULL;
+	r->nactive--;
+	uv_timer_stop(&rj->timer);
+	uv_close((uv_handle_t *)&rj->timer, step_timer_closed);
+	job_finished(r, j);
+	start_ready(r);
+}
+
+static const struct step_job_ops step_ops = {step_output, step_done};
+
+static void step_timeout_cb(uv_timer_t *t)
+{
+	struct running *rj = t->data;
+	if (rj->step) {
+		rj->timed_out = true;
+		step_job_cancel(rj->step);
+	}
+}
+
+/* Starts j's step on the pool; returns 0 or a UV_E* code. */
+static int start_step(struct runner *r, struct running *rj, struct job *j)
+{
+	if (!r->pool) {
+		int err = pool_new(r->loop, r->o->jobs, &r->pool);
+		if (err < 0)
+			return err;
+	}
+	int err = step_job_start(r->pool, j->step, j->step_argc, j->step_argv, &step_ops, rj, &rj->step);
+	if (err < 0)
+		return err;
+	uv_timer_init(r->loop, &rj->timer);
+	rj->timer.data = rj;
+	if (j->timeout_ms)
+		uv_timer_start(&rj->timer, step_timeout_cb, j->timeout_ms, 0);
+	return 0;
+}
+
 static unsigned free_slot(struct runner *r)
 {
 	for (unsigned i = 0; i < r->o->jobs; i++)
@@ -179,7 +248,7 @@ static void start_job(struct runner *r, struct job *j, unsigned slot)
 	j->start_ns = now_ns();
 	if (!j->capture)
 		events_emit_simple(EV_STARTED, j);
-	if (!j->cmd || !*j->cmd) {
+	if (!j->step && (!j->cmd || !*j->cmd)) {
 		j->result = JOB_OK;
 		job_finished(r, j);
 		return;
@@ -187,6 +256,19 @@ static void start_job(struct runner *r, struct job *j, unsigned slot)
 	struct running *rj = xcalloc(1, sizeof *rj);
 	rj->job = j;
 	rj->r = r;
+	if (j->step) {
+		int serr = start_step(r, rj, j);
+		if (serr < 0) {
+			free(rj);
+			j->result = JOB_SPAWN_ERROR;
+			j->spawn_error = serr;
+			job_finished(r, j);
+			return;
+		}
+		r->slots[slot - 1] = rj;
+		r->nactive++;
+		return;
+	}
 	struct proc_spawn_opts so = {
 		.envp = j->envp ? j->envp : r->o->envp,
 		.dir = j->dir,
@@ -257,7 +339,10 @@ void run_timeout(void *runner, struct job *j)
 {
 	struct runner *r = runner;
 	struct running *rj = j->slot ? r->slots[j->slot - 1] : NULL;
-	if (rj && rj->job == j && !rj->proc.stopping) {
+	if (rj && rj->job == j && rj->step) {
+		rj->timed_out = true;
+		step_job_cancel(rj->step);
+	} else if (rj && rj->job == j && !rj->proc.stopping) {
 		rj->proc.timed_out = true;
 		proc_stop(&rj->proc);
 	}
@@ -272,7 +357,9 @@ void run_stop(void *runner, bool hard)
 		if (!rj)
 			continue;
 		rj->job->interrupted = 1;
-		if (hard)
+		if (rj->step)
+			step_job_cancel(rj->step);
+		else if (hard)
 			proc_kill(&rj->proc);
 		else
 			proc_stop(&rj->proc);
@@ -344,6 +431,8 @@ void run_jobs(struct jobsrc *src, const struct run_opts *o, struct run_result *r
 	struct event end = {.type = EV_END, .signal = r.signal};
 	events_emit(&end);
 
+	if (r.pool)
+		pool_close(r.pool, NULL);
 	for (size_t i = 0; i < 3; i++)
 		uv_close((uv_handle_t *)&r.sig[i], close_cb);
 	uv_close((uv_handle_t *)&r.tick, close_cb);

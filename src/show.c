@@ -70,6 +70,12 @@ void show_dry_run(const struct graph *g)
 		printf("\n");
 		if (t->run && *t->run)
 			printf("%s\n", t->run);
+		if (t->step) {
+			printf("step:");
+			for (int k = 0; k < t->step_argc; k++)
+				printf(" %s", t->step_argv[k]);
+			printf("\n");
+		}
 	}
 	free(order);
 }

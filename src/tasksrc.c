@@ -21,6 +21,8 @@ struct item_job {
 	char *cmd;
 	char *name;
 	size_t index;
+	char **argv;   /* a step's words for this item */
+	int argc;
 };
 
 /* A foreach task's items and how far they have got. */
@@ -130,6 +132,30 @@ static void queue_items(struct tasksrc *ts, struct fe *fe)
 	*p = fe;
 }
 
+/* A step's words for one item: replacement strings in each word take the
+ * item as it is (no shell, so no quoting); with none, the item is added
+ * as a last word. */
+static void step_words(struct item_job *ij, struct task *t, const struct tmpl_input *in)
+{
+	ij->argv = xcalloc((size_t)t->step_argc + 2, sizeof *ij->argv);
+	bool used = false;
+	for (int i = 0; i < t->step_argc; i++) {
+		char *w[] = {t->step_argv[i]};
+		struct tmpl *tw = tmpl_new(w, 1);
+		struct buf b;
+		buf_init(&b);
+		used |= tmpl_has_inputs(tw);
+		tmpl_expand_plain(tw, in, &b);
+		tmpl_free(tw);
+		ij->argv[ij->argc++] = buf_take(&b);
+	}
+	if (!used)
+		ij->argv[ij->argc++] = xstrdup(in->args[0]);
+	ij->job.step = t->step;
+	ij->job.step_argv = ij->argv;
+	ij->job.step_argc = ij->argc;
+}
+
 static struct job *next_item(struct tasksrc *ts, unsigned slot)
 {
 	for (struct fe *fe = ts->active; fe; fe = fe->anext) {
@@ -149,6 +175,8 @@ static struct job *next_item(struct tasksrc *ts, unsigned slot)
 		if (t->tmpl)
 			tmpl_expand(t->tmpl, &in, &b);
 		ij->cmd = buf_take(&b);
+		if (t->step)
+			step_words(ij, t, &in);
 		ij->name = xasprintf("%s[%s]", t->name, item);
 		ij->job.task = t;
 		ij->job.name = ij->name;
@@ -222,6 +250,9 @@ static void item_done(struct tasksrc *ts, struct item_job *ij)
 		fe->failed = true;
 	free(ij->cmd);
 	free(ij->name);
+	for (int i = 0; i < ij->argc; i++)
+		free(ij->argv[i]);
+	free(ij->argv);
 	free(ij);
 	bool more = fe->next < fe->items.n && (!fe->failed || ts->keep_going);
 	if (fe->running || more)
@@ -312,6 +343,11 @@ void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const st
 		j->cmd_lines = t->run_lines;
 		j->dir = t->dir;
 		j->timeout_ms = t->timeout_ms;
+		if (t->step && !t->foreach) {
+			j->step = t->step;
+			j->step_argv = t->step_argv;
+			j->step_argc = t->step_argc;
+		}
 	}
 	for (size_t i = 0; i < g->ntasks; i++)
 		if (g->tasks[i]->selected && !g->tasks[i]->foreach)
