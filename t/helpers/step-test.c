@@ -14,15 +14,6 @@
  *   --stats         at the end, "step-test: chunks N maxrss KIB" on stderr
  * A check error or an unknown step exits 2 before anything runs.
  */
-/* The Makefile builds helpers with -Isrc, so weft's src/sched.h shadows the
- * system <sched.h> that <pthread.h> needs through <uv.h> (cpu_set_t). Take
- * the system one first; `-iquote src` in the Makefile would make this moot. */
-#if defined(__has_include)
-#if __has_include("/usr/include/sched.h")
-#include <sched.h>
-#endif
-#endif
-
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
