@@ -47,7 +47,6 @@ static const char exec_usage[] =
 	"      --tag             prefix each output line with the job's inputs and a tab\n"
 	"      --tagstring=STR   prefix each output line with STR (replacement strings allowed)\n"
 	"      --output=MODE     group, line or raw (default: group)\n"
-	"      --color=WHEN      auto, always or never (default: auto)\n"
 	"      --timeout=T       stop a job after T (a duration, or N% of the median runtime)\n"
 	"      --retries=N       run a failing job up to N times in all\n"
 	"      --halt=WHEN,WHAT=N  stop early: now or soon, after fail, success or done = N (or N%)\n"
@@ -60,7 +59,7 @@ static const char exec_usage[] =
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
 	"  -h, --help            print this help and exit\n"
 	"\n"
-	"Replacement strings: {} {.} {/} {//} {/.} {#} {%} {N} {N.} {N/} {N//} {N/.}\n"
+	"Replacement strings: {} {.} {/} {//} {/.} {#} {%} {N} {N.} {N/} {N//} {N/.} {-N}\n"
 	"Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100,\n"
 	"with --halt ...,fail=N the failing job's own status, 255 another error.\n";
 
@@ -79,7 +78,6 @@ static const struct option longopts[] = {
 	{"tag", no_argument, NULL, OPT_TAG},
 	{"tagstring", required_argument, NULL, OPT_TAGSTRING},
 	{"output", required_argument, NULL, OPT_OUTPUT},
-	{"color", required_argument, NULL, OPT_COLOR},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"retries", required_argument, NULL, OPT_RETRIES},
 	{"halt", required_argument, NULL, OPT_HALT},
@@ -100,7 +98,6 @@ struct exec_cli {
 	char delim;
 	const char *colsep, *tagstring, *joblog;
 	enum output_mode output;
-	enum color_mode color;
 	uint64_t timeout_ms;
 	unsigned timeout_pct;
 	unsigned retries;
@@ -170,7 +167,7 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		switch (ch) {
 		case 'j':
 			if (parse_jobs(optarg, &dummy) < 0)
-				return bad("invalid value '%s' for --jobs (N, N%%, +N or -N)", optarg);
+				return bad("invalid value '%s' for --jobs (N, N%%, +N, -N or 0)", optarg);
 			c->jobs = optarg;
 			break;
 		case 'k':
@@ -204,16 +201,6 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 				c->output = OUTPUT_RAW;
 			else
 				return bad("invalid value '%s' for --output (group, line or raw)", optarg);
-			break;
-		case OPT_COLOR:
-			if (strcmp(optarg, "auto") == 0)
-				c->color = COLOR_AUTO;
-			else if (strcmp(optarg, "always") == 0)
-				c->color = COLOR_ALWAYS;
-			else if (strcmp(optarg, "never") == 0)
-				c->color = COLOR_NEVER;
-			else
-				return bad("invalid value '%s' for --color (auto, always or never)", optarg);
 			break;
 		case OPT_TIMEOUT: {
 			size_t len = strlen(optarg);
@@ -368,14 +355,15 @@ int exec_main(int argc, char **argv)
 		goto out;
 	}
 	if (c.joblog) {
-		int err = joblog_open(&jl, c.joblog);
+		/* Without --resume a run starts a new log, as GNU parallel's does. */
+		int err = joblog_open(&jl, c.joblog, !(c.resume || c.resume_failed));
 		if (err < 0) {
 			fprintf(stderr, "weft exec: cannot open the job log '%s': %s\n", c.joblog, strerror(-err));
 			goto out;
 		}
 	}
 
-	term_init(c.color);
+	term_init(COLOR_NEVER);
 	term.status = term.status && (c.bar || c.eta);
 	uint64_t start = now_ns();
 	struct output_opts oo = {

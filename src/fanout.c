@@ -487,8 +487,10 @@ static void check_halt(struct fanout *f, struct xjob *x, bool ok)
 	if (!hit || count < (need ? need : 1))
 		return;
 	f->halted = true;
-	f->halt_status = h->what == HALT_FAIL ? job_status(&x->job) : 0;
-	say(ok ? "this job succeeded" : "this job failed", x->cmd);
+	/* As GNU parallel: the status of the job that made weft halt, except
+	 * that a success halt ends well. */
+	f->halt_status = h->what == HALT_SUCCESS ? 0 : job_status(&x->job);
+	say(h->what == HALT_DONE ? "this job finished" : ok ? "this job succeeded" : "this job failed", x->cmd);
 	if (h->when == HALT_NOW)
 		run_stop(f->src.runner, false);
 	else
@@ -581,6 +583,12 @@ static void pct_cb(uv_timer_t *t)
 	}
 }
 
+static void log_bad_cb(void *ud, unsigned long line, const char *why)
+{
+	(void)ud;
+	fprintf(stderr, "weft exec: warning: ignoring line %lu of the job log: %s\n", line, why);
+}
+
 static int cmp_logged(const void *a, const void *b)
 {
 	const struct logged *x = a, *y = b;
@@ -609,7 +617,7 @@ static int resume_scan(struct fanout *f)
 {
 	struct log_read lr = {0};
 	unsigned torn = 0;
-	int r = joblog_read(f->o.resume_log, log_cb, NULL, &lr, &torn);
+	int r = joblog_read(f->o.resume_log, log_cb, log_bad_cb, &lr, &torn);
 	if (r < 0) {
 		fprintf(stderr, "weft exec: cannot read job log '%s': %s\n", f->o.resume_log, strerror(-r));
 		return -1;
@@ -642,6 +650,11 @@ static int resume_scan(struct fanout *f)
 		while (li < lr.n && lr.v[li].seq < seq)
 			li++;
 		bool logged = li < lr.n && lr.v[li].seq == seq;
+		/* A job may be logged more than once (failed, then run again by
+		 * --resume-failed): it succeeded if any of its runs did. */
+		bool any_ok = false;
+		for (size_t k = li; k < lr.n && lr.v[k].seq == seq; k++)
+			any_ok |= lr.v[k].ok;
 		if (logged && !f->o.cmd_has_slot) {
 			expand(f, x, 1);
 			if (strcmp(x->cmd, lr.v[li].cmd) != 0) {
@@ -654,7 +667,7 @@ static int resume_scan(struct fanout *f)
 				break;
 			}
 		}
-		if (logged && (lr.v[li].ok || !f->o.resume_failed)) {
+		if (logged && (any_ok || !f->o.resume_failed)) {
 			xjob_free(x);
 			continue;
 		}

@@ -30,10 +30,42 @@ bool glob_is_pattern(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+/* Patterns are matched below `base` (NULL: the current directory); the
+ * paths handed out stay relative to it. */
+static _Thread_local const char *base; /* per thread: workers glob too */
+
+static char *on_disk(const char *path)
+{
+	if (!base || path[0] == '/')
+		return xstrdup(*path ? path : ".");
+	return *path ? xasprintf("%s/%s", base, path) : xstrdup(base);
+}
+
 static bool is_dir(const char *path)
 {
 	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	char *p = on_disk(path);
+	bool r = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	free(p);
+	return r;
+}
+
+static DIR *open_dir(const char *path)
+{
+	char *p = on_disk(path);
+	DIR *d = opendir(p);
+	int err = errno;
+	free(p);
+	errno = err;
+	return d;
+}
+
+static int lstat_at(const char *path, struct stat *st)
+{
+	char *p = on_disk(path);
+	int r = lstat(p, st);
+	free(p);
+	return r;
 }
 
 static char *join(const char *dir, const char *name)
@@ -58,7 +90,7 @@ static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 	if (strcmp(seg, "**") == 0) {
 		/* Zero directories here, or one more and '**' again. */
 		err = walk(dir, segs + 1, n - 1, out);
-		DIR *d = opendir(*dir ? dir : ".");
+		DIR *d = open_dir(dir);
 		if (!d)
 			return errno == ENOENT || errno == ENOTDIR ? err : -errno;
 		struct dirent *e;
@@ -79,12 +111,12 @@ static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 	if (!glob_is_pattern(seg)) {
 		char *p = join(dir, seg);
 		struct stat st;
-		if ((n == 1 && lstat(p, &st) == 0) || (n > 1 && is_dir(p)))
+		if ((n == 1 && lstat_at(p, &st) == 0) || (n > 1 && is_dir(p)))
 			err = walk(p, segs + 1, n - 1, out);
 		free(p);
 		return err;
 	}
-	DIR *d = opendir(*dir ? dir : ".");
+	DIR *d = open_dir(dir);
 	if (!d)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
 	struct dirent *e;
@@ -112,6 +144,12 @@ static int by_name(const void *a, const void *b)
 
 int glob_expand(const char *pattern, struct strlist *out)
 {
+	return glob_expand_in(NULL, pattern, out);
+}
+
+int glob_expand_in(const char *dir, const char *pattern, struct strlist *out)
+{
+	base = dir && *dir ? dir : NULL;
 	char *copy = xstrdup(pattern);
 	size_t nseg = 0;
 	char **segs = xcalloc(strlen(pattern) + 1, sizeof *segs);
@@ -139,5 +177,6 @@ int glob_expand(const char *pattern, struct strlist *out)
 	out->n = w;
 	free(segs);
 	free(copy);
+	base = NULL;
 	return err;
 }

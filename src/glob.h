@@ -22,4 +22,8 @@ bool glob_is_pattern(const char *s);
  * -errno when a directory could not be read (what matched so far stays). */
 int glob_expand(const char *pattern, struct strlist *out);
 
+/* As glob_expand, matching below directory dir (NULL or "": the current
+ * one); the paths handed out are relative to dir, as the pattern is. */
+int glob_expand_in(const char *dir, const char *pattern, struct strlist *out);
+
 #endif

@@ -78,9 +78,9 @@ static int check_tail(struct joblog *jl, const char *path, const struct stat *st
 	return err;
 }
 
-int joblog_open(struct joblog **out, const char *path)
+int joblog_open(struct joblog **out, const char *path, bool truncate)
 {
-	int fd = open(path, O_CREAT | O_APPEND | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int fd = open(path, O_CREAT | O_APPEND | O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (truncate ? O_TRUNC : 0), 0644);
 	if (fd < 0)
 		return -errno;
 	struct joblog *jl = xcalloc(1, sizeof *jl);

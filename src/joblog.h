@@ -2,6 +2,8 @@
 #ifndef WEFT_JOBLOG_H
 #define WEFT_JOBLOG_H
 
+#include <stdbool.h>
+
 /*
  * The file is GNU parallel's joblog: a header line
  *
@@ -45,8 +47,9 @@ struct joblog;
  * *out, which the caller frees with joblog_close(); or returns -errno and
  * leaves *out alone: -ELOOP when path is a symbolic link, -ENOSPC and the
  * like when the header cannot be written, -EAGAIN when path was replaced
- * while it was being opened. */
-int joblog_open(struct joblog **out, const char *path);
+ * while it was being opened. With truncate, an existing log is emptied
+ * first, as a new run without --resume starts a new log. */
+int joblog_open(struct joblog **out, const char *path, bool truncate);
 
 /* Appends r as one line, in one write(). Returns 0; -EINVAL when host is
  * empty or holds a tab or newline, command is NULL, signal is negative or

@@ -37,7 +37,8 @@ static void on_event(struct sink *sink, const struct event *ev)
 		.runtime = (double)(j->end_ns - j->start_ns) / 1e9,
 		.send = 0,
 		.receive = j->out_bytes,
-		.exitval = j->result == JOB_EXIT ? j->exit_code : j->result == JOB_OK ? 0 : -1,
+		/* As GNU parallel: a signal leaves Exitval 0, a timeout writes -1. */
+		.exitval = j->result == JOB_EXIT ? j->exit_code : j->result == JOB_TIMEOUT ? -1 : 0,
 		.signal = j->result == JOB_SIGNAL ? j->term_signal : j->result == JOB_TIMEOUT ? 15 : 0,
 		.command = j->cmd,
 	};

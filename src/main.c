@@ -181,8 +181,8 @@ static int run(struct cli *c, struct recipe *r, const char *path)
 	};
 	struct run_result res;
 	run_jobs(&ts.src, &o, &res);
+	int st = res.signal ? -res.signal : res.failed || ts.sched.failed ? EXIT_FAILED : EXIT_OK;
 	tasksrc_release(&ts);
-	int st = res.signal ? -res.signal : res.failed ? EXIT_FAILED : EXIT_OK;
 	output_sink_free(out);
 	free(status);
 	free(summary);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -40,6 +41,11 @@ struct runner {
 	uv_timer_t tick;
 	bool busy;                /* inside start_ready */
 	struct pool *pool;        /* worker threads for steps, made on first use */
+	uv_timer_t lag;           /* WEFT_LOOP_LAG: a 10 ms timer whose lateness is the loop's lag */
+	uint64_t lag_due;
+	uint32_t *lags;           /* microseconds late, one per tick */
+	size_t nlags, lags_cap;
+	const char *lag_file;
 	struct run_result *res;
 };
 
@@ -391,6 +397,40 @@ static void tick_cb(uv_timer_t *t)
 	events_emit_simple(EV_TICK, NULL);
 }
 
+#define LAG_TICK_MS 10
+
+static void lag_cb(uv_timer_t *t)
+{
+	struct runner *r = t->data;
+	uint64_t now = now_ns();
+	uint64_t late = now > r->lag_due ? (now - r->lag_due) / 1000 : 0;
+	grow(&r->lags, &r->lags_cap, r->nlags + 1, sizeof *r->lags);
+	r->lags[r->nlags++] = late > UINT32_MAX ? UINT32_MAX : (uint32_t)late;
+	r->lag_due = now + LAG_TICK_MS * 1000000ull;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Writes "p50_ms p99_ms max_ms samples" for make bench. */
+static void lag_report(struct runner *r)
+{
+	FILE *f = fopen(r->lag_file, "we");
+	if (!f)
+		return;
+	if (r->nlags) {
+		qsort(r->lags, r->nlags, sizeof *r->lags, cmp_u32);
+		fprintf(f, "%.2f %.2f %.2f %zu\n", r->lags[r->nlags / 2] / 1000.0,
+			r->lags[(r->nlags * 99) / 100] / 1000.0, r->lags[r->nlags - 1] / 1000.0, r->nlags);
+	} else {
+		fprintf(f, "0 0 0 0\n");
+	}
+	fclose(f);
+}
+
 static void close_cb(uv_handle_t *h)
 {
 	(void)h;
@@ -423,8 +463,23 @@ void run_jobs(struct jobsrc *src, const struct run_opts *o, struct run_result *r
 		uv_unref((uv_handle_t *)&r.tick);
 	}
 
+	/* WEFT_LOOP_LAG=FILE (for make bench): how late a 10 ms timer fires
+	 * while the run goes on, i.e. how long the loop was kept from its work. */
+	r.lag_file = getenv("WEFT_LOOP_LAG");
+	uv_timer_init(r.loop, &r.lag);
+	r.lag.data = &r;
+	if (r.lag_file) {
+		r.lag_due = now_ns() + LAG_TICK_MS * 1000000ull;
+		uv_timer_start(&r.lag, lag_cb, LAG_TICK_MS, LAG_TICK_MS);
+		uv_unref((uv_handle_t *)&r.lag);
+	}
+
 	start_ready(&r);
 	uv_run(r.loop, UV_RUN_DEFAULT);
+	if (r.lag_file)
+		lag_report(&r);
+	uv_close((uv_handle_t *)&r.lag, close_cb);
+	free(r.lags);
 
 	/* finish() closes the source's own handles; the uv_run below ends them. */
 	src->finish(src);

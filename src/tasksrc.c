@@ -78,7 +78,10 @@ static int list_items(struct fe *fe)
 {
 	const char *spec = fe->t->foreach;
 	if (strncmp(spec, "lines:", 6) == 0) {
-		FILE *f = fopen(spec + 6, "re");
+		/* Relative to the task's dir, where its commands run too. */
+		char *path = fe->t->dir && spec[6] != '/' ? xasprintf("%s/%s", fe->t->dir, spec + 6) : xstrdup(spec + 6);
+		FILE *f = fopen(path, "re");
+		free(path);
 		if (!f) {
 			say("weft: cannot read the items of task '%s': %s\n", fe->t->name, strerror(errno));
 			return -1;
@@ -102,7 +105,7 @@ static int list_items(struct fe *fe)
 			strlist_add(&fe->items, w);
 			continue;
 		}
-		int r = glob_expand(w, &fe->items);
+		int r = glob_expand_in(fe->t->dir, w, &fe->items);
 		if (r < 0) {
 			say("weft: cannot list the items of task '%s': %s\n", fe->t->name, strerror(-r));
 			free(copy);
@@ -111,6 +114,20 @@ static int list_items(struct fe *fe)
 	}
 	free(copy);
 	return 0;
+}
+
+/* A foreach task whose items could not be listed has failed: sinks see it
+ * finish as failed, and its dependents never start. */
+static void listing_failed(struct tasksrc *ts, struct task *t, int code)
+{
+	struct job *j = &ts->jobs[t->index];
+	if (!j->start_ns)
+		j->start_ns = now_ns();
+	j->end_ns = now_ns();
+	j->result = JOB_EXIT;
+	j->exit_code = code;
+	events_emit_simple(EV_FINISHED, j);
+	sched_done(&ts->sched, t, false);
 }
 
 static void queue_items(struct tasksrc *ts, struct fe *fe)
@@ -234,7 +251,7 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 		}
 		if (list_items(fe) < 0) {
 			fe->failed = true;
-			sched_done(&ts->sched, t, false);
+			listing_failed(ts, t, 1);
 			continue;
 		}
 		queue_items(ts, fe);
@@ -276,7 +293,11 @@ static void done(struct jobsrc *s, struct job *j)
 			say("weft: cannot list the items of task '%s': '%s' failed\n", t->name, t->foreach + 4);
 			if (fe->capture[1].len)
 				term_write(2, fe->capture[1].p, fe->capture[1].len);
-			sched_done(&ts->sched, t, false);
+			listing_failed(ts, t, j->result == JOB_EXIT ? j->exit_code : 1);
+			j->cmd = t->run;
+			buf_release(&fe->capture[0]);
+			buf_release(&fe->capture[1]);
+			return;
 		} else {
 			add_lines(&fe->items, fe->capture[0].p ? fe->capture[0].p : "", fe->capture[0].len);
 			queue_items(ts, fe);

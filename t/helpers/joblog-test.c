@@ -114,7 +114,7 @@ static int fail(const char *file, int err)
 static int append(const char *file, unsigned long long seq, int exitval, int sig, const char *command)
 {
 	struct joblog *jl;
-	int err = joblog_open(&jl, file);
+	int err = joblog_open(&jl, file, false);
 	if (err)
 		return fail(file, err);
 	struct joblog_rec r = {
@@ -129,7 +129,7 @@ static int append(const char *file, unsigned long long seq, int exitval, int sig
 static int flood(const char *file, unsigned long long seq, size_t len, unsigned long long max)
 {
 	struct joblog *jl;
-	int err = joblog_open(&jl, file);
+	int err = joblog_open(&jl, file, false);
 	if (err)
 		return fail(file, err);
 	for (unsigned long long i = 0; i < max; i++, seq++) {

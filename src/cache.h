@@ -1,0 +1,168 @@
+/* Up-to-date checks: content fingerprints of a task's sources, command, environment and deps, kept in .weft/state. */
+#ifndef WEFT_CACHE_H
+#define WEFT_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A task with `sources` is skipped when its fingerprint equals the one of
+ * its last successful run and every `outputs` pattern matches a path. The
+ * fingerprint is an XXH3-128 over the sorted source names and their
+ * content hashes, the command text, the environment the recipe gives the
+ * task and the fingerprints of its deps. File content is hashed only when
+ * the file's stat data (size, mtime, ctime, inode, device) differs from
+ * what was recorded, as git's index does.
+ *
+ * Use, for one task (L: loop thread, W: any worker thread):
+ *
+ *   L  k = cache_check_new(cache, &task)   copies everything it needs
+ *   W  cache_check_run(k)                  globs, stats, hashes; touches only k
+ *   L  why = cache_fresh(cache, k, &fresh) the decision and its reason (--explain)
+ *      fresh:  cache_record(cache, k)      keeps refreshed stat data; skip the task
+ *      stale:  cache_forget(cache, k)      BEFORE the command starts; then run it
+ *              success: cache_record(cache, k)
+ *              failure, kill, timeout: nothing
+ *   L  cache_check_free(k)                 after the deps' checks no longer need
+ *                                          its fingerprint
+ *   L  cache_save(cache)                   at the end of the run, whatever its
+ *                                          outcome (and, if wished, now and then)
+ *
+ * Run a task's check only once its deps have finished (their outputs may
+ * be its sources), and give it their fingerprints.
+ *
+ * Crash safety: the state on disk never claims that a task succeeded when
+ * its last run failed or was killed.
+ *  - .weft/state is only ever replaced whole: a temporary file in .weft/
+ *    is written, fsynced and renamed over it, and the directory fsynced.
+ *    A kill at any moment leaves the old or the new state, never a mix;
+ *    the first line holds the length and a checksum of the rest, so a
+ *    file damaged some other way is detected and ignored (a warning).
+ *  - A success record that is on disk is withdrawn before the task runs
+ *    again: cache_forget() appends "forget" and the state's id to
+ *    .weft/journal and fdatasyncs it. cache_load() applies the journal
+ *    lines of the state it loaded. Without this, a task that is killed
+ *    after it rewrote half its outputs (or that ran because of -B or a
+ *    missing output) would look up to date next time, because its inputs
+ *    still match the old record. A save gets a new id, so older journal
+ *    lines no longer apply, and removes the journal.
+ *  - Success is recorded in memory only (cache_record) and reaches disk
+ *    with the next cache_save(); a run killed before that runs the task
+ *    again next time, which is safe.
+ *  - The fingerprint is taken before the task runs: a source edited
+ *    while the command runs makes the next run stale, never a skipped
+ *    build from old content. (A task that rewrites its own sources runs
+ *    once more and then settles.)
+ *  - A file whose mtime or ctime lies within the racy window (2 s by
+ *    default) before the moment its hash was taken may have changed again
+ *    within the same timestamp tick: its stat data is not trusted next
+ *    time and it is hashed again (git's "racily clean" entries).
+ * Two weft processes writing the same .weft/ at once are not coordinated:
+ * the last save wins.
+ */
+
+struct cache;
+struct cache_check;
+
+/* What a check needs to know about one task. cache_check_new() copies it
+ * all, so the task may change or go while the check runs. */
+struct cache_task {
+	const char *name;
+	/* Directory the patterns are relative to (NULL: the current one);
+	 * names in the state and the explanations are relative to it too. */
+	const char *dir;
+	const char *const *sources; /* glob patterns, '**' allowed */
+	size_t nsources;
+	const char *const *outputs; /* glob patterns; each must match a path */
+	size_t noutputs;
+	const char *command; /* the text as it will run; NULL: none */
+	/* "NAME=VALUE", any order. Give what the recipe sets for the task, not
+	 * the inherited environment, or every shell change makes tasks stale. */
+	const char *const *env;
+	size_t nenv;
+	/* The deps' fingerprints, any order. For a dep that has no
+	 * fingerprint (no sources, or its check failed) and ran, give a string
+	 * that is new each time it runs, so this task runs too. */
+	const char *const *deps;
+	size_t ndeps;
+};
+
+/* Loads DIR/.weft/state (DIR: the recipe's directory) and applies
+ * DIR/.weft/journal. Never fails: a missing state is an empty one; an
+ * unreadable, truncated or corrupt one is empty too and *warning (when
+ * warning is not NULL) gets a message the caller owns and frees, such as
+ * ".weft/state: checksum mismatch; starting afresh". *warning is NULL
+ * otherwise. Loop thread. */
+struct cache *cache_load(const char *dir, char **warning);
+void cache_free(struct cache *c);
+
+/* -B/--always-make: every cache_fresh() answers stale ("-B given"), and
+ * checks hash every file instead of trusting stat data. Runs are still
+ * recorded and saved as usual. */
+void cache_ignore_state(struct cache *c);
+
+/* Files whose mtime or ctime is less than ns before the moment they were
+ * hashed are hashed again next time (default 2 s, enough for filesystems
+ * with 1 s or 2 s timestamps). 0 trusts stat data at once (tests). */
+void cache_set_racy_window(struct cache *c, int64_t ns);
+
+/* Replaces DIR/.weft/state atomically with what is in memory, as the
+ * comment at the top says, creating .weft/ (0700) when needed; the file is
+ * 0600. Does nothing when nothing changed since the load or last save.
+ * Refuses to follow a symbolic link at .weft, the state or the temporary
+ * file. Returns 0, or a negative errno (UV_E*) code: the state on disk is
+ * then the previous one, untouched. Loop thread. */
+int cache_save(struct cache *c);
+
+/* A new check for t, with a copy of the stat data the cache holds for the
+ * task's files. Never fails. Loop thread. */
+struct cache_check *cache_check_new(const struct cache *c, const struct cache_task *t);
+void cache_check_free(struct cache_check *k);
+
+/* Computes the fingerprint: expands the source patterns (sorted, without
+ * duplicates; only regular files count, symbolic links are followed, a
+ * dangling one is no source), stats each file and hashes the ones whose
+ * stat data changed, then checks that each output pattern matches a path.
+ * Touches nothing but k, so it may run on any thread. A source that cannot
+ * be read, or a directory that cannot be listed, makes an error (see
+ * cache_check_error); the task must then run and is not recorded. */
+void cache_check_run(struct cache_check *k);
+
+/* After cache_check_run(): the fingerprint, 32 lowercase hex digits, owned
+ * by k; NULL when the check failed. */
+const char *cache_check_fingerprint(const struct cache_check *k);
+/* After cache_check_run(): "cannot read source 'PATH': REASON" and the
+ * like, owned by k; NULL when none. */
+const char *cache_check_error(const struct cache_check *k);
+/* After cache_check_run(): how many files were hashed, and how many
+ * sources the patterns found. */
+size_t cache_check_hashed(const struct cache_check *k);
+size_t cache_check_nsources(const struct cache_check *k);
+
+/* Decides whether k's task may be skipped: *fresh is true when the last
+ * run recorded for the task succeeded with the same fingerprint and every
+ * output pattern matched. Returns why, for --explain, owned by k and valid
+ * until the next call or cache_check_free(): "up to date", "never ran",
+ * "-B given", "last run failed or was interrupted", "command changed",
+ * "environment changed", "a dependency changed", "source 'P' changed",
+ * "source 'P' added", "source 'P' removed" (with " (and N more)" when
+ * several sources differ), "output 'P' is missing", "no output matches
+ * 'PATTERN'", or the check's error. Loop thread. */
+const char *cache_fresh(const struct cache *c, struct cache_check *k, bool *fresh);
+
+/* Withdraws the task's last success, durably, before its command starts
+ * (see the top). Keeps the stat data k measured, so files need not be
+ * hashed again. Returns 0, or a negative errno when the journal could not
+ * be written: the state on disk may then still call the task up to date
+ * while it runs, and the caller should not start it. Loop thread. */
+int cache_forget(struct cache *c, const struct cache_check *k);
+
+/* Records that k's task succeeded (or was found fresh) with k's
+ * fingerprint and keeps its stat data; saved by the next cache_save().
+ * Call it only after the task's command exited with success, or after
+ * cache_fresh() said fresh. Does nothing when k's check failed. Loop
+ * thread. */
+void cache_record(struct cache *c, const struct cache_check *k);
+
+#endif
