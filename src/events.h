@@ -44,7 +44,7 @@ struct job {
 	int term_signal;
 	int spawn_error;
 	int interrupted;     /* stopped because weft was told to stop */
-	unsigned long long out_bytes; /* output received, both streams */
+	unsigned long long out_bytes; /* stdout received (the job log's Receive, as GNU parallel's) */
 	void *sink_state[4];
 	void *src_data;      /* the job source's */
 	/* Non-NULL: a hidden job of the source's own (listing a foreach's

@@ -76,7 +76,8 @@ static void job_finished(struct runner *r, struct job *j)
 static void proc_output(struct proc *p, int stream, const char *data, size_t len)
 {
 	struct running *rj = p->data;
-	rj->job->out_bytes += len;
+	if (stream == 1)
+		rj->job->out_bytes += len;
 	if (rj->job->capture) {
 		buf_add(&rj->job->capture[stream - 1], data, len);
 		return;
@@ -175,7 +176,8 @@ static char **shell_argv(struct runner *r, struct job *j)
 static void step_output(struct step_job *sj, int stream, const char *data, size_t len)
 {
 	struct running *rj = step_job_data(sj);
-	rj->job->out_bytes += len;
+	if (stream == 1)
+		rj->job->out_bytes += len;
 	struct event ev = {.type = EV_OUTPUT, .job = rj->job, .stream = stream, .data = data, .len = len};
 	events_emit(&ev);
 }
