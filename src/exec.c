@@ -117,8 +117,7 @@ static int bad(const char *fmt, const char *arg)
 	return -1;
 }
 
-/* -j: N, N% of the CPUs, +N or -N relative to them; 0: as many as fds allow. */
-static int parse_jobs(const char *s, unsigned *out)
+int exec_parse_jobs(const char *s, unsigned *out)
 {
 	unsigned cpus = uv_available_parallelism();
 	const char *p = s;
@@ -166,7 +165,7 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+:j:k0d:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
-			if (parse_jobs(optarg, &dummy) < 0)
+			if (exec_parse_jobs(optarg, &dummy) < 0)
 				return bad("invalid value '%s' for --jobs (N, N%%, +N, -N or 0)", optarg);
 			c->jobs = optarg;
 			break;
@@ -384,7 +383,7 @@ int exec_main(int argc, char **argv)
 	char *sh[] = {"/bin/sh", NULL};
 	unsigned jobs = uv_available_parallelism();
 	if (c.jobs)
-		parse_jobs(c.jobs, &jobs);
+		exec_parse_jobs(c.jobs, &jobs);
 	struct run_opts ro = {
 		.jobs = jobs,
 		.grace_ms = c.grace_ms,

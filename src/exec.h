@@ -6,4 +6,9 @@
  * -N when stopped by signal N (the caller re-raises it). */
 int exec_main(int argc, char **argv);
 
+/* Parses a -j value: N, N% of the CPUs, +N or -N relative to them, or 0
+ * (as many as the fd limit allows, at most 1024). Returns 0 and sets *out
+ * (at least 1), or -1. */
+int exec_parse_jobs(const char *s, unsigned *out);
+
 #endif
