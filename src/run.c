@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <uv.h>
 
@@ -438,9 +439,32 @@ static void close_cb(uv_handle_t *h)
 	(void)h;
 }
 
-void run_jobs(struct jobsrc *src, const struct run_opts *o, struct run_result *res)
+/* Each running job holds up to 5 fds (two pipes, a pidfd, two spill
+ * files in group mode) and weft needs a few of its own: lower -j rather
+ * than fail jobs half-way for want of an fd. */
+static unsigned fit_jobs(unsigned jobs)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return jobs;
+	long room = ((long)rl.rlim_cur - 24) / 5;
+	unsigned fit = room < 1 ? 1 : (unsigned)room;
+	if (jobs <= fit)
+		return jobs;
+	char *msg = xasprintf("weft: warning: running at most %u jobs at once, not %u: only %lu files may be open "
+			      "(ulimit -n)\n",
+			      fit, jobs, (unsigned long)rl.rlim_cur);
+	term_write(2, msg, strlen(msg));
+	free(msg);
+	return fit;
+}
+
+void run_jobs(struct jobsrc *src, const struct run_opts *opts, struct run_result *res)
 {
 	struct runner r;
+	struct run_opts fitted = *opts;
+	const struct run_opts *o = &fitted;
+	fitted.jobs = fit_jobs(opts->jobs);
 	memset(&r, 0, sizeof r);
 	memset(res, 0, sizeof *res);
 	r.o = o;
