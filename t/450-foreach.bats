@@ -73,7 +73,7 @@ run = mkdir -p gen && touch gen/1.txt gen/2.txt
 deps = make
 foreach = gen/*.txt
 run = echo {} >> used'
-	run -0 "$WEFT" use
+	run -0 "$WEFT" -j1 use
 	run -0 cat used
 	assert_output "gen/1.txt
 gen/2.txt"
