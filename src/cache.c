@@ -51,14 +51,21 @@ struct fentry {
 	unsigned char hash[16];
 };
 
+/* Entries sorted by path. Never changed once built, so records and checks
+ * share them; refs is counted on the loop thread only. */
+struct files {
+	unsigned refs;
+	size_t n, cap;
+	struct fentry *v;
+};
+
 struct record {
 	char *name;
 	bool ok;      /* false: failed, or started since it last succeeded */
 	bool disk_ok; /* the state on disk (id c->id) says ok and no journal line withdrew it */
 	char fp[HEX_LEN + 1]; /* "" when !ok */
 	char cmd[HEX_LEN + 1], env[HEX_LEN + 1], deps[HEX_LEN + 1]; /* "": unknown */
-	struct fentry *files; /* sorted by path */
-	size_t nfiles;
+	struct files *files;
 };
 
 struct cache {
@@ -75,18 +82,15 @@ struct cache {
 struct cache_check {
 	/* Inputs, all owned. */
 	char *name;
-	char *prefix; /* the task's dir as a glob prefix ending in '/'; "" none */
-	size_t strip; /* length of that dir in glob's output, '/' included */
+	char *dir; /* the patterns' directory; NULL: the current one */
 	char *command; /* NULL: none */
 	struct strlist sources, outputs, env, deps; /* env and deps sorted */
-	struct fentry *old; /* snapshot, sorted */
-	size_t nold;
+	struct files *old; /* the record's, at cache_check_new() */
 	int64_t racy_ns;
 	/* Outputs. */
 	bool done;
 	char fp[HEX_LEN + 1], cmd[HEX_LEN + 1], envh[HEX_LEN + 1], depsh[HEX_LEN + 1];
-	struct fentry *files; /* sorted by path */
-	size_t nfiles, cap;
+	struct files *files; /* built by cache_check_run() */
 	char *missing; /* NULL: every output pattern matched; else the reason */
 	char *error;
 	size_t hashed;
@@ -136,42 +140,50 @@ static int64_t ts_ns(struct timespec t)
 
 /* Memory. */
 
-static void fentry_copy(struct fentry *dst, const struct fentry *src)
+static struct files *files_new(size_t cap)
 {
-	*dst = *src;
-	dst->path = xstrdup(src->path);
+	struct files *f = xcalloc(1, sizeof *f);
+	f->refs = 1;
+	f->cap = cap;
+	f->v = cap ? xcalloc(cap, sizeof *f->v) : NULL;
+	return f;
 }
 
-static void files_free(struct fentry *f, size_t n)
+static struct files *files_ref(struct files *f)
 {
-	for (size_t i = 0; i < n; i++)
-		free(f[i].path);
+	f->refs++;
+	return f;
+}
+
+static void files_unref(struct files *f)
+{
+	if (!f || --f->refs)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].path);
+	free(f->v);
 	free(f);
 }
 
-static struct fentry *files_dup(const struct fentry *f, size_t n)
+static bool files_equal(const struct files *a, const struct files *b)
 {
-	struct fentry *d = xcalloc(n, sizeof *d);
-	for (size_t i = 0; i < n; i++)
-		fentry_copy(&d[i], &f[i]);
-	return d;
-}
-
-static bool files_equal(const struct fentry *a, size_t na, const struct fentry *b, size_t nb)
-{
-	if (na != nb)
+	if (a == b)
+		return true;
+	if (a->n != b->n)
 		return false;
-	for (size_t i = 0; i < na; i++)
-		if (strcmp(a[i].path, b[i].path) != 0 || a[i].size != b[i].size || a[i].mtime != b[i].mtime ||
-		    a[i].ctime != b[i].ctime || a[i].ino != b[i].ino || a[i].dev != b[i].dev ||
-		    a[i].verified != b[i].verified || memcmp(a[i].hash, b[i].hash, 16) != 0)
+	for (size_t i = 0; i < a->n; i++) {
+		const struct fentry *x = &a->v[i], *y = &b->v[i];
+		if (strcmp(x->path, y->path) != 0 || x->size != y->size || x->mtime != y->mtime ||
+		    x->ctime != y->ctime || x->ino != y->ino || x->dev != y->dev || x->verified != y->verified ||
+		    memcmp(x->hash, y->hash, 16) != 0)
 			return false;
+	}
 	return true;
 }
 
 static void record_free(struct record *r)
 {
-	files_free(r->files, r->nfiles);
+	files_unref(r->files);
 	free(r->name);
 	free(r);
 }
@@ -183,6 +195,7 @@ static struct record *record_get(struct cache *c, const char *name)
 		return r;
 	r = xcalloc(1, sizeof *r);
 	r->name = xstrdup(name);
+	r->files = files_new(0);
 	grow(&c->recs, &c->cap, c->nrecs + 1, sizeof *c->recs);
 	c->recs[c->nrecs++] = r;
 	hash_put(c->byname, r->name, r);
@@ -269,25 +282,30 @@ static bool unescape(char *s)
 
 /* Reading the state. */
 
-static bool parse_i64(const char *s, int64_t *v)
+/* Decimal, without strtoll's locale and base handling: the state has
+ * tens of thousands of numbers and loading it is on every run's path. */
+static bool parse_u64(const char *s, uint64_t *v)
 {
-	char *end;
-	errno = 0;
-	long long x = strtoll(s, &end, 10);
-	if (!*s || *end || errno)
+	uint64_t x = 0;
+	if (!*s)
 		return false;
+	for (; *s; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (d > 9 || x > (UINT64_MAX - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
 	*v = x;
 	return true;
 }
 
-static bool parse_u64(const char *s, uint64_t *v)
+static bool parse_i64(const char *s, int64_t *v)
 {
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end || errno)
+	bool neg = *s == '-';
+	uint64_t x;
+	if (!parse_u64(s + neg, &x) || x > (uint64_t)INT64_MAX + neg)
 		return false;
-	*v = x;
+	*v = neg ? (int64_t)(0 - x) : (int64_t)x;
 	return true;
 }
 
@@ -301,16 +319,20 @@ static bool is_hex(const char *s, size_t n)
 	return true;
 }
 
+static int nibble(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 static bool parse_hash(const char *s, unsigned char h[16])
 {
-	if (!is_hex(s, HEX_LEN))
-		return false;
 	for (int i = 0; i < 16; i++) {
-		unsigned v;
-		sscanf(s + 2 * i, "%2x", &v);
-		h[i] = (unsigned char)v;
+		int hi = nibble(s[2 * i]), lo = hi < 0 ? -1 : nibble(s[2 * i + 1]);
+		if (lo < 0)
+			return false;
+		h[i] = (unsigned char)(hi << 4 | lo);
 	}
-	return true;
+	return s[HEX_LEN] == '\0';
 }
 
 /* Splits line at tabs into at most max fields; returns how many. */
@@ -363,34 +385,34 @@ static int parse_body(struct cache *c, char *p, char *end, int lineno)
 		if (!line)
 			return lineno;
 		char *f[8];
-		struct record r = { 0 };
 		uint64_t n;
 		if (split(line, f, 8) != 8 || strcmp(f[0], "task") != 0 || !unescape(f[1]) ||
 		    hash_get(c->byname, f[1]) || !parse_u64(f[7], &n) || n > (uint64_t)(end - p))
 			return lineno;
-		r.ok = strcmp(f[2], "ok") == 0;
-		if (!r.ok && strcmp(f[2], "failed") != 0)
+		bool ok = strcmp(f[2], "ok") == 0;
+		if (!ok && strcmp(f[2], "failed") != 0)
 			return lineno;
-		if (r.ok ? !is_hex(f[3], HEX_LEN) : strcmp(f[3], "-") != 0)
+		if (ok ? !is_hex(f[3], HEX_LEN) : strcmp(f[3], "-") != 0)
 			return lineno;
 		for (int i = 4; i < 7; i++)
 			if (*f[i] && !is_hex(f[i], HEX_LEN))
 				return lineno;
 		struct record *rec = record_get(c, f[1]);
-		rec->ok = rec->disk_ok = r.ok;
-		snprintf(rec->fp, sizeof rec->fp, "%s", r.ok ? f[3] : "");
+		rec->ok = rec->disk_ok = ok;
+		snprintf(rec->fp, sizeof rec->fp, "%s", ok ? f[3] : "");
 		snprintf(rec->cmd, sizeof rec->cmd, "%s", f[4]);
 		snprintf(rec->env, sizeof rec->env, "%s", f[5]);
 		snprintf(rec->deps, sizeof rec->deps, "%s", f[6]);
-		rec->files = xcalloc(n, sizeof *rec->files);
+		files_unref(rec->files);
+		struct files *fs = rec->files = files_new(n);
 		for (uint64_t i = 0; i < n; i++) {
 			lineno++;
 			char *fl = next_line(&p, end);
-			if (!fl || !parse_file(fl, &rec->files[i]))
+			if (!fl || !parse_file(fl, &fs->v[i]))
 				return lineno;
-			rec->nfiles++;
-			/* Lookups bisect: the order is part of the format. */
-			if (i > 0 && strcmp(rec->files[i - 1].path, rec->files[i].path) >= 0)
+			fs->n++;
+			/* Checks merge sorted lists: the order is part of the format. */
+			if (i > 0 && strcmp(fs->v[i - 1].path, fs->v[i].path) >= 0)
 				return lineno;
 		}
 		lineno++;
@@ -475,19 +497,28 @@ static char *load_state(struct cache *c, int dfd)
 	return why;
 }
 
-/* Withdraws the successes that cache_forget() journalled against this state. */
-static void load_journal(struct cache *c, int dfd)
+/* Withdraws the successes that cache_forget() journalled against this
+ * state. Returns NULL, or what is wrong with the journal: then it withdraws
+ * them all, as it cannot tell which. */
+static char *load_journal(struct cache *c, int dfd)
 {
 	if (!c->id[0])
-		return;
+		return NULL;
 	int fd = openat(dfd, "journal", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0)
-		return;
 	size_t len;
-	char *data = read_all(fd, &len);
-	close(fd);
-	if (!data)
-		return;
+	char *data = fd < 0 ? NULL : read_all(fd, &len);
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (fd < 0 && err == ENOENT)
+		return NULL;
+	if (!data) {
+		for (size_t i = 0; i < c->nrecs; i++) {
+			c->recs[i]->ok = c->recs[i]->disk_ok = false;
+			c->recs[i]->fp[0] = '\0';
+		}
+		return xstrdup(err == EINVAL ? "not a regular file" : strerror(err));
+	}
 	/* A torn last line was never synced, so its task never started. */
 	char *p = data, *line;
 	while ((line = next_line(&p, data + len))) {
@@ -501,6 +532,7 @@ static void load_journal(struct cache *c, int dfd)
 		}
 	}
 	free(data);
+	return NULL;
 }
 
 static int open_wdir(const struct cache *c, bool create)
@@ -519,23 +551,22 @@ struct cache *cache_load(const char *dir, char **warning)
 	if (dfd == -ENOENT) {
 		/* No state yet. */
 	} else if (dfd < 0) {
-		why = xasprintf("%s: %s", c->wdir, dfd == -ELOOP || dfd == -ENOTDIR ? "not a directory" : strerror(-dfd));
+		why = xasprintf("%s: %s; starting afresh", c->wdir,
+		                dfd == -ELOOP || dfd == -ENOTDIR ? "not a directory" : strerror(-dfd));
 	} else {
 		char *w = load_state(c, dfd);
 		if (w) {
-			why = xasprintf("%s/state: %s", c->wdir, w);
+			why = xasprintf("%s/state: %s; starting afresh", c->wdir, w);
+			free(w);
+		} else if ((w = load_journal(c, dfd))) {
+			why = xasprintf("%s/journal: %s; every task runs", c->wdir, w);
 			free(w);
 		}
-		load_journal(c, dfd);
 		close(dfd);
 	}
-	if (why) {
-		char *full = xasprintf("%s; starting afresh", why);
-		free(why);
-		why = full;
-		/* The next save replaces the bad file. */
+	/* The next save replaces what was bad. */
+	if (why)
 		c->dirty = true;
-	}
 	if (warning)
 		*warning = why;
 	else
@@ -558,25 +589,49 @@ static int by_record_name(const void *a, const void *b)
 	return strcmp((*(struct record *const *)a)->name, (*(struct record *const *)b)->name);
 }
 
+/* A tab and the number; printf is the slowest part of a save. */
+static void add_num(struct buf *b, bool neg, uint64_t v)
+{
+	char tmp[24], *p = tmp + sizeof tmp;
+	if (neg)
+		v = 0 - v;
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	if (neg)
+		*--p = '-';
+	*--p = '\t';
+	buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 static void format_body(const struct cache *c, struct buf *b)
 {
 	struct record **v = xcalloc(c->nrecs, sizeof *v);
-	memcpy(v, c->recs, c->nrecs * sizeof *v);
-	qsort(v, c->nrecs, sizeof *v, by_record_name);
+	if (c->nrecs) {
+		memcpy(v, c->recs, c->nrecs * sizeof *v);
+		qsort(v, c->nrecs, sizeof *v, by_record_name);
+	}
 	for (size_t i = 0; i < c->nrecs; i++) {
 		const struct record *r = v[i];
 		buf_adds(b, "task\t");
 		add_escaped(b, r->name);
 		buf_addf(b, "\t%s\t%s\t%s\t%s\t%s\t%zu\n", r->ok ? "ok" : "failed", r->ok ? r->fp : "-", r->cmd, r->env,
-		         r->deps, r->nfiles);
-		for (size_t j = 0; j < r->nfiles; j++) {
-			const struct fentry *e = &r->files[j];
+		         r->deps, r->files->n);
+		for (size_t j = 0; j < r->files->n; j++) {
+			const struct fentry *e = &r->files->v[j];
 			char h[HEX_LEN + 1];
 			hex16(e->hash, h);
 			buf_adds(b, "file\t");
 			add_escaped(b, e->path);
-			buf_addf(b, "\t%s\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRId64 "\n", h,
-			         e->size, e->mtime, e->ctime, e->ino, e->dev, e->verified);
+			buf_add(b, "\t", 1);
+			buf_add(b, h, HEX_LEN);
+			add_num(b, e->size < 0, (uint64_t)e->size);
+			add_num(b, e->mtime < 0, (uint64_t)e->mtime);
+			add_num(b, e->ctime < 0, (uint64_t)e->ctime);
+			add_num(b, false, e->ino);
+			add_num(b, false, e->dev);
+			add_num(b, e->verified < 0, (uint64_t)e->verified);
+			buf_add(b, "\n", 1);
 		}
 	}
 	free(v);
@@ -633,7 +688,8 @@ static int write_state(int dfd, const struct buf *head, const struct buf *body)
 	if (fd < 0)
 		return -EEXIST;
 	int err = 0;
-	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0)
+	/* Whatever the umask. */
+	if (fchmod(fd, 0600) < 0)
 		err = -errno;
 	if (!err)
 		err = write_all(fd, head->p, head->len);
@@ -646,13 +702,9 @@ static int write_state(int dfd, const struct buf *head, const struct buf *body)
 	/* rename() replaces a symbolic link at "state" itself, never its target. */
 	if (!err && renameat(dfd, tmp, dfd, "state") < 0)
 		err = -errno;
-	if (err) {
+	if (err)
 		unlinkat(dfd, tmp, 0);
-		return err;
-	}
-	if (fsync(dfd) < 0)
-		return -errno;
-	return 0;
+	return err;
 }
 
 int cache_save(struct cache *c)
@@ -676,10 +728,16 @@ int cache_save(struct cache *c)
 	buf_release(&body);
 	buf_release(&head);
 	if (!err) {
+		/* Renamed: this is the state now, even if the sync below fails,
+		 * so later journal lines must name its id. */
 		memcpy(c->id, id, sizeof c->id);
 		for (size_t i = 0; i < c->nrecs; i++)
 			c->recs[i]->disk_ok = c->recs[i]->ok;
 		c->dirty = false;
+		if (fsync(dfd) < 0)
+			err = -errno;
+	}
+	if (!err) {
 		/* Its lines name the old id: harmless if this fails. */
 		unlinkat(dfd, "journal", 0);
 		remove_stale_tmps(dfd);
@@ -690,29 +748,6 @@ int cache_save(struct cache *c)
 
 /* Checks. */
 
-/* dir as glob sees it: components joined by single slashes, and as a
- * pattern, with the pattern characters of a component escaped. */
-static void dir_prefix(const char *dir, struct buf *plain, struct buf *pat)
-{
-	if (*dir == '/') {
-		buf_adds(plain, "/");
-		buf_adds(pat, "/");
-	}
-	char *copy = xstrdup(dir), *save;
-	for (char *s = strtok_r(copy, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
-		bool special = glob_is_pattern(s);
-		for (const char *q = s; *q; q++) {
-			if (special && strchr("*?[\\", *q))
-				buf_add(pat, "\\", 1);
-			buf_add(pat, q, 1);
-		}
-		buf_adds(plain, s);
-		buf_adds(plain, "/");
-		buf_adds(pat, "/");
-	}
-	free(copy);
-}
-
 static int by_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -722,7 +757,7 @@ static void copy_list(struct strlist *dst, const char *const *v, size_t n, bool 
 {
 	for (size_t i = 0; i < n; i++)
 		strlist_add(dst, v[i]);
-	if (sort)
+	if (sort && dst->n > 1)
 		qsort(dst->v, dst->n, sizeof *dst->v, by_str);
 }
 
@@ -730,24 +765,15 @@ struct cache_check *cache_check_new(const struct cache *c, const struct cache_ta
 {
 	struct cache_check *k = xcalloc(1, sizeof *k);
 	k->name = xstrdup(t->name);
-	struct buf plain, pat;
-	buf_init(&plain);
-	buf_init(&pat);
-	if (t->dir && *t->dir)
-		dir_prefix(t->dir, &plain, &pat);
-	k->strip = plain.len;
-	k->prefix = buf_take(&pat);
-	buf_release(&plain);
+	k->dir = t->dir && *t->dir ? xstrdup(t->dir) : NULL;
 	k->command = t->command ? xstrdup(t->command) : NULL;
 	copy_list(&k->sources, t->sources, t->nsources, false);
 	copy_list(&k->outputs, t->outputs, t->noutputs, false);
 	copy_list(&k->env, t->env, t->nenv, true);
 	copy_list(&k->deps, t->deps, t->ndeps, true);
 	const struct record *r = hash_get(c->byname, t->name);
-	if (r && !c->ignore) {
-		k->old = files_dup(r->files, r->nfiles);
-		k->nold = r->nfiles;
-	}
+	k->old = r && !c->ignore ? files_ref(r->files) : files_new(0);
+	k->files = files_new(0);
 	k->racy_ns = c->racy_ns;
 	return k;
 }
@@ -757,34 +783,18 @@ void cache_check_free(struct cache_check *k)
 	if (!k)
 		return;
 	free(k->name);
-	free(k->prefix);
+	free(k->dir);
 	free(k->command);
 	strlist_release(&k->sources);
 	strlist_release(&k->outputs);
 	strlist_release(&k->env);
 	strlist_release(&k->deps);
-	files_free(k->old, k->nold);
-	files_free(k->files, k->nfiles);
+	files_unref(k->old);
+	files_unref(k->files);
 	free(k->missing);
 	free(k->error);
 	free(k->why);
 	free(k);
-}
-
-static const struct fentry *find_old(const struct cache_check *k, const char *path)
-{
-	size_t lo = 0, hi = k->nold;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int cmp = strcmp(k->old[mid].path, path);
-		if (cmp == 0)
-			return &k->old[mid];
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
 }
 
 static void stat_into(struct fentry *e, const struct stat *st)
@@ -842,24 +852,30 @@ static bool same_stat(const struct fentry *a, const struct stat *st)
 	       a->ino == st->st_ino && a->dev == st->st_dev;
 }
 
-/* Stats (and if need be hashes) one expanded source; full is the path to
- * open, full + k->strip its name. Returns 0 or -errno. */
-static int add_source(struct cache_check *k, const char *full, int64_t now, XXH3_state_t *s, char **buf)
+/* Stats (and if need be hashes) the source name; full is where it is.
+ * Returns 0 or -errno. */
+static int add_source(struct cache_check *k, const char *name, const char *full, size_t *cur, int64_t now,
+                      XXH3_state_t *s, char **buf)
 {
 	struct stat st;
 	if (stat(full, &st) < 0)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
 	if (!S_ISREG(st.st_mode))
 		return 0;
-	const char *name = full + k->strip;
-	const struct fentry *old = find_old(k, name);
+	/* Both lists are sorted: walk the old one along. */
+	const struct files *o = k->old;
+	int cmp = 1;
+	while (*cur < o->n && (cmp = strcmp(o->v[*cur].path, name)) < 0)
+		++*cur;
+	const struct fentry *old = cmp == 0 ? &o->v[*cur] : NULL;
 	struct fentry e;
 	/* Stat data is trusted only if the file's last change lies a whole
 	 * racy window before its hash was taken; else a second write in the
 	 * same timestamp tick would go unseen. */
 	if (old && same_stat(old, &st) && old->mtime < old->verified - k->racy_ns &&
 	    old->ctime < old->verified - k->racy_ns) {
-		fentry_copy(&e, old);
+		e = *old;
+		e.path = xstrdup(old->path);
 	} else {
 		if (!*buf)
 			*buf = xmalloc(READ_SIZE);
@@ -870,23 +886,28 @@ static int add_source(struct cache_check *k, const char *full, int64_t now, XXH3
 		e.path = xstrdup(name);
 		k->hashed++;
 	}
-	grow(&k->files, &k->cap, k->nfiles + 1, sizeof *k->files);
-	k->files[k->nfiles++] = e;
+	struct files *f = k->files;
+	grow(&f->v, &f->cap, f->n + 1, sizeof *f->v);
+	f->v[f->n++] = e;
 	return 0;
 }
 
-static void expand(const struct cache_check *k, const char *pattern, struct strlist *out, int *err)
+/* Appends what pattern matches to out, as names relative to the task's
+ * dir. Returns 0 or -errno. */
+static int expand(const struct cache_check *k, const char *pattern, struct strlist *out)
 {
-	int r;
-	if (*pattern == '/' || !*k->prefix) {
-		r = glob_expand(pattern, out);
-	} else {
-		char *full = xasprintf("%s%s", k->prefix, pattern);
-		r = glob_expand(full, out);
-		free(full);
-	}
-	if (r < 0 && !*err)
-		*err = r;
+	/* glob_expand_in() hands out->v to qsort(), which must not get NULL
+	 * even for no elements (UBSan). */
+	grow(&out->v, &out->cap, out->n + 1, sizeof *out->v);
+	return glob_expand_in(k->dir, pattern, out);
+}
+
+static bool sorted(const struct strlist *l)
+{
+	for (size_t i = 1; i < l->n; i++)
+		if (strcmp(l->v[i - 1], l->v[i]) > 0)
+			return false;
+	return true;
 }
 
 static void check_sources(struct cache_check *k, XXH3_state_t *s)
@@ -896,25 +917,36 @@ static void check_sources(struct cache_check *k, XXH3_state_t *s)
 	int64_t now = ts_ns(t);
 	struct strlist all = { 0 };
 	for (size_t i = 0; i < k->sources.n; i++) {
-		int err = 0;
-		expand(k, k->sources.v[i], &all, &err);
+		int err = expand(k, k->sources.v[i], &all);
 		if (err) {
 			k->error = xasprintf("cannot read sources '%s': %s", k->sources.v[i], strerror(-err));
 			strlist_release(&all);
 			return;
 		}
 	}
-	qsort(all.v, all.n, sizeof *all.v, by_str);
+	/* One pattern comes sorted from glob_expand(). */
+	if (!sorted(&all))
+		qsort(all.v, all.n, sizeof *all.v, by_str);
 	char *buf = NULL;
+	size_t cur = 0;
+	struct buf full;
+	buf_init(&full);
 	for (size_t i = 0; i < all.n; i++) {
-		if (i > 0 && strcmp(all.v[i - 1], all.v[i]) == 0)
+		const char *name = all.v[i];
+		if (i > 0 && strcmp(all.v[i - 1], name) == 0)
 			continue;
-		int err = add_source(k, all.v[i], now, s, &buf);
+		bool in_dir = k->dir && *name != '/';
+		if (in_dir) {
+			buf_reset(&full);
+			buf_addf(&full, "%s/%s", k->dir, name);
+		}
+		int err = add_source(k, name, in_dir ? full.p : name, &cur, now, s, &buf);
 		if (err) {
-			k->error = xasprintf("cannot read source '%s': %s", all.v[i] + k->strip, strerror(-err));
+			k->error = xasprintf("cannot read source '%s': %s", name, strerror(-err));
 			break;
 		}
 	}
+	buf_release(&full);
 	free(buf);
 	strlist_release(&all);
 }
@@ -924,8 +956,7 @@ static void check_outputs(struct cache_check *k)
 	for (size_t i = 0; i < k->outputs.n && !k->missing; i++) {
 		const char *p = k->outputs.v[i];
 		struct strlist found = { 0 };
-		int err = 0;
-		expand(k, p, &found, &err);
+		expand(k, p, &found);
 		if (found.n == 0)
 			k->missing = glob_is_pattern(p) ? xasprintf("no output matches '%s'", p)
 			                                : xasprintf("output '%s' is missing", p);
@@ -951,9 +982,10 @@ void cache_check_run(struct cache_check *k)
 		list_hex(s, "deps", &k->deps, k->depsh);
 		XXH3_128bits_reset(s);
 		add_str(s, "weft-fingerprint-1", 18);
-		for (size_t i = 0; i < k->nfiles; i++) {
-			add_str(s, k->files[i].path, strlen(k->files[i].path));
-			XXH3_128bits_update(s, k->files[i].hash, 16);
+		for (size_t i = 0; i < k->files->n; i++) {
+			const struct fentry *e = &k->files->v[i];
+			add_str(s, e->path, strlen(e->path));
+			XXH3_128bits_update(s, e->hash, 16);
 		}
 		add_str(s, "", 0); /* ends the files */
 		XXH3_128bits_update(s, k->cmd, HEX_LEN);
@@ -983,7 +1015,7 @@ size_t cache_check_hashed(const struct cache_check *k)
 
 size_t cache_check_nsources(const struct cache_check *k)
 {
-	return k->nfiles;
+	return k->files->n;
 }
 
 /* Decisions. */
@@ -991,18 +1023,19 @@ size_t cache_check_nsources(const struct cache_check *k)
 /* The first source that differs between the record and the check. */
 static char *source_change(const struct record *r, const struct cache_check *k)
 {
+	const struct files *a = r->files, *b = k->files;
 	size_t i = 0, j = 0, n = 0;
 	char *first = NULL;
-	while (i < r->nfiles || j < k->nfiles) {
-		int cmp = i == r->nfiles ? 1 : j == k->nfiles ? -1 : strcmp(r->files[i].path, k->files[j].path);
+	while (i < a->n || j < b->n) {
+		int cmp = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->v[i].path, b->v[j].path);
 		char *what = NULL;
 		if (cmp < 0) {
-			what = xasprintf("source '%s' removed", r->files[i++].path);
+			what = xasprintf("source '%s' removed", a->v[i++].path);
 		} else if (cmp > 0) {
-			what = xasprintf("source '%s' added", k->files[j++].path);
+			what = xasprintf("source '%s' added", b->v[j++].path);
 		} else {
-			if (memcmp(r->files[i].hash, k->files[j].hash, 16) != 0)
-				what = xasprintf("source '%s' changed", k->files[j].path);
+			if (memcmp(a->v[i].hash, b->v[j].hash, 16) != 0)
+				what = xasprintf("source '%s' changed", b->v[j].path);
 			i++;
 			j++;
 		}
@@ -1059,9 +1092,8 @@ static void take_check(struct record *r, const struct cache_check *k)
 	memcpy(r->cmd, k->cmd, sizeof r->cmd);
 	memcpy(r->env, k->envh, sizeof r->env);
 	memcpy(r->deps, k->depsh, sizeof r->deps);
-	files_free(r->files, r->nfiles);
-	r->files = files_dup(k->files, k->nfiles);
-	r->nfiles = k->nfiles;
+	files_unref(r->files);
+	r->files = files_ref(k->files);
 }
 
 static int journal_forget(struct cache *c, const char *name)
@@ -1069,11 +1101,21 @@ static int journal_forget(struct cache *c, const char *name)
 	int dfd = open_wdir(c, false);
 	if (dfd < 0)
 		return dfd;
-	int fd = openat(dfd, "journal", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
+	int fd = openat(dfd, "journal", flags | O_CREAT | O_EXCL, 0600);
+	bool created = fd >= 0;
+	if (fd < 0 && errno == EEXIST)
+		fd = openat(dfd, "journal", flags);
 	int err = fd < 0 ? -errno : 0;
+	/* A new file's name must be as durable as its line. */
+	if (!err && created && fsync(dfd) < 0)
+		err = -errno;
 	close(dfd);
-	if (err)
+	if (err) {
+		if (fd >= 0)
+			close(fd);
 		return err;
+	}
 	struct buf b;
 	buf_init(&b);
 	buf_addf(&b, "forget\t%s\t", c->id);
@@ -1112,7 +1154,7 @@ void cache_record(struct cache *c, const struct cache_check *k)
 		return;
 	struct record *r = record_get(c, k->name);
 	if (r->ok && strcmp(r->fp, k->fp) == 0 && strcmp(r->cmd, k->cmd) == 0 && strcmp(r->env, k->envh) == 0 &&
-	    strcmp(r->deps, k->depsh) == 0 && files_equal(r->files, r->nfiles, k->files, k->nfiles))
+	    strcmp(r->deps, k->depsh) == 0 && files_equal(r->files, k->files))
 		return;
 	r->ok = true;
 	memcpy(r->fp, k->fp, sizeof r->fp);

@@ -69,7 +69,7 @@ struct cache_check;
  * all, so the task may change or go while the check runs. */
 struct cache_task {
 	const char *name;
-	/* Directory the patterns are relative to (NULL: the current one);
+	/* Directory the patterns are relative to (NULL or "": the current one);
 	 * names in the state and the explanations are relative to it too. */
 	const char *dir;
 	const char *const *sources; /* glob patterns, '**' allowed */
@@ -90,10 +90,11 @@ struct cache_task {
 
 /* Loads DIR/.weft/state (DIR: the recipe's directory) and applies
  * DIR/.weft/journal. Never fails: a missing state is an empty one; an
- * unreadable, truncated or corrupt one is empty too and *warning (when
- * warning is not NULL) gets a message the caller owns and frees, such as
- * ".weft/state: checksum mismatch; starting afresh". *warning is NULL
- * otherwise. Loop thread. */
+ * unreadable, truncated or corrupt one is empty too, and a journal that
+ * cannot be read withdraws every success. Then *warning (when warning is
+ * not NULL) gets a message the caller owns and frees, such as
+ * ".weft/state: checksum mismatch; starting afresh"; it is NULL otherwise.
+ * Loop thread. */
 struct cache *cache_load(const char *dir, char **warning);
 void cache_free(struct cache *c);
 
@@ -115,8 +116,9 @@ void cache_set_racy_window(struct cache *c, int64_t ns);
  * then the previous one, untouched. Loop thread. */
 int cache_save(struct cache *c);
 
-/* A new check for t, with a copy of the stat data the cache holds for the
- * task's files. Never fails. Loop thread. */
+/* A new check for t. It copies t, and shares (read-only, reference
+ * counted) the stat data the cache holds for the task's files, so it needs
+ * no lock and may outlive c. Never fails. Loop thread, as cache_check_free(). */
 struct cache_check *cache_check_new(const struct cache *c, const struct cache_task *t);
 void cache_check_free(struct cache_check *k);
 

@@ -89,15 +89,10 @@ int cli_parse(struct cli *c, int argc, char **argv)
 		case 'C':
 			c->directory = optarg;
 			break;
-		case 'j': {
-			char *end;
-			errno = 0;
-			unsigned long n = strtoul(optarg, &end, 10);
-			if (!isdigit((unsigned char)*optarg) || *end || errno || n < 1 || n > 100000)
+		case 'j':
+			if (parse_count(optarg, &c->jobs) < 0)
 				return bad("invalid value '%s' for --jobs (a number from 1)", optarg);
-			c->jobs = (unsigned)n;
 			break;
-		}
 		case 'k':
 			c->keep_going = true;
 			break;
@@ -111,23 +106,11 @@ int cli_parse(struct cli *c, int argc, char **argv)
 			c->action = ACT_GRAPH;
 			break;
 		case OPT_OUTPUT:
-			if (strcmp(optarg, "line") == 0)
-				c->output = OUTPUT_LINE;
-			else if (strcmp(optarg, "group") == 0)
-				c->output = OUTPUT_GROUP;
-			else if (strcmp(optarg, "raw") == 0)
-				c->output = OUTPUT_RAW;
-			else
+			if (output_mode_parse(optarg, &c->output) < 0)
 				return bad("invalid value '%s' for --output (line, group or raw)", optarg);
 			break;
 		case OPT_COLOR:
-			if (strcmp(optarg, "auto") == 0)
-				c->color = COLOR_AUTO;
-			else if (strcmp(optarg, "always") == 0)
-				c->color = COLOR_ALWAYS;
-			else if (strcmp(optarg, "never") == 0)
-				c->color = COLOR_NEVER;
-			else
+			if (color_mode_parse(optarg, &c->color) < 0)
 				return bad("invalid value '%s' for --color (auto, always or never)", optarg);
 			break;
 		case OPT_GRACE:

@@ -192,13 +192,7 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			c->tagstring = optarg;
 			break;
 		case OPT_OUTPUT:
-			if (strcmp(optarg, "line") == 0)
-				c->output = OUTPUT_LINE;
-			else if (strcmp(optarg, "group") == 0)
-				c->output = OUTPUT_GROUP;
-			else if (strcmp(optarg, "raw") == 0)
-				c->output = OUTPUT_RAW;
-			else
+			if (output_mode_parse(optarg, &c->output) < 0)
 				return bad("invalid value '%s' for --output (group, line or raw)", optarg);
 			break;
 		case OPT_TIMEOUT: {

@@ -83,28 +83,6 @@ static bool select_target(struct graph *g, const char *arg)
 	return true;
 }
 
-static char **split_words(const char *s)
-{
-	char **v = xcalloc(strlen(s) / 2 + 2, sizeof *v);
-	size_t n = 0;
-	while (*s) {
-		s += strspn(s, " \t");
-		size_t k = strcspn(s, " \t");
-		if (!k)
-			break;
-		v[n++] = xstrndup(s, k);
-		s += k;
-	}
-	return v;
-}
-
-static void free_words(char **v)
-{
-	for (size_t i = 0; v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 static bool path_changed(const struct recipe *r, const struct cli *c)
 {
 	for (size_t i = 0; i < r->nenv; i++)
@@ -141,7 +119,7 @@ static int run(struct cli *c, struct recipe *r, const char *path)
 		env_set(&env, r->vars[i].name, r->vars[i].value);
 	for (size_t i = 0; i < c->nvars; i++)
 		env_set(&env, c->vars[i].name, c->vars[i].value);
-	char **shell = split_words(r->shell ? r->shell : "/bin/sh");
+	char **shell = split_blanks(r->shell ? r->shell : "/bin/sh", NULL);
 
 	term_init(c->color);
 	enum output_mode mode = c->output;

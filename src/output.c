@@ -277,6 +277,18 @@ static void on_event(struct sink *sink, const struct event *ev)
 	}
 }
 
+int output_mode_parse(const char *s, enum output_mode *out)
+{
+	static const char *const names[] = {"line", "group", "raw"};
+	static const enum output_mode modes[] = {OUTPUT_LINE, OUTPUT_GROUP, OUTPUT_RAW};
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = modes[i];
+			return 0;
+		}
+	return -1;
+}
+
 struct sink *output_sink_new(const struct output_opts *opts)
 {
 	struct output_sink *o = xcalloc(1, sizeof *o);

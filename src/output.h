@@ -22,6 +22,9 @@ struct output_opts {
 	bool keep_order;  /* group mode: print whole jobs in the order of job->order */
 };
 
+/* "line", "group" or "raw": 0 and *out, or -1. */
+int output_mode_parse(const char *s, enum output_mode *out);
+
 /* A sink printing as o says. Uses slot 0 of each job's sink_state. */
 struct sink *output_sink_new(const struct output_opts *o);
 void output_sink_free(struct sink *s);

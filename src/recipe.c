@@ -420,14 +420,10 @@ static bool task_key(struct parser *p, const char *name, const char *value)
 		}
 		t->foreach = xstrdup(value);
 	} else if (strcmp(name, "jobs") == 0) {
-		char *end;
-		errno = 0;
-		unsigned long n = strtoul(value, &end, 10);
-		if (!isdigit((unsigned char)*value) || *end || errno || n < 1 || n > 100000) {
+		if (parse_count(value, &t->jobs) < 0) {
 			diag_error(p->d, p->lineno, "invalid value '%s' for 'jobs' (a number from 1)", value);
 			return false;
 		}
-		t->jobs = (unsigned)n;
 	} else if (strncmp(name, "env.", 4) == 0) {
 		if (!valid_var_name(name + 4)) {
 			diag_error(p->d, p->lineno, "invalid variable name '%s'", name + 4);
@@ -453,14 +449,10 @@ static bool weft_key(struct parser *p, const char *name, const char *value)
 		r->default_task = xstrdup(value);
 		r->default_line = p->lineno;
 	} else if (strcmp(name, "jobs") == 0) {
-		char *end;
-		errno = 0;
-		unsigned long n = strtoul(value, &end, 10);
-		if (!isdigit((unsigned char)*value) || *end || errno || n < 1 || n > 100000) {
+		if (parse_count(value, &r->jobs) < 0) {
 			diag_error(p->d, p->lineno, "invalid value '%s' for 'jobs' (a number from 1)", value);
 			return false;
 		}
-		r->jobs = (unsigned)n;
 	} else if (strcmp(name, "shell") == 0) {
 		if (!*value) {
 			diag_error(p->d, p->lineno, "empty value for 'shell'");

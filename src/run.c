@@ -131,24 +131,13 @@ static char **direct_argv(const char *cmd)
 	};
 	if (!*cmd || strpbrk(cmd, "\"'`$&|;<>(){}[]*?~#!=%^\\\n\t\r") || strlen(cmd) > 4096)
 		return NULL;
-	size_t n = 0;
-	char **argv = xcalloc(strlen(cmd) / 2 + 2, sizeof *argv);
-	const char *s = cmd;
-	while (*s) {
-		s += strspn(s, " ");
-		size_t k = strcspn(s, " ");
-		if (!k)
-			break;
-		argv[n++] = xstrndup(s, k);
-		s += k;
-	}
-	for (const char *const *b = builtins; argv[0] && *b; b++)
+	size_t n;
+	char **argv = split_blanks(cmd, &n);
+	for (const char *const *b = builtins; n && *b; b++)
 		if (strcmp(argv[0], *b) == 0)
 			n = 0;
 	if (!n) {
-		for (size_t i = 0; argv[i]; i++)
-			free(argv[i]);
-		free(argv);
+		free_words(argv);
 		return NULL;
 	}
 	return argv;
@@ -290,9 +279,7 @@ static void start_job(struct runner *r, struct job *j, unsigned slot)
 		so.argv = argv;
 		so.search_path = true;
 		err = proc_spawn(&rj->proc, r->loop, &so, &ops, rj);
-		for (size_t i = 0; argv[i]; i++)
-			free(argv[i]);
-		free(argv);
+		free_words(argv);
 	}
 	/* Not found or not runnable directly: the shell says why, as usual. */
 	if (err == -ENOENT || err == -EACCES || err == -ENOEXEC) {

@@ -98,22 +98,16 @@ static int list_items(struct fe *fe)
 		fclose(f);
 		return 0;
 	}
-	char *copy = xstrdup(spec);
-	char *save;
-	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		if (!glob_is_pattern(w)) {
-			strlist_add(&fe->items, w);
-			continue;
-		}
-		int r = glob_expand_in(fe->t->dir, w, &fe->items);
-		if (r < 0) {
+	char **words = split_blanks(spec, NULL);
+	int r = 0;
+	for (size_t i = 0; words[i] && r == 0; i++) {
+		if (!glob_is_pattern(words[i]))
+			strlist_add(&fe->items, words[i]);
+		else if ((r = glob_expand_in(fe->t->dir, words[i], &fe->items)) < 0)
 			say("weft: cannot list the items of task '%s': %s\n", fe->t->name, strerror(-r));
-			free(copy);
-			return -1;
-		}
 	}
-	free(copy);
-	return 0;
+	free_words(words);
+	return r < 0 ? -1 : 0;
 }
 
 /* A foreach task whose items could not be listed has failed: sinks see it

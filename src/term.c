@@ -18,6 +18,17 @@ static void (*broken_cb)(void);
 static struct buf shown;     /* the status line on screen now, if any */
 static bool status_visible;
 
+int color_mode_parse(const char *s, enum color_mode *out)
+{
+	static const char *const names[] = {"auto", "always", "never"};
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum color_mode)i;
+			return 0;
+		}
+	return -1;
+}
+
 void term_init(enum color_mode mode)
 {
 	const char *t = getenv("TERM");

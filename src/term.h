@@ -19,6 +19,9 @@ struct term_info {
 
 extern struct term_info term;
 
+/* "auto", "always" or "never": 0 and *out, or -1. */
+int color_mode_parse(const char *s, enum color_mode *out);
+
 /* Looks at fds 1 and 2, TERM and NO_COLOR. */
 void term_init(enum color_mode mode);
 

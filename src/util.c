@@ -1,6 +1,8 @@
 /* Small helpers used everywhere: allocation that never fails, a growable byte buffer, string utilities. */
 #include "util.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +140,43 @@ char *buf_take(struct buf *b)
 	char *p = b->p ? b->p : xstrdup("");
 	buf_init(b);
 	return p;
+}
+
+char **split_blanks(const char *s, size_t *n)
+{
+	char **v = xcalloc(strlen(s) / 2 + 2, sizeof *v);
+	size_t k = 0;
+	for (;;) {
+		s += strspn(s, " \t");
+		size_t len = strcspn(s, " \t");
+		if (!len)
+			break;
+		v[k++] = xstrndup(s, len);
+		s += len;
+	}
+	if (n)
+		*n = k;
+	return v;
+}
+
+void free_words(char **v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+int parse_count(const char *s, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(s, &end, 10);
+	if (!isdigit((unsigned char)*s) || *end || errno || n < 1 || n > 100000)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
 }
 
 size_t edit_distance(const char *a, const char *b)

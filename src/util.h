@@ -32,6 +32,14 @@ void buf_reset(struct buf *b);
 /* Hands the string to the caller (never NULL) and leaves b empty. */
 char *buf_take(struct buf *b);
 
+/* Splits s at blanks (spaces and tabs) into a NULL-terminated array of
+ * words; *n (if not NULL) gets their count. Free it with free_words(). */
+char **split_blanks(const char *s, size_t *n);
+void free_words(char **v);
+
+/* A count from 1 to 100000 ("jobs" and -j): returns 0 and *out, or -1. */
+int parse_count(const char *s, unsigned *out);
+
 /* Levenshtein distance, for "did you mean" hints. */
 size_t edit_distance(const char *a, const char *b);
 
