@@ -17,7 +17,7 @@
  *
  * Use, for one task (L: loop thread, W: any worker thread):
  *
- *   L  k = cache_check_new(cache, &task)   copies everything it needs
+ *   L  k = cache_check_new(cache, &task)   copies the task, shares the stat data
  *   W  cache_check_run(k)                  globs, stats, hashes; touches only k
  *   L  why = cache_fresh(cache, k, &fresh) the decision and its reason (--explain)
  *      fresh:  cache_record(cache, k)      keeps refreshed stat data; skip the task
@@ -46,7 +46,10 @@
  *    after it rewrote half its outputs (or that ran because of -B or a
  *    missing output) would look up to date next time, because its inputs
  *    still match the old record. A save gets a new id, so older journal
- *    lines no longer apply, and removes the journal.
+ *    lines no longer apply, and removes the journal. The cost: one small
+ *    synced append per task that runs while the state calls it done.
+ *    Should the journal be unwritable, the whole state is saved instead;
+ *    should it be unreadable, no success in the state is trusted.
  *  - Success is recorded in memory only (cache_record) and reaches disk
  *    with the next cache_save(); a run killed before that runs the task
  *    again next time, which is safe.
@@ -58,8 +61,9 @@
  *    default) before the moment its hash was taken may have changed again
  *    within the same timestamp tick: its stat data is not trusted next
  *    time and it is hashed again (git's "racily clean" entries).
- * Two weft processes writing the same .weft/ at once are not coordinated:
- * the last save wins.
+ * Two weft processes in one directory at once are not coordinated: the
+ * last save wins and may drop the other's journal lines, so a caller that
+ * allows that should hold a lock (flock on .weft/lock) for the run.
  */
 
 struct cache;
@@ -113,7 +117,8 @@ void cache_set_racy_window(struct cache *c, int64_t ns);
  * 0600. Does nothing when nothing changed since the load or last save.
  * Refuses to follow a symbolic link at .weft, the state or the temporary
  * file. Returns 0, or a negative errno (UV_E*) code: the state on disk is
- * then the previous one, untouched. Loop thread. */
+ * then the previous one, or the new one when only the final sync of the
+ * directory failed; never a mix. Loop thread. */
 int cache_save(struct cache *c);
 
 /* A new check for t. It copies t, and shares (read-only, reference
@@ -129,7 +134,7 @@ void cache_check_free(struct cache_check *k);
  * Touches nothing but k, so it may run on any thread. A source that cannot
  * be read, or a directory that cannot be listed, makes an error (see
  * cache_check_error); the task must then run and is not recorded. */
-void cache_check_run(struct cache_check *k);
+void cache_check_run(struct cache_check *k); /* once per check */
 
 /* After cache_check_run(): the fingerprint, 32 lowercase hex digits, owned
  * by k; NULL when the check failed. */
@@ -154,10 +159,11 @@ size_t cache_check_nsources(const struct cache_check *k);
 const char *cache_fresh(const struct cache *c, struct cache_check *k, bool *fresh);
 
 /* Withdraws the task's last success, durably, before its command starts
- * (see the top). Keeps the stat data k measured, so files need not be
- * hashed again. Returns 0, or a negative errno when the journal could not
- * be written: the state on disk may then still call the task up to date
- * while it runs, and the caller should not start it. Loop thread. */
+ * (see the top): a line in the journal, or when that cannot be written, a
+ * whole cache_save(). Keeps the stat data k measured, so files need not be
+ * hashed again. Returns 0, or a negative errno when neither could be
+ * written: the state on disk may then still call the task up to date, and
+ * the caller should not start it. Loop thread. */
 int cache_forget(struct cache *c, const struct cache_check *k);
 
 /* Records that k's task succeeded (or was found fresh) with k's

@@ -13,6 +13,7 @@
 
 static const char usage_text[] =
 	"usage: weft [options] [TASK|/REGEX/|NAME=VALUE]...\n"
+	"       weft exec [options] COMMAND [ARG...] [::: VALUE... | :::: FILE...]...\n"
 	"\n"
 	"Run the tasks of a recipe (weft.ini) and their dependencies in parallel.\n"
 	"\n"
@@ -21,6 +22,8 @@ static const char usage_text[] =
 	"  -C, --directory=DIR   change to DIR before doing anything else\n"
 	"  -j, --jobs=N          run at most N jobs at once (default: the number of CPUs)\n"
 	"  -k, --keep-going      after a failure, go on with tasks that do not depend on it\n"
+	"  -B, --always-make     run tasks even when their sources say they are up to date\n"
+	"      --explain         say why each task with sources runs or is skipped\n"
 	"  -n, --dry-run         print the commands in a valid order without running them\n"
 	"  -l, --list            list the tasks with their descriptions\n"
 	"      --graph           print the dependency graph in DOT format\n"
@@ -38,13 +41,15 @@ void cli_usage(void)
 	fputs(usage_text, stdout);
 }
 
-enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE };
+enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN };
 
 static const struct option longopts[] = {
 	{"file", required_argument, NULL, 'f'},
 	{"directory", required_argument, NULL, 'C'},
 	{"jobs", required_argument, NULL, 'j'},
 	{"keep-going", no_argument, NULL, 'k'},
+	{"always-make", no_argument, NULL, 'B'},
+	{"explain", no_argument, NULL, OPT_EXPLAIN},
 	{"dry-run", no_argument, NULL, 'n'},
 	{"list", no_argument, NULL, 'l'},
 	{"graph", no_argument, NULL, OPT_GRAPH},
@@ -81,7 +86,7 @@ int cli_parse(struct cli *c, int argc, char **argv)
 	c->grace_ms = 2000;
 	opterr = 0;
 	int ch;
-	while ((ch = getopt_long(argc, argv, ":f:C:j:knlVh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":f:C:j:kBnlVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			c->file = optarg;
@@ -95,6 +100,12 @@ int cli_parse(struct cli *c, int argc, char **argv)
 			break;
 		case 'k':
 			c->keep_going = true;
+			break;
+		case 'B':
+			c->always_make = true;
+			break;
+		case OPT_EXPLAIN:
+			c->explain = true;
 			break;
 		case 'n':
 			c->action = ACT_DRY_RUN;

@@ -18,6 +18,8 @@ struct cli {
 	const char *directory;   /* -C */
 	unsigned jobs;           /* 0: not given */
 	bool keep_going;
+	bool always_make;        /* -B */
+	bool explain;
 	enum output_mode output;
 	enum color_mode color;
 	uint64_t grace_ms;

@@ -24,12 +24,16 @@ void diag_release(struct diag *d)
 
 static void add(struct diag *d, int line, int warning, const char *fmt, va_list ap)
 {
-	char tmp[1024];
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_list again;
+	va_copy(again, ap);
+	int len = vsnprintf(NULL, 0, fmt, ap);
+	char *msg = xmalloc(len < 0 ? 1 : (size_t)len + 1);
+	vsnprintf(msg, len < 0 ? 1 : (size_t)len + 1, fmt, again);
+	va_end(again);
 	grow(&d->v, &d->cap, d->n + 1, sizeof *d->v);
 	d->v[d->n].line = line;
 	d->v[d->n].warning = warning;
-	d->v[d->n].msg = xstrdup(tmp);
+	d->v[d->n].msg = msg;
 	d->n++;
 	if (!warning)
 		d->errors++;

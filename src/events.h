@@ -2,6 +2,7 @@
 #ifndef WEFT_EVENTS_H
 #define WEFT_EVENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,7 @@ struct job {
 	int term_signal;
 	int spawn_error;
 	int interrupted;     /* stopped because weft was told to stop */
+	bool up_to_date;     /* not run: its sources and command are as at its last success */
 	unsigned long long out_bytes; /* stdout received (the job log's Receive, as GNU parallel's) */
 	void *sink_state[4];
 	void *src_data;      /* the job source's */

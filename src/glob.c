@@ -77,6 +77,25 @@ static char *join(const char *dir, const char *name)
 	return xasprintf("%s/%s", dir, name);
 }
 
+/* dir/NAME for the entry e of dir when it is a directory, or a symbolic
+ * link that stat() finds one at the end of; NULL otherwise. d_type spares
+ * a stat() for every other entry of a '**' walk; symbolic links, and file
+ * systems that leave d_type DT_UNKNOWN, are stat()ed as before. */
+static char *subdir(const char *dir, const struct dirent *e)
+{
+#ifdef _DIRENT_HAVE_D_TYPE
+	if (e->d_type == DT_DIR)
+		return join(dir, e->d_name);
+	if (e->d_type != DT_LNK && e->d_type != DT_UNKNOWN)
+		return NULL;
+#endif
+	char *p = join(dir, e->d_name);
+	if (is_dir(p))
+		return p;
+	free(p);
+	return NULL;
+}
+
 /* Matches segs[0..n) below dir ("" is the current directory). */
 static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 {
@@ -97,12 +116,12 @@ static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 		while ((e = readdir(d))) {
 			if (e->d_name[0] == '.')
 				continue;
-			char *p = join(dir, e->d_name);
-			if (is_dir(p)) {
-				int r = walk(p, segs, n, out);
-				if (r < 0 && !err)
-					err = r;
-			}
+			char *p = subdir(dir, e);
+			if (!p)
+				continue;
+			int r = walk(p, segs, n, out);
+			if (r < 0 && !err)
+				err = r;
 			free(p);
 		}
 		closedir(d);
@@ -125,12 +144,12 @@ static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 			continue;
 		if (fnmatch(seg, e->d_name, FNM_PERIOD) != 0)
 			continue;
-		char *p = join(dir, e->d_name);
-		if (n == 1 || is_dir(p)) {
-			int r = walk(p, segs + 1, n - 1, out);
-			if (r < 0 && !err)
-				err = r;
-		}
+		char *p = n == 1 ? join(dir, e->d_name) : subdir(dir, e);
+		if (!p)
+			continue;
+		int r = walk(p, segs + 1, n - 1, out);
+		if (r < 0 && !err)
+			err = r;
 		free(p);
 	}
 	closedir(d);
@@ -164,8 +183,10 @@ int glob_expand_in(const char *dir, const char *pattern, struct strlist *out)
 		segs[nseg++] = tok;
 	size_t before = out->n;
 	int err = walk(root, segs, nseg, out);
-	/* A '**' pattern can reach one path twice: keep one. */
-	qsort(out->v + before, out->n - before, sizeof *out->v, by_name);
+	/* A '**' pattern can reach one path twice: keep one. Not qsort() on
+	 * fewer than two: out->v is NULL when nothing was ever added (UB). */
+	if (out->n - before > 1)
+		qsort(out->v + before, out->n - before, sizeof *out->v, by_name);
 	size_t w = before;
 	for (size_t i = before; i < out->n; i++) {
 		if (w > before && strcmp(out->v[w - 1], out->v[i]) == 0) {

@@ -29,6 +29,8 @@ static void task_free(struct task *t)
 	free(t->rdeps);
 	free(t->dir);
 	free(t->foreach);
+	free_words(t->sources);
+	free_words(t->outputs);
 	for (int i = 0; i < t->step_argc; i++)
 		free(t->step_argv[i]);
 	free(t->step_argv);

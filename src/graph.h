@@ -36,6 +36,10 @@ struct task {
 	char **step_argv;   /* the step's words, argv[0] its name; NULL-terminated */
 	int step_argc;
 	int step_line;      /* where step was set, for its errors */
+	char **sources;     /* glob patterns whose content decides if the task is up to date; NULL: none */
+	size_t nsources;
+	char **outputs;     /* glob patterns that must match for the task to be up to date */
+	size_t noutputs;
 	size_t index;       /* position in the recipe, from 0 */
 	bool selected;      /* part of this run (graph_select) */
 	int mark;           /* scratch for graph walks */

@@ -27,6 +27,7 @@
 #include "summary.h"
 #include "tasksrc.h"
 #include "term.h"
+#include "uptodate.h"
 #include "util.h"
 
 extern char **environ;
@@ -146,8 +147,16 @@ static int run(struct cli *c, struct recipe *r, const char *path)
 		events_add_sink(status);
 	events_add_sink(summary);
 
+	struct uptodate *utd = NULL;
+	for (size_t i = 0; i < g->ntasks && !utd; i++)
+		if (g->tasks[i]->selected && uptodate_manages(g->tasks[i])) {
+			const struct kv *lists[] = {r->env, r->vars, c->vars};
+			size_t counts[] = {r->nenv, r->nvars, c->nvars};
+			struct uptodate_opts uo = {c->always_make, c->explain, lists, counts, 3};
+			utd = uptodate_new(g, &uo);
+		}
 	struct tasksrc ts;
-	tasksrc_init(&ts, g, c->keep_going, &env, c->vars, c->nvars);
+	tasksrc_init(&ts, g, c->keep_going, &env, c->vars, c->nvars, utd);
 	struct run_opts o = {
 		.jobs = c->jobs ? c->jobs : r->jobs ? r->jobs : uv_available_parallelism(),
 		.grace_ms = c->grace_ms,
@@ -159,6 +168,12 @@ static int run(struct cli *c, struct recipe *r, const char *path)
 	};
 	struct run_result res;
 	run_jobs(&ts.src, &o, &res);
+	if (utd) {
+		/* Whatever the outcome: successes are kept, and a run that was
+		 * stopped never recorded one it did not have. */
+		uptodate_save(utd);
+		uptodate_free(utd);
+	}
 	int st = res.signal ? -res.signal : res.failed || ts.sched.failed ? EXIT_FAILED : EXIT_OK;
 	tasksrc_release(&ts);
 	output_sink_free(out);

@@ -146,6 +146,9 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	p->data = data;
 	p->pidfd = -1;
 	p->grace_ms = o->grace_ms;
+	/* A job must never read weft's own stdin (fan-out input lives there). */
+	if (devnull < 0 && (r = proc_setup()) < 0)
+		return r;
 
 	if (pipe2(fds[0], O_CLOEXEC) < 0)
 		return -errno;

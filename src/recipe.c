@@ -43,7 +43,8 @@ struct parser {
 	size_t line_cap;
 };
 
-static const char *const task_keys[] = {"desc", "run", "step", "deps", "dir", "timeout", "foreach", "jobs", "env.NAME", NULL};
+static const char *const task_keys[] = {"desc",	   "run",     "step",    "deps",	  "dir", "timeout",
+					 "foreach", "jobs",    "sources", "outputs", "env.NAME", NULL};
 static const char *const weft_keys[] = {"default", "jobs", "shell", NULL};
 
 static const char *suggest(const char *name, const char *const *words)
@@ -271,6 +272,15 @@ static void continue_key(struct parser *p, const char *name, const char *value)
 		}
 	} else if (p->kind == SEC_TASK && strcmp(name, "deps") == 0) {
 		add_deps(p, value);
+	} else if (p->kind == SEC_TASK && (strcmp(name, "sources") == 0 || strcmp(name, "outputs") == 0)) {
+		char ***v = *name == 's' ? &p->task->sources : &p->task->outputs;
+		size_t *n = *name == 's' ? &p->task->nsources : &p->task->noutputs;
+		size_t more;
+		char **words = split_blanks(value, &more);
+		*v = xrealloc(*v, (*n + more + 1) * sizeof **v);
+		memcpy(*v + *n, words, (more + 1) * sizeof *words);
+		*n += more;
+		free(words);
 	} else if (p->kind == SEC_TASK && strcmp(name, "desc") == 0) {
 		char *joined = xasprintf("%s %s", p->task->desc, value);
 		free(p->task->desc);
@@ -412,6 +422,21 @@ static bool task_key(struct parser *p, const char *name, const char *value)
 		}
 	} else if (strcmp(name, "step") == 0) {
 		return step_key(p, value);
+	} else if (strcmp(name, "sources") == 0 || strcmp(name, "outputs") == 0) {
+		size_t n;
+		char **words = split_blanks(value, &n);
+		if (!n) {
+			free_words(words);
+			diag_error(p->d, p->lineno, "empty value for '%s' (use file names or glob patterns)", name);
+			return false;
+		}
+		if (*name == 's') {
+			t->sources = words;
+			t->nsources = n;
+		} else {
+			t->outputs = words;
+			t->noutputs = n;
+		}
 	} else if (strcmp(name, "foreach") == 0) {
 		if ((strncmp(value, "lines:", 6) == 0 && !value[6]) || (strncmp(value, "cmd:", 4) == 0 && !value[4]) ||
 		    !*value) {

@@ -208,14 +208,19 @@ static void step_timeout_cb(uv_timer_t *t)
 	}
 }
 
+struct pool *run_pool(void *runner)
+{
+	struct runner *r = runner;
+	if (!r->pool && pool_new(r->loop, r->o->jobs, &r->pool) < 0)
+		r->pool = NULL;
+	return r->pool;
+}
+
 /* Starts j's step on the pool; returns 0 or a UV_E* code. */
 static int start_step(struct runner *r, struct running *rj, struct job *j)
 {
-	if (!r->pool) {
-		int err = pool_new(r->loop, r->o->jobs, &r->pool);
-		if (err < 0)
-			return err;
-	}
+	if (!run_pool(r))
+		return UV_EAGAIN;
 	int err = step_job_start(r->pool, j->step, j->step_argc, j->step_argv, &step_ops, rj, &rj->step);
 	if (err < 0)
 		return err;

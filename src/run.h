@@ -31,6 +31,10 @@ void run_jobs(struct jobsrc *src, const struct run_opts *o, struct run_result *r
  * SIGKILL after the grace period), or SIGKILL at once when hard. */
 void run_stop(void *runner, bool hard);
 
+/* The run's worker pool (-j threads), made on first use; NULL if no
+ * thread can be started. */
+struct pool *run_pool(void *runner);
+
 /* Starts no more jobs; running ones go on. */
 void run_halt(void *runner);
 

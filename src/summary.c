@@ -13,7 +13,7 @@
 struct summary_sink {
 	struct sink sink;
 	uint64_t start_ns;
-	size_t done, failed, skipped, stopped;
+	size_t done, failed, skipped, stopped, fresh;
 };
 
 static void say(const char *fmt, const char *name, const char *detail)
@@ -58,6 +58,7 @@ static void on_event(struct sink *sink, const struct event *ev)
 	case EV_FINISHED:
 		if (ev->job->result == JOB_OK) {
 			s->done++;
+			s->fresh += ev->job->up_to_date;
 		} else if (ev->job->interrupted && ev->job->result == JOB_SIGNAL) {
 			s->stopped++; /* weft stopped it: not the job's own failure */
 		} else {
@@ -79,7 +80,10 @@ static void on_event(struct sink *sink, const struct event *ev)
 			msg = xasprintf("weft: interrupted by SIG%s: %zu done, %zu failed, %zu stopped, %zu not started in "
 					"%.2fs\n",
 					name ? name : "?", s->done, s->failed, s->stopped, s->skipped, secs);
-		} else if (!s->failed && !s->skipped)
+		} else if (!s->failed && !s->skipped && s->fresh)
+			msg = xasprintf("weft: %zu task%s done in %.2fs (%zu up to date)\n", s->done, s->done == 1 ? "" : "s",
+					secs, s->fresh);
+		else if (!s->failed && !s->skipped)
 			msg = xasprintf("weft: %zu task%s done in %.2fs\n", s->done, s->done == 1 ? "" : "s", secs);
 		else
 			msg = xasprintf("weft: %zu done, %zu failed, %zu not started in %.2fs\n", s->done, s->failed,

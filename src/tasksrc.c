@@ -11,7 +11,9 @@
 #include "glob.h"
 #include "graph.h"
 #include "replace.h"
+#include "run.h"
 #include "term.h"
+#include "uptodate.h"
 #include "util.h"
 
 /* One item of a foreach task. */
@@ -110,9 +112,18 @@ static int list_items(struct fe *fe)
 	return r < 0 ? -1 : 0;
 }
 
-/* A foreach task whose items could not be listed has failed: sinks see it
- * finish as failed, and its dependents never start. */
-static void listing_failed(struct tasksrc *ts, struct task *t, int code)
+/* t is over: what it did is recorded, and its dependents may go. */
+static void task_done(struct tasksrc *ts, struct task *t, bool ok)
+{
+	if (ts->utd)
+		uptodate_ran(ts->utd, t, ok);
+	sched_done(&ts->sched, t, ok);
+}
+
+/* A task that failed before any command of it ran (its items could not
+ * be listed, its sources not read): sinks see it finish as failed, and
+ * its dependents never start. */
+static void failed_early(struct tasksrc *ts, struct task *t, int code)
 {
 	struct job *j = &ts->jobs[t->index];
 	if (!j->start_ns)
@@ -121,7 +132,7 @@ static void listing_failed(struct tasksrc *ts, struct task *t, int code)
 	j->result = JOB_EXIT;
 	j->exit_code = code;
 	events_emit_simple(EV_FINISHED, j);
-	sched_done(&ts->sched, t, false);
+	task_done(ts, t, false);
 }
 
 static void queue_items(struct tasksrc *ts, struct fe *fe)
@@ -133,7 +144,7 @@ static void queue_items(struct tasksrc *ts, struct fe *fe)
 		events_emit_simple(EV_QUEUED, &q);
 	}
 	if (fe->items.n == 0) {
-		sched_done(&ts->sched, fe->t, true);
+		task_done(ts, fe->t, true);
 		return;
 	}
 	fe->anext = NULL;
@@ -213,6 +224,68 @@ static void drop_active(struct tasksrc *ts, struct fe *fe)
 		}
 }
 
+/* A task whose deps are done and that is to run: its job, or for a
+ * foreach its listing job; NULL when it needs no job now (its items are
+ * queued, or it failed or finished at once). */
+static struct job *start_task(struct tasksrc *ts, struct task *t)
+{
+	if (!t->foreach) {
+		struct job *tj = &ts->jobs[t->index];
+		tj->envp = task_envp(ts, t);
+		return tj;
+	}
+	struct fe *fe = xcalloc(1, sizeof *fe);
+	fe->t = t;
+	ts->fe[t->index] = fe;
+	if (strncmp(t->foreach, "cmd:", 4) == 0) {
+		/* The listing runs as a job of its own, so the loop never
+		 * waits for it; its items come in done(). */
+		struct job *lj = &ts->jobs[t->index];
+		buf_init(&fe->capture[0]);
+		buf_init(&fe->capture[1]);
+		lj->capture = fe->capture;
+		lj->cmd = t->foreach + 4;
+		lj->cmd_lines = 1;
+		lj->envp = task_envp(ts, t);
+		return lj;
+	}
+	if (list_items(fe) < 0) {
+		fe->failed = true;
+		failed_early(ts, t, 1);
+		return NULL;
+	}
+	queue_items(ts, fe);
+	return NULL;
+}
+
+static void checked(void *ud, struct task *t, enum verdict v)
+{
+	struct tasksrc *ts = ud;
+	struct job *j = &ts->jobs[t->index];
+	switch (v) {
+	case VERDICT_FRESH:
+		j->start_ns = j->end_ns = now_ns();
+		j->result = JOB_OK;
+		j->up_to_date = true;
+		if (t->foreach) {
+			/* Its items are not listed: count it as one. */
+			events_emit_simple(EV_QUEUED, j);
+		}
+		events_emit_simple(EV_FINISHED, j);
+		sched_done(&ts->sched, t, true);
+		break;
+	case VERDICT_ERROR:
+		failed_early(ts, t, 2);
+		break;
+	case VERDICT_RUN:
+		grow(&ts->cleared, &ts->cleared_cap, ts->cleared_head + ts->ncleared + 1, sizeof *ts->cleared);
+		ts->cleared[ts->cleared_head + ts->ncleared++] = t;
+		break;
+	}
+	if (ts->src.kick)
+		ts->src.kick(ts->src.runner);
+}
+
 static struct job *next(struct jobsrc *s, unsigned slot)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
@@ -220,35 +293,26 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 		struct job *j = next_item(ts, slot);
 		if (j)
 			return j;
-		struct task *t = sched_next(&ts->sched);
-		if (!t)
+		if (ts->sched.stopped)
 			return NULL;
-		if (!t->foreach) {
-			struct job *tj = &ts->jobs[t->index];
-			tj->envp = task_envp(ts, t);
-			return tj;
+		struct task *t;
+		if (ts->ncleared) {
+			t = ts->cleared[ts->cleared_head++];
+			ts->ncleared--;
+		} else {
+			t = sched_next(&ts->sched);
+			if (!t)
+				return NULL;
+			if (ts->utd && uptodate_manages(t)) {
+				/* Its fingerprint is taken on the pool; it comes back
+				 * through checked(). */
+				uptodate_check(ts->utd, run_pool(ts->src.runner), t, checked, ts);
+				continue;
+			}
 		}
-		struct fe *fe = xcalloc(1, sizeof *fe);
-		fe->t = t;
-		ts->fe[t->index] = fe;
-		if (strncmp(t->foreach, "cmd:", 4) == 0) {
-			/* The listing runs as a job of its own, so the loop never
-			 * waits for it; its items come in done(). */
-			struct job *lj = &ts->jobs[t->index];
-			buf_init(&fe->capture[0]);
-			buf_init(&fe->capture[1]);
-			lj->capture = fe->capture;
-			lj->cmd = t->foreach + 4;
-			lj->cmd_lines = 1;
-			lj->envp = task_envp(ts, t);
-			return lj;
-		}
-		if (list_items(fe) < 0) {
-			fe->failed = true;
-			listing_failed(ts, t, 1);
-			continue;
-		}
-		queue_items(ts, fe);
+		j = start_task(ts, t);
+		if (j)
+			return j;
 	}
 }
 
@@ -269,7 +333,7 @@ static void item_done(struct tasksrc *ts, struct item_job *ij)
 	if (fe->running || more)
 		return;
 	drop_active(ts, fe);
-	sched_done(&ts->sched, fe->t, !fe->failed);
+	task_done(ts, fe->t, !fe->failed);
 }
 
 static void done(struct jobsrc *s, struct job *j)
@@ -287,7 +351,7 @@ static void done(struct jobsrc *s, struct job *j)
 			say("weft: cannot list the items of task '%s': '%s' failed\n", t->name, t->foreach + 4);
 			if (fe->capture[1].len)
 				term_write(2, fe->capture[1].p, fe->capture[1].len);
-			listing_failed(ts, t, j->result == JOB_EXIT ? j->exit_code : 1);
+			failed_early(ts, t, j->result == JOB_EXIT ? j->exit_code : 1);
 			j->cmd = t->run;
 			buf_release(&fe->capture[0]);
 			buf_release(&fe->capture[1]);
@@ -302,7 +366,7 @@ static void done(struct jobsrc *s, struct job *j)
 		j->start_ns = 0;
 		return;
 	}
-	sched_done(&ts->sched, t, j->result == JOB_OK);
+	task_done(ts, t, j->result == JOB_OK);
 }
 
 static void stop(struct jobsrc *s)
@@ -333,7 +397,7 @@ static void finish(struct jobsrc *s)
 }
 
 void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const struct env *base,
-		  const struct kv *overrides, size_t noverrides)
+		  const struct kv *overrides, size_t noverrides, struct uptodate *utd)
 {
 	memset(ts, 0, sizeof *ts);
 	ts->src.next = next;
@@ -345,6 +409,7 @@ void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const st
 	ts->base = base;
 	ts->overrides = overrides;
 	ts->noverrides = noverrides;
+	ts->utd = utd;
 	sched_init(&ts->sched, g, keep_going);
 	ts->jobs = xcalloc(g->ntasks, sizeof *ts->jobs);
 	ts->envs = xcalloc(g->ntasks, sizeof *ts->envs);
@@ -383,4 +448,5 @@ void tasksrc_release(struct tasksrc *ts)
 	free(ts->jobs);
 	free(ts->envs);
 	free(ts->fe);
+	free(ts->cleared);
 }

@@ -11,6 +11,7 @@ struct graph;
 struct env;
 struct kv;
 struct fe;
+struct uptodate;
 
 struct tasksrc {
 	struct jobsrc src;
@@ -24,11 +25,14 @@ struct tasksrc {
 	const struct env *base;
 	const struct kv *overrides;/* command-line NAME=VALUE, over a task's env.* */
 	size_t noverrides;
-	char **shell;              /* for cmd: listings */
+	struct uptodate *utd;      /* NULL: no task has sources or outputs */
+	struct task **cleared;     /* checked and found stale: to start */
+	size_t ncleared, cleared_head, cleared_cap;
 };
 
+/* utd (may be NULL) decides tasks with sources; tasksrc does not own it. */
 void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const struct env *base,
-		  const struct kv *overrides, size_t noverrides);
+		  const struct kv *overrides, size_t noverrides, struct uptodate *utd);
 void tasksrc_release(struct tasksrc *ts);
 
 #endif

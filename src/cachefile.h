@@ -1,0 +1,73 @@
+/* Private to the cache: the records of tasks' last runs, which cache.c (checks) and cachefile.c (the state on disk) share; callers use cache.h. */
+#ifndef WEFT_CACHEFILE_H
+#define WEFT_CACHEFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HEX_LEN 32
+
+/* One source file as last hashed. */
+struct fentry {
+	char *path; /* relative to the task's dir, as the patterns matched it */
+	int64_t size, mtime, ctime; /* ns */
+	uint64_t ino, dev;
+	int64_t verified; /* CLOCK_REALTIME ns just before the stat and hash */
+	unsigned char hash[16];
+};
+
+/* Entries sorted by path. Never changed once built, so records and checks
+ * share them; refs is counted on the loop thread only. */
+struct files {
+	unsigned refs;
+	size_t n, cap;
+	struct fentry *v;
+};
+
+struct record {
+	char *name;
+	bool ok;      /* false: failed, or started since it last succeeded */
+	bool disk_ok; /* the state on disk (id c->id) says ok and no journal line withdrew it */
+	char fp[HEX_LEN + 1]; /* "" when !ok */
+	char cmd[HEX_LEN + 1], env[HEX_LEN + 1], deps[HEX_LEN + 1]; /* "": unknown */
+	struct files *files;
+};
+
+struct cache {
+	char *wdir; /* DIR/.weft */
+	struct hash *byname; /* borrows record names */
+	struct record **recs;
+	size_t nrecs, cap;
+	char id[17]; /* of the state on disk; "": none */
+	int64_t racy_ns;
+	bool ignore; /* -B */
+	bool dirty;  /* memory differs from disk */
+};
+
+/* cache.c: memory. None of these fail (out of memory aborts). */
+
+/* h as 32 lowercase hex digits and a NUL. */
+void cache_hex16(const unsigned char h[16], char out[HEX_LEN + 1]);
+/* A new, empty struct cache for the recipe directory dir (state in
+ * dir/.weft), with nothing loaded. */
+struct cache *cache_new(const char *dir);
+/* Drops every record and the state's id; the cache stays usable. */
+void cache_clear(struct cache *c);
+/* Room for cap entries, n = 0, one reference; files_unref() drops one
+ * (NULL is fine) and frees the last. */
+struct files *files_new(size_t cap);
+void files_unref(struct files *f);
+/* The record named name, a new empty one (not ok, no files) when there is
+ * none; owned by c. */
+struct record *record_get(struct cache *c, const char *name);
+
+/* cachefile.c: the state on disk (cache_load and cache_save are in
+ * cache.h). */
+
+/* Appends "forget ID NAME" to the journal and syncs it, so that the state
+ * on disk no longer says name succeeded. Returns 0, or a negative errno:
+ * nothing is then known to be withdrawn. */
+int cachefile_forget(struct cache *c, const char *name);
+
+#endif
