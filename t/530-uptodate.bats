@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# Up-to-date checks through weft itself: sources and outputs decide by
+# content whether a task runs; -B and --explain; a failed, interrupted or
+# killed run is never taken for a success.
+load helpers/common
+
+setup() {
+	common_setup
+	mkdir -p src
+	echo 'one' > src/a.c
+	echo 'two' > src/b.c
+	cat > weft.ini <<'EOF2'
+[vars]
+MODE = fast
+
+[build]
+sources = src/*.c
+outputs = out/all
+run = mkdir -p out && cat src/*.c > out/all && echo "$MODE" >> out/all && echo run >> runs-build
+
+[test]
+deps = build
+sources = out/all
+run = echo run >> runs-test
+EOF2
+}
+
+weft_files() { "$WEFT" "$@" > out.txt 2> err.txt; }
+
+runs() { [ -e "runs-$1" ] && wc -l < "runs-$1" || echo 0; }
+
+@test "a second run with nothing changed skips both tasks, and says so" {
+	run -0 weft_files --explain test
+	grep -qx "weft: task 'build' runs: never ran" err.txt
+	run -0 weft_files --explain test
+	grep -qx "weft: task 'build' is up to date" err.txt
+	grep -qx "weft: task 'test' is up to date" err.txt
+	[[ "$(tail -n 1 err.txt)" =~ ^weft:\ 2\ tasks\ done\ in\ [0-9.]+s\ \(2\ up\ to\ date\)$ ]]
+	[ "$(runs build)" -eq 1 ] && [ "$(runs test)" -eq 1 ]
+}
+
+@test "touching a source without changing it: still up to date" {
+	run -0 weft_files test
+	touch -d '+1 hour' src/a.c
+	run -0 weft_files --explain test
+	grep -qx "weft: task 'build' is up to date" err.txt
+	[ "$(runs build)" -eq 1 ]
+}
+
+@test "changing a source runs the task and its dependents" {
+	run -0 weft_files test
+	echo 'changed' >> src/b.c
+	run -0 weft_files --explain test
+	grep -qx "weft: task 'build' runs: source 'src/b.c' changed" err.txt
+	grep -qx "weft: task 'test' runs: a dependency changed" err.txt
+	[ "$(runs build)" -eq 2 ] && [ "$(runs test)" -eq 2 ]
+}
+
+@test "adding or removing a matching source runs the task" {
+	run -0 weft_files build
+	echo 'three' > src/c.c
+	run -0 weft_files --explain build
+	grep -qx "weft: task 'build' runs: source 'src/c.c' added" err.txt
+	rm src/c.c
+	run -0 weft_files --explain build
+	grep -qx "weft: task 'build' runs: source 'src/c.c' removed" err.txt
+	[ "$(runs build)" -eq 3 ]
+}
+
+@test "changing the command or a variable the recipe sets runs the task" {
+	run -0 weft_files build
+	sed -i 's/echo run >> runs-build/echo run >> runs-build # v2/' weft.ini
+	run -0 weft_files --explain build
+	grep -qx "weft: task 'build' runs: command changed" err.txt
+	run -0 weft_files --explain build MODE=slow
+	grep -qx "weft: task 'build' runs: environment changed" err.txt
+	# The inherited environment does not count.
+	run -0 env SOMETHING_ELSE=1 "$WEFT" --explain build MODE=slow
+	[[ "$output" == *"weft: task 'build' is up to date"* ]]
+}
+
+@test "a deleted output runs the task" {
+	run -0 weft_files build
+	rm out/all
+	run -0 weft_files --explain build
+	grep -qx "weft: task 'build' runs: output 'out/all' is missing" err.txt
+	[ -e out/all ]
+}
+
+@test "-B runs everything and then records it" {
+	run -0 weft_files test
+	run -0 weft_files -B --explain test
+	grep -qx "weft: task 'build' runs: -B given" err.txt
+	[ "$(runs build)" -eq 2 ] && [ "$(runs test)" -eq 2 ]
+	run -0 weft_files test
+	[ "$(runs build)" -eq 2 ]
+}
+
+@test "a failed run is not recorded: the next run tries again" {
+	sed -i 's/^run = echo run >> runs-test$/run = echo run >> runs-test; test -e pass/' weft.ini
+	run -1 weft_files test
+	run -1 weft_files --explain test
+	grep -qx "weft: task 'build' is up to date" err.txt
+	grep -qx "weft: task 'test' runs: last run failed or was interrupted" err.txt
+	touch pass
+	run -0 weft_files test
+	run -0 weft_files --explain test
+	grep -qx "weft: task 'test' is up to date" err.txt
+}
+
+@test "kill -9 in the middle of a task that was up to date: the next run is not fooled" {
+	run -0 weft_files test
+	# The task ran once and is up to date; -B makes it run again, and we
+	# kill weft while it runs, after it wrote half of its output.
+	sed -i 's|^run = mkdir -p out.*|run = mkdir -p out \&\& : > out/all \&\& touch started \&\& sleep 30|' weft.ini
+	sed -i 's|^outputs = out/all|outputs = out/all|' weft.ini
+	setsid "$WEFT" -B build > out.txt 2> err.txt &
+	local pid=$!
+	wait_for started
+	kill -9 -- -"$pid"
+	wait "$pid" || true
+	# Same command as the killed run, same sources: only the journal knows.
+	run -0 weft_files --explain build
+	grep -qx "weft: task 'build' runs: last run failed or was interrupted" err.txt
+	assert_no_leftovers
+}
+
+@test "SIGTERM during a run is not recorded as a success" {
+	sed -i 's|^run = mkdir -p out.*|run = mkdir -p out \&\& touch out/all started \&\& sleep 30|' weft.ini
+	"$WEFT" build > out.txt 2> err.txt &
+	local pid=$!
+	wait_for started
+	kill -TERM "$pid"
+	local status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 143 ]
+	rm started
+	run -124 timeout 2 "$WEFT" --explain build
+	[[ "$output" == *"weft: task 'build' runs: never ran"* || "$output" == *"runs: last run failed or was interrupted"* ]]
+	assert_no_leftovers
+}
+
+@test "a source that cannot be read fails the task, naming it" {
+	cat > weft.ini <<'EOF2'
+[t]
+sources = src/*.c
+run = touch ran
+EOF2
+	ln -s /nonexistent/dir src/broken.c
+	mkdir src/dir.c
+	run -0 weft_files t
+	[ -e ran ]
+}
+
+@test "foreach with sources: the whole task is skipped when nothing changed" {
+	cat > weft.ini <<'EOF2'
+[each]
+foreach = src/*.c
+sources = src/*.c
+run = echo {} >> runs-each
+EOF2
+	run -0 weft_files -j1 each
+	[ "$(runs each)" -eq 2 ]
+	run -0 weft_files each
+	[ "$(runs each)" -eq 2 ]
+	[[ "$(tail -n 1 err.txt)" =~ \(1\ up\ to\ date\)$ ]]
+}
+
+@test ".weft is 0700 and its state 0600" {
+	run -0 weft_files build
+	[ "$(stat -c %a .weft)" = 700 ]
+	[ "$(stat -c %a .weft/state)" = 600 ]
+}
