@@ -23,6 +23,7 @@ ran_exactly() {
 }
 
 USAGE='usage: weft [options] [TASK|/REGEX/|NAME=VALUE]...
+       weft exec [options] COMMAND [ARG...] [::: VALUE... | :::: FILE...]...
 
 Run the tasks of a recipe (weft.ini) and their dependencies in parallel.
 
@@ -31,6 +32,8 @@ Options:
   -C, --directory=DIR   change to DIR before doing anything else
   -j, --jobs=N          run at most N jobs at once (default: the number of CPUs)
   -k, --keep-going      after a failure, go on with tasks that do not depend on it
+  -B, --always-make     run tasks even when their sources say they are up to date
+      --explain         say why each task with sources runs or is skipped
   -n, --dry-run         print the commands in a valid order without running them
   -l, --list            list the tasks with their descriptions
       --graph           print the dependency graph in DOT format
@@ -70,7 +73,7 @@ Exit status: 0 all tasks succeeded, 1 a task failed, 2 usage or recipe error,
 		fi
 		[[ $text == *"$desc"* ]] || fail "man/weft.1 does not say '$desc' (for --$long)"
 	done
-	assert_equal "$n" 12
+	assert_equal "$n" 14
 }
 
 @test "--version and -V print the version" {

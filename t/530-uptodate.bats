@@ -140,7 +140,7 @@ runs() { [ -e "runs-$1" ] && wc -l < "runs-$1" || echo 0; }
 	assert_no_leftovers
 }
 
-@test "a source that cannot be read fails the task, naming it" {
+@test "broken links and directories that match sources are not sources" {
 	cat > weft.ini <<'EOF2'
 [t]
 sources = src/*.c
