@@ -504,13 +504,17 @@ static void done(struct jobsrc *s, struct job *j)
 	running_del(f, x);
 	bool ok = j->result == JOB_OK;
 	f->done++;
-	if (ok) {
-		f->succeeded++;
-		grow(&f->ok_ms, &f->okcap, f->nok + 1, sizeof *f->ok_ms);
-		uint64_t ms = (j->end_ns - j->start_ns) / 1000000;
-		f->ok_ms[f->nok++] = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
-	} else {
+	if (!ok) {
 		f->failed++;
+	} else {
+		f->succeeded++;
+		/* Only --timeout N% needs the runtimes: without it memory stays
+		 * flat in the number of jobs. */
+		if (f->o.timeout_pct) {
+			grow(&f->ok_ms, &f->okcap, f->nok + 1, sizeof *f->ok_ms);
+			uint64_t ms = (j->end_ns - j->start_ns) / 1000000;
+			f->ok_ms[f->nok++] = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+		}
 	}
 	if (j->result == JOB_TIMEOUT)
 		say("warning: this job was killed because it timed out", x->cmd);
@@ -624,7 +628,8 @@ static int resume_scan(struct fanout *f)
 	}
 	if (torn)
 		fprintf(stderr, "weft exec: warning: ignoring the unfinished last line of '%s'\n", f->o.resume_log);
-	qsort(lr.v, lr.n, sizeof *lr.v, cmp_logged);
+	if (lr.n > 1)
+		qsort(lr.v, lr.n, sizeof *lr.v, cmp_logged);
 	int rc = 0;
 	/* Blocking is fine here: nothing runs until the scan is done. */
 	f->rd.blocking = true;

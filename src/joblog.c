@@ -196,7 +196,9 @@ static int parse_secs(const char *s, size_t n, double *v)
 		if (!frac)
 			return -1;
 	}
-	if (!digits || i != n)
+	/* More than 15 digits before the point is no time weft or GNU
+	 * parallel writes (and %.3f of it would not fit this reader). */
+	if (!digits || i != n || digits > 15)
 		return -1;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';

@@ -263,10 +263,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "weft: %s has no tasks\n", path);
 			break;
 		}
-		if (syscall(SYS_pidfd_open, getpid(), 0) < 0 && errno == ENOSYS) {
-			fprintf(stderr, "weft: needs Linux 5.3 or later (pidfd_open)\n");
-			break;
-		}
 		if ((err = proc_setup()) < 0) {
 			fprintf(stderr, "weft: cannot open /dev/null: %s\n", strerror(-err));
 			break;

@@ -103,28 +103,35 @@ static void timer_cb(uv_timer_t *t)
 	}
 }
 
-static void exit_cb(uv_poll_t *w, int status, int events)
+/* Reaps p if its leader has exited; returns false if it has not. */
+static bool reap(struct proc *p)
 {
-	struct proc *p = w->data;
-	(void)status;
-	(void)events;
-	/* While the leader is a zombie the group id is still ours: tell the
-	 * rest of the group (a background `sleep &`) to go, then reap. */
+	siginfo_t info;
+	memset(&info, 0, sizeof info);
+	/* Look first, reap after: while the leader is a zombie the group id is
+	 * surely still ours, so the rest of the group (a background `sleep &`)
+	 * can be told to go. */
+	int w = waitid(P_PID, (id_t)p->pid, &info, WEXITED | WNOHANG | WNOWAIT);
+	if (w < 0 && errno != ECHILD)
+		return false;
+	if (w == 0 && info.si_pid != p->pid)
+		return false; /* still running */
 	if (p->out_open[0] || p->out_open[1])
 		kill(-p->pid, SIGTERM);
-	int st;
+	int st = 0;
 	pid_t r;
 	do
 		r = waitpid(p->pid, &st, WNOHANG);
 	while (r < 0 && errno == EINTR);
 	if (r == 0)
-		return; /* not yet: spurious wake-up */
+		return false;
 	p->exited = true;
 	p->status = r == p->pid ? st : 0;
-	uv_poll_stop(w);
-	uv_close((uv_handle_t *)w, handle_close_cb);
-	close(p->pidfd);
-	p->pidfd = -1;
+	return true;
+}
+
+static void after_exit(struct proc *p)
+{
 	if (p->out_open[0] || p->out_open[1]) {
 		/* Bound the wait for EOF: a grandchild may hold the pipe. */
 		p->stopping = true;
@@ -132,6 +139,72 @@ static void exit_cb(uv_poll_t *w, int status, int events)
 		uv_timer_start(&p->timer, timer_cb, p->grace_ms, 0);
 	}
 	finish(p);
+}
+
+static void exit_cb(uv_poll_t *w, int status, int events)
+{
+	struct proc *p = w->data;
+	(void)status;
+	(void)events;
+	if (!reap(p))
+		return; /* not yet: a spurious wake-up */
+	uv_poll_stop(w);
+	uv_close((uv_handle_t *)w, handle_close_cb);
+	close(p->pidfd);
+	p->pidfd = -1;
+	after_exit(p);
+}
+
+/*
+ * Where pidfd_open is missing (Linux < 5.3, or under valgrind), children
+ * are watched the old way: on SIGCHLD, each such child is looked at by
+ * its own pid (never waitpid(-1), which could take a child that is not
+ * ours).
+ */
+static struct proc *unwatched;     /* children without a pidfd */
+static uv_signal_t sigchld;
+static bool sigchld_on;
+
+static void sigchld_cb(uv_signal_t *h, int signum)
+{
+	(void)h;
+	(void)signum;
+	for (struct proc **pp = &unwatched; *pp;) {
+		struct proc *p = *pp;
+		if (!reap(p)) {
+			pp = &p->next_unwatched;
+			continue;
+		}
+		*pp = p->next_unwatched;
+		after_exit(p);
+	}
+	/* The loop must wait for the children it still watches this way. */
+	if (unwatched)
+		uv_ref((uv_handle_t *)&sigchld);
+	else
+		uv_unref((uv_handle_t *)&sigchld);
+}
+
+static void watch_by_signal(struct proc *p)
+{
+	if (!sigchld_on) {
+		uv_signal_init(p->loop, &sigchld);
+		uv_signal_start(&sigchld, sigchld_cb, SIGCHLD);
+		uv_unref((uv_handle_t *)&sigchld);
+		sigchld_on = true;
+	}
+	p->next_unwatched = unwatched;
+	unwatched = p;
+	/* It may have exited before the handler was there to hear it. */
+	sigchld_cb(&sigchld, SIGCHLD);
+}
+
+void proc_shutdown(void)
+{
+	if (sigchld_on) {
+		uv_close((uv_handle_t *)&sigchld, NULL);
+		sigchld_on = false;
+	}
 }
 
 int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
@@ -191,9 +264,12 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	}
 	p->pid = pid;
 
-	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (p->pidfd < 0)
-		abort(); /* Linux < 5.3: weft needs pidfds (checked at start-up) */
+	/* WEFT_NO_PIDFD: use the SIGCHLD path even where pidfds exist (under
+	 * valgrind, which does not know pidfd_open; and to test that path). */
+	static int no_pidfd = -1;
+	if (no_pidfd < 0)
+		no_pidfd = getenv("WEFT_NO_PIDFD") != NULL;
+	p->pidfd = no_pidfd ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
 
 	uv_pipe_init(loop, &p->out[0], 0);
 	uv_pipe_init(loop, &p->out[1], 0);
@@ -205,15 +281,19 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 		p->handles++;
 		uv_read_start((uv_stream_t *)&p->out[i], alloc_cb, read_cb);
 	}
-	uv_poll_init(loop, &p->exit_watch, p->pidfd);
-	p->exit_watch.data = p;
-	p->handles++;
-	uv_poll_start(&p->exit_watch, UV_READABLE, exit_cb);
 	uv_timer_init(loop, &p->timer);
 	p->timer.data = p;
 	p->handles++;
 	if (o->timeout_ms)
 		uv_timer_start(&p->timer, timer_cb, o->timeout_ms, 0);
+	if (p->pidfd >= 0) {
+		uv_poll_init(loop, &p->exit_watch, p->pidfd);
+		p->exit_watch.data = p;
+		p->handles++;
+		uv_poll_start(&p->exit_watch, UV_READABLE, exit_cb);
+	} else {
+		watch_by_signal(p);
+	}
 	return 0;
 }
 

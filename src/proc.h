@@ -23,7 +23,8 @@ struct proc {
 	const struct proc_ops *ops;
 	void *data;            /* the owner's */
 	pid_t pid;             /* also the process group id */
-	int pidfd;
+	int pidfd;             /* -1: none (watched through SIGCHLD instead) */
+	struct proc *next_unwatched;
 	uv_poll_t exit_watch;  /* pidfd readable: the child has exited */
 	uv_pipe_t out[2];      /* stdout, stderr */
 	bool out_open[2];
@@ -53,6 +54,9 @@ int proc_setup(void);
  * (p needs no close then). */
 int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	       const struct proc_ops *ops, void *data);
+
+/* Closes the SIGCHLD watcher, if one was needed; at the end of a run. */
+void proc_shutdown(void);
 
 /* SIGTERM to the whole group, SIGKILL after the grace period. */
 void proc_stop(struct proc *p);

@@ -471,6 +471,8 @@ static bool weft_key(struct parser *p, const char *name, const char *value)
 {
 	struct recipe *r = p->r;
 	if (strcmp(name, "default") == 0) {
+		/* A later [weft] section wins, as [vars] and [env] do. */
+		free(r->default_task);
 		r->default_task = xstrdup(value);
 		r->default_line = p->lineno;
 	} else if (strcmp(name, "jobs") == 0) {
@@ -483,6 +485,7 @@ static bool weft_key(struct parser *p, const char *name, const char *value)
 			diag_error(p->d, p->lineno, "empty value for 'shell'");
 			return false;
 		}
+		free(r->shell);
 		r->shell = xstrdup(value);
 	} else {
 		const char *hint = suggest(name, weft_keys);

@@ -221,7 +221,8 @@ static int start_step(struct runner *r, struct running *rj, struct job *j)
 {
 	if (!run_pool(r))
 		return UV_EAGAIN;
-	int err = step_job_start(r->pool, j->step, j->step_argc, j->step_argv, &step_ops, rj, &rj->step);
+	int err = step_job_start(r->pool, j->step, j->step_argc, j->step_argv, j->dir, &step_ops, rj,
+				 &rj->step);
 	if (err < 0)
 		return err;
 	uv_timer_init(r->loop, &rj->timer);
@@ -506,6 +507,7 @@ void run_jobs(struct jobsrc *src, const struct run_opts *opts, struct run_result
 
 	if (r.pool)
 		pool_close(r.pool, NULL);
+	proc_shutdown();
 	for (size_t i = 0; i < 3; i++)
 		uv_close((uv_handle_t *)&r.sig[i], close_cb);
 	uv_close((uv_handle_t *)&r.tick, close_cb);

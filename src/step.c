@@ -41,6 +41,7 @@ struct step_out {
 	char *path, *tmp;     /* the target and the temporary file */
 	struct buf fbuf;      /* bytes not yet written to fd */
 	int write_err;        /* errno of the first failed write; 0: none */
+	const char *dir;      /* the task's dir: relative paths are below it; NULL: cwd */
 };
 
 struct step_job {
@@ -53,6 +54,7 @@ struct step_job {
 	void *data;
 	int status;           /* written by the worker before its completion */
 	atomic_int cancelled;
+	char *dir;            /* a private copy, or NULL */
 	uv_mutex_t lock;
 	uv_cond_t cond;       /* signalled: a chunk was consumed, or cancelled */
 	unsigned inflight;    /* under lock: chunks posted, not yet consumed */
@@ -209,30 +211,41 @@ int step_poll(struct step_out *o)
 	return is_cancelled(o->job);
 }
 
-int step_redirect(struct step_out *o, const char *path)
+char *step_path(const struct step_out *o, const char *path)
+{
+	if (!o->dir || !*o->dir || path[0] == '/')
+		return xstrdup(path);
+	return xasprintf("%s/%s", o->dir, path);
+}
+
+int step_redirect(struct step_out *o, const char *name)
 {
 	if (o->fd >= 0)
 		abort();
+	char *full = step_path(o, name);
+	const char *path = full;
 	const char *slash = strrchr(path, '/');
 	int dirlen = slash ? (int)(slash - path + 1) : 0;
 	/* Beside the target, so that rename() is atomic. */
 	char *tmp = xasprintf("%.*s.%s.weft-XXXXXX", dirlen, path, path + dirlen);
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		step_error_errno(o, errno, "cannot write '%s'", path);
+		step_error_errno(o, errno, "cannot write '%s'", name);
 		free(tmp);
+		free(full);
 		return -1;
 	}
 	if (fchmod(fd, 0644) < 0) {
-		step_error_errno(o, errno, "cannot write '%s'", path);
+		step_error_errno(o, errno, "cannot write '%s'", name);
 		close(fd);
 		unlink(tmp);
 		free(tmp);
+		free(full);
 		return -1;
 	}
 	o->fd = fd;
 	o->tmp = tmp;
-	o->path = xstrdup(path);
+	o->path = full;
 	return 0;
 }
 
@@ -280,6 +293,7 @@ static void job_free(struct step_job *j)
 	free(j->argv);
 	free(j->out.path);
 	free(j->out.tmp);
+	free(j->dir);
 	buf_release(&j->out.fbuf);
 	uv_cond_destroy(&j->cond);
 	uv_mutex_destroy(&j->lock);
@@ -293,10 +307,11 @@ static void job_after(struct pool_work *w)
 	job_free(j);
 }
 
-int step_job_start(struct pool *pool, const struct step_def *def, int argc, char *const *argv,
+int step_job_start(struct pool *pool, const struct step_def *def, int argc, char *const *argv, const char *dir,
 		   const struct step_job_ops *ops, void *data, struct step_job **out)
 {
 	struct step_job *j = xcalloc(1, sizeof *j);
+	j->dir = dir ? xstrdup(dir) : NULL;
 	j->work.work = job_work;
 	j->work.after = job_after;
 	j->pool = pool;
@@ -312,6 +327,7 @@ int step_job_start(struct pool *pool, const struct step_def *def, int argc, char
 		abort();
 	j->out.job = j;
 	j->out.fd = -1;
+	j->out.dir = j->dir;
 	buf_init(&j->out.fbuf);
 	int r = pool_submit(pool, &j->work);
 	if (r < 0) {

@@ -53,6 +53,11 @@ void step_error_errno(struct step_out *o, int err, const char *fmt, ...) __attri
  * when the job was cancelled: the step should return at once. */
 int step_poll(struct step_out *o);
 
+/* A path the step was given, as it is to be opened: below the task's dir
+ * when relative (the step runs on a thread, so it cannot chdir). Caller
+ * frees. */
+char *step_path(const struct step_out *o, const char *path);
+
 /* Sends stream 1 to path instead: to a new temporary file beside it (mode
  * 0644, close-on-exec) that replaces path by rename() only when the step
  * returns STEP_OK or STEP_NONE and was not cancelled; otherwise it is
@@ -75,7 +80,7 @@ struct step_job_ops {
 /* Starts def with argv (argc words, copied: the caller's may go) on pool.
  * data is the caller's, see step_job_data(). Returns 0 and sets *out, or a
  * negative UV_E* code when it could not start (no job then, no callbacks). */
-int step_job_start(struct pool *pool, const struct step_def *def, int argc, char *const *argv,
+int step_job_start(struct pool *pool, const struct step_def *def, int argc, char *const *argv, const char *dir,
 		   const struct step_job_ops *ops, void *data, struct step_job **out);
 
 /* Asks the step to stop: it sees it at its next step_poll() or step_write()

@@ -42,6 +42,13 @@ struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o)
 	struct uptodate *u = xcalloc(1, sizeof *u);
 	u->g = g;
 	u->o = *o;
+	/* The caller's arrays may be gone after this call: keep copies. */
+	const struct kv **envs = xcalloc(o->nenv_lists + 1, sizeof *envs);
+	size_t *nenvs = xcalloc(o->nenv_lists + 1, sizeof *nenvs);
+	memcpy(envs, o->envs, o->nenv_lists * sizeof *envs);
+	memcpy(nenvs, o->nenvs, o->nenv_lists * sizeof *nenvs);
+	u->o.envs = envs;
+	u->o.nenvs = nenvs;
 	char *warning = NULL;
 	u->cache = cache_load(".", &warning);
 	if (warning) {
@@ -67,6 +74,8 @@ void uptodate_free(struct uptodate *u)
 	}
 	free(u->checks);
 	free(u->fps);
+	free((void *)u->o.envs);
+	free((void *)u->o.nenvs);
 	cache_free(u->cache);
 	free(u);
 }

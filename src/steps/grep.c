@@ -249,7 +249,11 @@ static enum file_result grep_file(struct grep *g, const char *path)
 	g->path = path;
 	g->lineno = g->count = 0;
 	g->binary = g->binary_match = false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *full = step_path(g->out, path);
+	int fd = open(full, O_RDONLY | O_CLOEXEC);
+	int open_err = errno;
+	free(full);
+	errno = open_err;
 	if (fd < 0) {
 		step_error_errno(g->out, errno, "cannot read '%s'", path);
 		return FILE_FAILED;

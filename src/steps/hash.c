@@ -164,7 +164,11 @@ enum file_result { FILE_OK, FILE_FAILED, FILE_STOP };
 static enum file_result hash_file(struct hasher *h, const char *path, char *rbuf,
 				  unsigned char *digest, size_t *dlen, struct step_out *out)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *full = step_path(out, path);
+	int fd = open(full, O_RDONLY | O_CLOEXEC);
+	int open_err = errno;
+	free(full);
+	errno = open_err;
 	if (fd < 0) {
 		step_error_errno(out, errno, "cannot read '%s'", path);
 		return FILE_FAILED;
