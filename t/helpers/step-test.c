@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 	struct tjob *t = tjobs = xcalloc((size_t)repeat, sizeof *t);
 	njobs = repeat;
 	for (int k = 0; k < repeat; k++) {
-		r = step_job_start(pool, def, sargc, sargv, &ops, &t[k], &t[k].job);
+		r = step_job_start(pool, def, sargc, sargv, NULL, &ops, &t[k], &t[k].job);
 		if (r < 0) {
 			fprintf(stderr, "step-test: cannot start: %s\n", uv_strerror(r));
 			return 3;
