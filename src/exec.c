@@ -92,6 +92,53 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+int halt_parse(const char *s, struct halt *h)
+{
+	memset(h, 0, sizeof *h);
+	if (strcmp(s, "never") == 0)
+		return 0;
+	const char *comma = strchr(s, ',');
+	if (!comma)
+		return -1;
+	size_t wl = (size_t)(comma - s);
+	if (wl == 3 && strncmp(s, "now", 3) == 0)
+		h->when = HALT_NOW;
+	else if (wl == 4 && strncmp(s, "soon", 4) == 0)
+		h->when = HALT_SOON;
+	else
+		return -1;
+	const char *what = comma + 1;
+	const char *eq = strchr(what, '=');
+	if (!eq)
+		return -1;
+	size_t kl = (size_t)(eq - what);
+	if (kl == 4 && strncmp(what, "fail", 4) == 0)
+		h->what = HALT_FAIL;
+	else if (kl == 7 && strncmp(what, "success", 7) == 0)
+		h->what = HALT_SUCCESS;
+	else if (kl == 4 && strncmp(what, "done", 4) == 0)
+		h->what = HALT_DONE;
+	else
+		return -1;
+	char *end;
+	const char *num = eq + 1;
+	if (*num < '0' || *num > '9')
+		return -1;
+	errno = 0;
+	h->n = strtoull(num, &end, 10);
+	if (errno)
+		return -1;
+	if (*end == '%') {
+		h->pct = true;
+		end++;
+		if (h->n > 100)
+			return -1;
+	}
+	if (*end || h->n == 0)
+		return -1;
+	return 0;
+}
+
 struct exec_cli {
 	const char *jobs;
 	bool keep_order, link, tag, dry_run, bar, eta, resume, resume_failed;

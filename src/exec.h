@@ -11,4 +11,9 @@ int exec_main(int argc, char **argv);
  * (at least 1), or -1. */
 int exec_parse_jobs(const char *s, unsigned *out);
 
+struct halt;
+/* Parses GNU parallel's --halt value: never, now|soon,fail|success|done=N|N%.
+ * Returns 0 and fills h, or -1. */
+int halt_parse(const char *s, struct halt *h);
+
 #endif

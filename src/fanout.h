@@ -28,8 +28,6 @@ struct halt {
 	bool pct;
 };
 
-/* Parses GNU parallel's --halt value: never, now|soon,fail|success|done=N|N%. 0 or -1. */
-int halt_parse(const char *s, struct halt *h);
 
 struct fanout_opts {
 	struct tmpl *cmd;          /* the command template; owned by the caller */

@@ -114,8 +114,11 @@ with space: OK"
 	command -v xxhsum > /dev/null || skip "xxhsum not installed (Debian package xxhash)"
 	files
 	cp "$BATS_FILE_TMPDIR/random" random
+	# By a relative name: xxhsum 0.8.1 prints a newline in a name raw,
+	# where weft escapes it as sha256sum does (the temp dir may hold one).
+	ln -s "$BATS_FILE_TMPDIR/big" big
 	run -0 same_hash --algo=xxh128 empty
-	run -0 same_hash --algo=xxh128 random bin text 'with space' "$BATS_FILE_TMPDIR/big"
+	run -0 same_hash --algo=xxh128 random bin text 'with space' big
 	run -0 "$STEP" hash --algo=xxh128 --output=sums.xxh text bin
 	run -0 xxhsum -c sums.xxh
 }
