@@ -417,7 +417,7 @@ int exec_main(int argc, char **argv)
 		logs = logsink_new(jl, c.joblog, joblog_failed, NULL);
 		events_add_sink(logs);
 	}
-	if (term.status) {
+	if (c.bar || c.eta) {
 		prog = progress_sink_new(fanout_total(f), c.bar, c.eta, start);
 		events_add_sink(prog);
 	}

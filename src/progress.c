@@ -77,11 +77,25 @@ static void on_event(struct sink *sink, const struct event *ev)
 		p->done++;
 		break;
 	case EV_TICK:
-		draw(p);
+		if (term.status)
+			draw(p);
 		break;
-	case EV_END:
-		term_status(NULL);
+	case EV_END: {
+		/* The last state stays: on a terminal as the bar's last drawing,
+		 * elsewhere as one plain line. */
+		char line[256];
+		progress_render(line, sizeof line, p->done, p->total, p->bar, p->eta,
+				(now_ns() - p->start_ns) / 1000000, term.status ? term_width() : 80);
+		if (term.status) {
+			term_status(line);
+			term_status_keep();
+		} else if (!term.quiet) {
+			size_t n = strlen(line);
+			line[n] = '\n';
+			term_write(2, line, n + 1);
+		}
 		break;
+	}
 	default:
 		break;
 	}

@@ -137,3 +137,11 @@ void term_status(const char *text)
 	buf_adds(&shown, text);
 	draw();
 }
+
+void term_status_keep(void)
+{
+	if (status_visible)
+		write_all(2, "\n", 1);
+	status_visible = false;
+	buf_reset(&shown);
+}

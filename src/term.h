@@ -36,6 +36,9 @@ int term_write(int fd, const char *data, size_t len);
 /* Shows text as the status line (one line, no newline); NULL erases it. */
 void term_status(const char *text);
 
+/* Leaves the status line on screen, as a line of its own, and forgets it. */
+void term_status_keep(void);
+
 /* The terminal's width in columns (80 when unknown). */
 int term_width(void);
 

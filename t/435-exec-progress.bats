@@ -1,0 +1,31 @@
+#!/usr/bin/env bats
+# weft exec --bar and --eta: the total is counted first, the bar is drawn
+# on a terminal and left at its last state; elsewhere one plain line.
+load helpers/common
+
+setup() { common_setup; }
+
+@test "--bar without a terminal: one plain line at the end, no control codes" {
+	run -0 --separate-stderr "$WEFT" exec --bar -j2 true ::: 1 2 3 4
+	assert_output ""
+	[[ "$stderr" =~ ^\[#+\]\ 100%\ 4/4$ ]]
+}
+
+@test "--eta without a terminal: done/total and the time left" {
+	run -0 --separate-stderr "$WEFT" exec --eta true ::: a b
+	[ "$stderr" = "100% 2/2 ETA 0:00" ]
+}
+
+@test "--bar counts stdin input first, and failed jobs count as done" {
+	printf '0\n1\n0\n' > in
+	run -1 --separate-stderr "$WEFT" exec --bar 'exit {}' < in
+	[[ "$stderr" =~ \ 100%\ 3/3$ ]]
+}
+
+@test "--bar on a terminal: drawn with control codes, left at 100%" {
+	# script gives weft a terminal and records all it wrote to ./typescript.
+	TERM=xterm script -qec "\"$WEFT\" exec --bar -j1 true ::: 1 2 3" typescript > /dev/null
+	grep -q $'\033\[K' typescript
+	run -0 tail -c 100 typescript
+	[[ "$output" == *"] 100% 3/3"$'\r'* ]]
+}
