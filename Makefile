@@ -57,7 +57,7 @@ install: bin/weft
 # report fails the run (halt_on_error, and UBSan made fatal).
 ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 asan: deps
-	@$(MAKE) --no-print-directory build-asan/bin/weft
+	@$(MAKE) --no-print-directory build-asan/bin/weft $(TEST_BINS)
 	@ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 WEFT_RSS_MAX_KB=1048576 \
 		WEFT=$(CURDIR)/build-asan/bin/weft t/run
 
