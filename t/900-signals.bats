@@ -3,45 +3,9 @@
 # state weft leaves its stdout in. Jobs say they are running with marker
 # files; every wait is bounded.
 load helpers/common
+load helpers/background
 
 setup() { common_setup; }
-
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-
-# start_weft [--setsid] ARGS: starts weft in the background, stdout in
-# ./out, stderr in ./err, its pid in $pid. SIGINT and SIGQUIT are reset to
-# their defaults (bash ignores them in the background jobs of a script).
-# --setsid: weft gets a session and process group of its own (pgid = pid).
-start_weft() {
-	local setsid=no
-	if [ "$1" = --setsid ]; then
-		setsid=yes
-		shift
-	fi
-	"$PY" -c 'import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-signal.signal(signal.SIGQUIT, signal.SIG_DFL)
-if sys.argv[1] == "yes":
-    os.setsid()
-os.execv(sys.argv[2], sys.argv[2:])' "$setsid" "$WEFT" "$@" > out 2> err &
-	pid=$!
-}
-
-# wait_weft [SECONDS]: waits up to SECONDS (default 20) for weft to end,
-# then SIGKILLs it; its exit status in $status.
-wait_weft() {
-	local i
-	for ((i = 0; i < ${1:-20} * 50; i++)); do
-		kill -0 "$pid" 2> /dev/null || break
-		sleep 0.02
-	done
-	if kill -0 "$pid" 2> /dev/null; then
-		echo "weft still running after ${1:-20}s" >&2
-		kill -KILL "$pid"
-	fi
-	wait "$pid" && status=0 || status=$?
-}
 
 # Two jobs, each with a grandchild, that say when they are running.
 two_jobs() {

@@ -2,6 +2,9 @@
 # exec with its output in files, in the background, and the small job
 # scripts the tests share. Load after helpers/common. Every wait is bounded.
 
+# shellcheck source=background.bash
+. "${BASH_SOURCE[0]%/*}/background.bash"
+
 # wx ARGS: runs `weft exec ARGS`, stdout in ./out, stderr in ./err.
 wx() { "$WEFT" exec "$@" > out 2> err; }
 
@@ -18,18 +21,7 @@ start_wx() {
 
 # wait_wx [SECONDS]: waits up to SECONDS (default 20) for the weft started
 # by start_wx to end (SIGKILLs it after that); its exit status in $status.
-wait_wx() {
-	local i
-	for ((i = 0; i < ${1:-20} * 50; i++)); do
-		kill -0 "$pid" 2> /dev/null || break
-		sleep 0.02
-	done
-	if kill -0 "$pid" 2> /dev/null; then
-		echo "weft exec still running after ${1:-20}s" >&2
-		kill -KILL "$pid"
-	fi
-	wait "$pid" && status=0 || status=$?
-}
+wait_wx() { wait_weft "$@"; }
 
 # wait_gone [SECONDS]: waits (bounded, default 10 s) until no process of
 # this test is left, then checks it with assert_no_leftovers.
