@@ -444,9 +444,9 @@ static unsigned fit_jobs(unsigned jobs)
 	unsigned fit = room < 1 ? 1 : (unsigned)room;
 	if (jobs <= fit)
 		return jobs;
-	char *msg = xasprintf("weft: warning: running at most %u jobs at once, not %u: only %lu files may be open "
+	char *msg = xasprintf("weft: warning: running at most %u job%s at once, not %u: only %lu files may be open "
 			      "(ulimit -n)\n",
-			      fit, jobs, (unsigned long)rl.rlim_cur);
+			      fit, fit == 1 ? "" : "s", jobs, (unsigned long)rl.rlim_cur);
 	term_write(2, msg, strlen(msg));
 	free(msg);
 	return fit;

@@ -1,7 +1,12 @@
 /* Up-to-date checks of tasks with sources: fingerprints taken on the pool, the decision to skip or run, and success recorded in .weft/. */
 #include "uptodate.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +17,7 @@
 #include "util.h"
 
 struct uptodate {
+	int lock_fd;                 /* .weft/lock, held for the run; -1: none */
 	struct graph *g;
 	struct cache *cache;
 	struct uptodate_opts o;
@@ -37,9 +43,32 @@ static void say(const char *fmt, const char *name, const char *why)
 	free(msg);
 }
 
+/* Two runs in one directory would each write the state they loaded and
+ * lose the other's records (a withdrawn success among them): the second
+ * waits for the first. Returns the locked fd, or -1 (then runs unlocked). */
+static int lock_state(void)
+{
+	if (mkdir(".weft", 0700) < 0 && errno != EEXIST)
+		return -1;
+	int dir = open(".weft", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		return -1;
+	int fd = openat(dir, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	close(dir);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		say("weft: waiting for another weft that uses .weft/ here%s%s\n", "", "");
+		while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+			;
+	}
+	return fd;
+}
+
 struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o)
 {
 	struct uptodate *u = xcalloc(1, sizeof *u);
+	u->lock_fd = lock_state();
 	u->g = g;
 	u->o = *o;
 	/* The caller's arrays may be gone after this call: keep copies. */
@@ -77,6 +106,8 @@ void uptodate_free(struct uptodate *u)
 	free((void *)u->o.envs);
 	free((void *)u->o.nenvs);
 	cache_free(u->cache);
+	if (u->lock_fd >= 0)
+		close(u->lock_fd);
 	free(u);
 }
 
