@@ -2,6 +2,7 @@
 #include "tasksrc.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "glob.h"
 #include "graph.h"
 #include "replace.h"
+#include "pool.h"
 #include "run.h"
 #include "term.h"
 #include "uptodate.h"
@@ -29,6 +31,9 @@ struct item_job {
 
 /* A foreach task's items and how far they have got. */
 struct fe {
+	struct pool_work work;/* listing a glob or lines: spec on the pool */
+	struct tasksrc *ts;
+	char *error;          /* why the items could not be listed; NULL: they were */
 	struct task *t;
 	struct strlist items;
 	size_t next;          /* the next item to start */
@@ -74,19 +79,21 @@ static void add_lines(struct strlist *l, const char *p, size_t n)
 	}
 }
 
-/* Lists the items of a glob, lines: or words spec. Returns 0 or -1 after
- * saying why. */
-static int list_items(struct fe *fe)
+/* Lists the items of a glob, lines: or words spec. Runs on a worker
+ * thread (a glob over a big tree takes a while): touches only fe, and
+ * leaves a message in fe->error when it fails. */
+static void list_items(struct fe *fe)
 {
 	const char *spec = fe->t->foreach;
 	if (strncmp(spec, "lines:", 6) == 0) {
 		/* Relative to the task's dir, where its commands run too. */
 		char *path = fe->t->dir && spec[6] != '/' ? xasprintf("%s/%s", fe->t->dir, spec + 6) : xstrdup(spec + 6);
 		FILE *f = fopen(path, "re");
+		int err = errno;
 		free(path);
 		if (!f) {
-			say("weft: cannot read the items of task '%s': %s\n", fe->t->name, strerror(errno));
-			return -1;
+			fe->error = xasprintf("weft: cannot read the items of task '%s': %s\n", fe->t->name, strerror(err));
+			return;
 		}
 		char *line = NULL;
 		size_t cap = 0;
@@ -98,7 +105,7 @@ static int list_items(struct fe *fe)
 		}
 		free(line);
 		fclose(f);
-		return 0;
+		return;
 	}
 	char **words = split_blanks(spec, NULL);
 	int r = 0;
@@ -106,10 +113,9 @@ static int list_items(struct fe *fe)
 		if (!glob_is_pattern(words[i]))
 			strlist_add(&fe->items, words[i]);
 		else if ((r = glob_expand_in(fe->t->dir, words[i], &fe->items)) < 0)
-			say("weft: cannot list the items of task '%s': %s\n", fe->t->name, strerror(-r));
+			fe->error = xasprintf("weft: cannot list the items of task '%s': %s\n", fe->t->name, strerror(-r));
 	}
 	free_words(words);
-	return r < 0 ? -1 : 0;
 }
 
 /* t is over: what it did is recorded, and its dependents may go. */
@@ -224,6 +230,29 @@ static void drop_active(struct tasksrc *ts, struct fe *fe)
 		}
 }
 
+static void list_work(struct pool_work *w)
+{
+	list_items((struct fe *)((char *)w - offsetof(struct fe, work)));
+}
+
+/* Back on the loop: the items are listed (or could not be). */
+static void listed(struct pool_work *w)
+{
+	struct fe *fe = (struct fe *)((char *)w - offsetof(struct fe, work));
+	struct tasksrc *ts = fe->ts;
+	if (fe->error) {
+		term_write(2, fe->error, strlen(fe->error));
+		free(fe->error);
+		fe->error = NULL;
+		fe->failed = true;
+		failed_early(ts, fe->t, 1);
+	} else {
+		queue_items(ts, fe);
+	}
+	if (ts->src.kick)
+		ts->src.kick(ts->src.runner);
+}
+
 /* A task whose deps are done and that is to run: its job, or for a
  * foreach its listing job; NULL when it needs no job now (its items are
  * queued, or it failed or finished at once). */
@@ -249,12 +278,14 @@ static struct job *start_task(struct tasksrc *ts, struct task *t)
 		lj->envp = task_envp(ts, t);
 		return lj;
 	}
-	if (list_items(fe) < 0) {
-		fe->failed = true;
-		failed_early(ts, t, 1);
-		return NULL;
+	fe->ts = ts;
+	fe->work.work = list_work;
+	fe->work.after = listed;
+	struct pool *pool = run_pool(ts->src.runner);
+	if (!pool || pool_submit(pool, &fe->work) < 0) {
+		list_work(&fe->work);
+		listed(&fe->work);
 	}
-	queue_items(ts, fe);
 	return NULL;
 }
 
