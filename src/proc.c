@@ -252,7 +252,8 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
 	pid_t pid;
-	r = -(o->search_path ? posix_spawnp : posix_spawn)(&pid, o->argv[0], &fa, &attr, o->argv, o->envp);
+	const char *prog = o->path ? o->path : o->argv[0];
+	r = -(o->search_path ? posix_spawnp : posix_spawn)(&pid, prog, &fa, &attr, o->argv, o->envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(fds[0][1]);

@@ -43,6 +43,7 @@ struct proc_spawn_opts {
 	char *const *envp;
 	const char *dir;       /* NULL: inherit */
 	bool search_path;      /* look argv[0] up in weft's PATH */
+	const char *path;      /* the program to run; NULL: argv[0] */
 	uint64_t timeout_ms;   /* 0: none */
 	uint64_t grace_ms;
 };

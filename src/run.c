@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/wait.h>
 #include <uv.h>
 
 #include "events.h"
+#include "hash.h"
 #include "jobsrc.h"
 #include "pool.h"
 #include "proc.h"
@@ -42,6 +45,9 @@ struct runner {
 	uv_timer_t tick;
 	bool busy;                /* inside start_ready */
 	struct pool *pool;        /* worker threads for steps, made on first use */
+	struct hash *paths;       /* program name -> where PATH has it ("": nowhere) */
+	char **path_keys;         /* the names and paths the table holds, to free */
+	size_t npath_keys, path_keys_cap;
 	uv_timer_t lag;           /* WEFT_LOOP_LAG: a 10 ms timer whose lateness is the loop's lag */
 	uint64_t lag_due;
 	uint32_t *lags;           /* microseconds late, one per tick */
@@ -141,6 +147,41 @@ static char **direct_argv(const char *cmd)
 		return NULL;
 	}
 	return argv;
+}
+
+/* Where PATH has the program `name`, looked up once per run: posix_spawnp
+ * would try every PATH directory in the vforked child for every job, with
+ * weft waiting. NULL when it is not there (the shell then says so). */
+static const char *which(struct runner *r, const char *name)
+{
+	if (strchr(name, '/'))
+		return name;
+	if (!r->paths)
+		r->paths = hash_new();
+	const char *hit = hash_get(r->paths, name);
+	if (hit)
+		return *hit ? hit : NULL;
+	const char *path = getenv("PATH");
+	char *found = NULL;
+	for (const char *p = path ? path : "/usr/bin:/bin"; !found;) {
+		size_t n = strcspn(p, ":");
+		char *cand = n ? xasprintf("%.*s/%s", (int)n, p, name) : xasprintf("./%s", name);
+		struct stat st;
+		if (access(cand, X_OK) == 0 && stat(cand, &st) == 0 && S_ISREG(st.st_mode))
+			found = cand;
+		else
+			free(cand);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	char *key = xstrdup(name);
+	char *val = found ? found : xstrdup("");
+	grow(&r->path_keys, &r->path_keys_cap, r->npath_keys + 2, sizeof *r->path_keys);
+	r->path_keys[r->npath_keys++] = key;
+	r->path_keys[r->npath_keys++] = val;
+	hash_put(r->paths, key, val);
+	return found;
 }
 
 static char **shell_argv(struct runner *r, struct job *j)
@@ -283,8 +324,10 @@ static void start_job(struct runner *r, struct job *j, unsigned slot)
 	char **argv = r->o->direct && !j->envp && j->cmd_lines == 1 ? direct_argv(j->cmd) : NULL;
 	if (argv) {
 		so.argv = argv;
-		so.search_path = true;
-		err = proc_spawn(&rj->proc, r->loop, &so, &ops, rj);
+		so.path = which(r, argv[0]);
+		if (so.path)
+			err = proc_spawn(&rj->proc, r->loop, &so, &ops, rj);
+		so.path = NULL;
 		free_words(argv);
 	}
 	/* Not found or not runnable directly: the shell says why, as usual. */
@@ -518,4 +561,8 @@ void run_jobs(struct jobsrc *src, const struct run_opts *opts, struct run_result
 	src->kick = NULL;
 	res->signal = r.signal;
 	free(r.slots);
+	hash_free(r.paths);
+	for (size_t i = 0; i < r.npath_keys; i++)
+		free(r.path_keys[i]);
+	free(r.path_keys);
 }
