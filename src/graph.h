@@ -40,6 +40,7 @@ struct task {
 	size_t nsources;
 	char **outputs;     /* glob patterns that must match for the task to be up to date */
 	size_t noutputs;
+	int sources_line, outputs_line; /* where they were set, for their errors */
 	size_t index;       /* position in the recipe, from 0 */
 	bool selected;      /* part of this run (graph_select) */
 	int mark;           /* scratch for graph walks */

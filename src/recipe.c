@@ -423,19 +423,18 @@ static bool task_key(struct parser *p, const char *name, const char *value)
 	} else if (strcmp(name, "step") == 0) {
 		return step_key(p, value);
 	} else if (strcmp(name, "sources") == 0 || strcmp(name, "outputs") == 0) {
+		/* The patterns may all be on indented lines below the key:
+		 * whether there are any is checked once the task is read. */
 		size_t n;
 		char **words = split_blanks(value, &n);
-		if (!n) {
-			free_words(words);
-			diag_error(p->d, p->lineno, "empty value for '%s' (use file names or glob patterns)", name);
-			return false;
-		}
 		if (*name == 's') {
 			t->sources = words;
 			t->nsources = n;
+			t->sources_line = p->lineno;
 		} else {
 			t->outputs = words;
 			t->noutputs = n;
+			t->outputs_line = p->lineno;
 		}
 	} else if (strcmp(name, "foreach") == 0) {
 		if ((strncmp(value, "lines:", 6) == 0 && !value[6]) || (strncmp(value, "cmd:", 4) == 0 && !value[4]) ||
@@ -615,6 +614,10 @@ int recipe_load(struct recipe *r, const char *path, struct diag *d)
 			diag_error(d, t->line, "task '%s' has both 'run' and 'step'", t->name);
 		if (t->step)
 			check_step(t, d);
+		if (t->sources && !t->nsources)
+			diag_error(d, t->sources_line, "empty value for 'sources' (use file names or glob patterns)");
+		if (t->outputs && !t->noutputs)
+			diag_error(d, t->outputs_line, "empty value for 'outputs' (use file names or glob patterns)");
 		if (t->foreach && t->run && *t->run) {
 			char *words[] = {t->run};
 			t->tmpl = tmpl_new(words, 1);

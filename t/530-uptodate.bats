@@ -199,3 +199,22 @@ EOF2
 	[[ "$output" == *"weft: task 'slow' is up to date"* ]]
 	[[ "$output" == *"weft: task 'quick' is up to date"* ]]
 }
+
+@test "sources may all be on indented lines; a list with none at all is an error" {
+	cat > weft.ini <<'EOF2'
+[t]
+sources =
+  src/a.c
+  src/b.c
+run = echo run >> runs-t
+EOF2
+	printf '[empty]\noutputs =\nrun = true\n' > empty.ini
+	run -0 "$WEFT" t
+	run -0 "$WEFT" --explain t
+	[[ "$output" == *"weft: task 't' is up to date"* ]]
+	echo more >> src/b.c
+	run -0 "$WEFT" --explain t
+	[[ "$output" == *"weft: task 't' runs: source 'src/b.c' changed"* ]]
+	run -2 --separate-stderr "$WEFT" -f empty.ini
+	[ "$stderr" = "empty.ini:2: empty value for 'outputs' (use file names or glob patterns)" ]
+}
