@@ -55,6 +55,22 @@ void diag_warn(struct diag *d, int line, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The message as shown: control bytes from a damaged recipe become \xHH
+ * rather than reach the terminal as they are. Caller frees. */
+static char *shown(const char *msg)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_adds(&b, "");
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			buf_addf(&b, "\\x%02x", *p);
+		else
+			buf_add(&b, p, 1);
+	}
+	return buf_take(&b);
+}
+
 void diag_flush(struct diag *d)
 {
 	/* Insertion sort: stable, so equal lines keep the order they were found in. */
@@ -68,12 +84,12 @@ void diag_flush(struct diag *d)
 		d->v[j] = e;
 	}
 	for (size_t i = 0; i < d->n; i++) {
+		char *msg = shown(d->v[i].msg);
 		if (d->v[i].line > 0)
-			fprintf(stderr, "%s:%d: %s%s\n", d->file, d->v[i].line,
-				d->v[i].warning ? "warning: " : "", d->v[i].msg);
+			fprintf(stderr, "%s:%d: %s%s\n", d->file, d->v[i].line, d->v[i].warning ? "warning: " : "", msg);
 		else
-			fprintf(stderr, "%s: %s%s\n", d->file,
-				d->v[i].warning ? "warning: " : "", d->v[i].msg);
+			fprintf(stderr, "%s: %s%s\n", d->file, d->v[i].warning ? "warning: " : "", msg);
+		free(msg);
 	}
 	diag_release(d);
 }

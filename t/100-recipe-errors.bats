@@ -337,3 +337,9 @@ run = touch ran-c2'
 	assert_output x
 	summary_only "$stderr"
 }
+
+@test "control bytes from a damaged recipe are shown as \\xHH, never sent as they are" {
+	printf '[a\033[2Jb]\nrun = true\n' > weft.ini
+	run -2 --separate-stderr "$WEFT" -l
+	[ "$stderr" = 'weft.ini:1: invalid task name '\''a\x1b[2Jb'\''' ]
+}
