@@ -9,7 +9,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 
-SRCS = $(wildcard src/*.c src/steps/*.c)
+SRCS = $(wildcard src/*.c src/steps/*.c src/sinks/*.c src/executors/*.c)
 OBJS = $(SRCS:src/%.c=build/%.o)
 LIB_OBJS = $(filter-out build/main.o,$(OBJS))
 # Small C drivers that unit-test pure modules from bats (t/helpers/*.c).
@@ -61,7 +61,7 @@ asan: deps
 	@ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 WEFT_RSS_MAX_KB=1048576 \
 		WEFT=$(CURDIR)/build-asan/bin/weft t/run
 
-build-asan/bin/weft: $(SRCS) $(wildcard src/*.h src/steps/*.h)
+build-asan/bin/weft: $(SRCS) $(wildcard src/*.h src/*/*.h)
 	@mkdir -p build-asan/bin
 	$(CC) -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) $(ASAN_FLAGS) -o $@ $(SRCS) $(PKG_LIBS) -lpthread
 
@@ -82,7 +82,7 @@ clean:
 # replay t/fuzz/regressions/NAME/*, and fail on any crash, leak or broken
 # property (the input is left in build/fuzz/crashes-NAME/). The seeds in
 # t/fuzz/corpus/NAME are copied to build/fuzz/corpus-NAME, which a run grows.
-FUZZERS = recipe replace joblog duration
+FUZZERS = recipe replace joblog duration events
 FUZZ_CC = clang
 FUZZ_SECONDS ?= 600
 FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -93,7 +93,7 @@ FUZZ_BINS = $(FUZZERS:%=build/fuzz/fuzz_%)
 
 fuzz-build: $(FUZZ_BINS)
 
-build/fuzz/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz.h $(FUZZ_SRCS) $(wildcard src/*.h src/steps/*.h)
+build/fuzz/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz.h $(FUZZ_SRCS) $(wildcard src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) $(FUZZ_FLAGS) -iquote src -o $@ $< $(FUZZ_SRCS) $(PKG_LIBS) -lpthread
 

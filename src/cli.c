@@ -30,6 +30,8 @@ static const char usage_text[] =
 	"      --output=MODE     line, group or raw (default: line on a terminal, else group)\n"
 	"      --color=WHEN      auto, always or never (default: auto)\n"
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
+	"      --events=FILE     write the run's events to FILE as JSON Lines (- for stdout)\n"
+	"      --events-output   with --events: include the jobs' output in the events\n"
 	"  -V, --version         print the version and exit\n"
 	"  -h, --help            print this help and exit\n"
 	"\n"
@@ -41,7 +43,7 @@ void cli_usage(void)
 	fputs(usage_text, stdout);
 }
 
-enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN };
+enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN, OPT_EVENTS, OPT_EVENTS_OUTPUT };
 
 static const struct option longopts[] = {
 	{"file", required_argument, NULL, 'f'},
@@ -57,6 +59,8 @@ static const struct option longopts[] = {
 	{"color", required_argument, NULL, OPT_COLOR},
 	{"colour", required_argument, NULL, OPT_COLOR},
 	{"grace", required_argument, NULL, OPT_GRACE},
+	{"events", required_argument, NULL, OPT_EVENTS},
+	{"events-output", no_argument, NULL, OPT_EVENTS_OUTPUT},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -128,6 +132,14 @@ int cli_parse(struct cli *c, int argc, char **argv)
 			if (duration_parse(optarg, &c->grace_ms) < 0)
 				return bad("invalid duration '%s' for --grace (use e.g. 500ms, 2s)", optarg);
 			break;
+		case OPT_EVENTS:
+			if (!*optarg)
+				return bad("invalid value '%s' for --events (a file, or - for stdout)", optarg);
+			c->events = optarg;
+			break;
+		case OPT_EVENTS_OUTPUT:
+			c->events_output = true;
+			break;
 		case 'V':
 			c->action = ACT_VERSION;
 			return 0;
@@ -142,6 +154,8 @@ int cli_parse(struct cli *c, int argc, char **argv)
 			return bad("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (c->events_output && !c->events)
+		return bad("%s needs --events=FILE", "--events-output");
 	for (int i = optind; i < argc; i++) {
 		const char *a = argv[i];
 		if (is_assignment(a)) {

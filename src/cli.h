@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "graph.h"
-#include "output.h"
+#include "sinks/sinks.h"
 #include "term.h"
 
 enum cli_action { ACT_RUN, ACT_LIST, ACT_GRAPH, ACT_DRY_RUN, ACT_HELP, ACT_VERSION };
@@ -23,6 +23,8 @@ struct cli {
 	enum output_mode output;
 	enum color_mode color;
 	uint64_t grace_ms;
+	const char *events;      /* --events: a file, "-" for stdout; NULL: none */
+	bool events_output;      /* --events-output */
 	char **targets;          /* TASK and /REGEX/ arguments */
 	size_t ntargets;
 	struct kv *vars;         /* NAME=VALUE arguments */

@@ -81,3 +81,12 @@ void duration_format(uint64_t ms, char *out, size_t size)
 		snprintf(out, size, "%lluh%02llum", (unsigned long long)(ms / 3600000),
 			 (unsigned long long)(ms % 3600000 / 60000));
 }
+
+void duration_clock(uint64_t s, char *out, size_t size)
+{
+	if (s >= 3600)
+		snprintf(out, size, "%llu:%02llu:%02llu", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
+	else
+		snprintf(out, size, "%llu:%02llu", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
+}

@@ -12,4 +12,7 @@ int duration_parse(const char *s, uint64_t *ms);
 /* Writes a short human form of ms ("5s", "1.5s", "2m30s") into out. */
 void duration_format(uint64_t ms, char *out, size_t size);
 
+/* Writes seconds as a clock: "M:SS", or "H:MM:SS" from an hour on. */
+void duration_clock(uint64_t seconds, char *out, size_t size);
+
 #endif

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <uv.h>
 
 #include "duration.h"
@@ -17,11 +16,9 @@
 #include "fanout.h"
 #include "input.h"
 #include "joblog.h"
-#include "logsink.h"
-#include "output.h"
-#include "progress.h"
 #include "replace.h"
 #include "run.h"
+#include "sinks/sinks.h"
 #include "term.h"
 #include "util.h"
 
@@ -57,6 +54,8 @@ static const char exec_usage[] =
 	"      --resume          with --joblog: skip the jobs FILE records as done\n"
 	"      --resume-failed   with --joblog: skip the jobs FILE records as succeeded\n"
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
+	"      --events=FILE     write the run's events to FILE as JSON Lines (- for stdout)\n"
+	"      --events-output   with --events: include the jobs' output in the events\n"
 	"  -h, --help            print this help and exit\n"
 	"\n"
 	"Replacement strings: {} {.} {/} {//} {/.} {#} {%} {N} {N.} {N/} {N//} {N/.} {-N}\n"
@@ -66,6 +65,7 @@ static const char exec_usage[] =
 enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
+	OPT_EVENTS, OPT_EVENTS_OUTPUT,
 };
 
 static const struct option longopts[] = {
@@ -88,6 +88,8 @@ static const struct option longopts[] = {
 	{"resume", no_argument, NULL, OPT_RESUME},
 	{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
 	{"grace", required_argument, NULL, OPT_GRACE},
+	{"events", required_argument, NULL, OPT_EVENTS},
+	{"events-output", no_argument, NULL, OPT_EVENTS_OUTPUT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -141,9 +143,9 @@ int halt_parse(const char *s, struct halt *h)
 
 struct exec_cli {
 	const char *jobs;
-	bool keep_order, link, tag, dry_run, bar, eta, resume, resume_failed;
+	bool keep_order, link, tag, dry_run, bar, eta, resume, resume_failed, events_output;
 	char delim;
-	const char *colsep, *tagstring, *joblog;
+	const char *colsep, *tagstring, *joblog, *events;
 	enum output_mode output;
 	uint64_t timeout_ms;
 	unsigned timeout_pct;
@@ -188,12 +190,9 @@ int exec_parse_jobs(const char *s, unsigned *out)
 	else
 		v = (long)n;
 	if (v == 0 && !sign && *end != '%') {
-		struct rlimit rl;
-		/* Each job holds a few fds (two pipes, a pidfd). */
-		v = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? ((long)rl.rlim_cur - 32) / 4
-											  : 1024;
-		if (v > 1024)
-			v = 1024;
+		/* As many as the open-file limit leaves room for. */
+		unsigned fit = run_max_jobs();
+		v = fit > 1024 ? 1024 : (long)fit;
 	}
 	*out = v < 1 ? 1 : (unsigned)v;
 	return 0;
@@ -289,6 +288,14 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			if (duration_parse(optarg, &c->grace_ms) < 0)
 				return bad("invalid duration '%s' for --grace (use e.g. 500ms, 2s)", optarg);
 			break;
+		case OPT_EVENTS:
+			if (!*optarg)
+				return bad("invalid value '%s' for --events (a file, or - for stdout)", optarg);
+			c->events = optarg;
+			break;
+		case OPT_EVENTS_OUTPUT:
+			c->events_output = true;
+			break;
 		case 'h':
 			fputs(exec_usage, stdout);
 			return 1;
@@ -302,6 +309,8 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	}
 	if ((c->resume || c->resume_failed) && !c->joblog)
 		return bad("%s needs --joblog=FILE", c->resume ? "--resume" : "--resume-failed");
+	if (c->events_output && !c->events)
+		return bad("%s needs --events=FILE", "--events-output");
 
 	/* COMMAND words, then sources: `::: values` and `:::: files`. */
 	int i = optind;
@@ -323,17 +332,7 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	return 0;
 }
 
-static struct fanout *the_fanout;
-
-static void joblog_failed(void *ud)
-{
-	(void)ud;
-	struct jobsrc *src = fanout_src(the_fanout);
-	if (src->runner)
-		run_halt(src->runner);
-}
-
-int exec_main(int argc, char **argv)
+int exec_main(int argc, char **argv, char **words)
 {
 	struct exec_cli c;
 	int r = parse(&c, argc, argv);
@@ -346,7 +345,10 @@ int exec_main(int argc, char **argv)
 	struct tmpl *cmd = NULL, *tagstring = NULL;
 	struct fanout *f = NULL;
 	struct joblog *jl = NULL;
-	struct sink *out = NULL, *logs = NULL, *prog = NULL;
+	struct sink *logs = NULL, *evsink = NULL;
+	struct events ev;
+	events_init(&ev, words);
+	bool begun = false;
 
 	if (c.colsep) {
 		int err;
@@ -361,6 +363,35 @@ int exec_main(int argc, char **argv)
 		}
 		pcre2_jit_compile(colsep, PCRE2_JIT_COMPLETE);
 	}
+	if (c.events && !c.dry_run) {
+		int err = events_sink_new(c.events, c.events_output, &ev, &evsink);
+		if (err < 0) {
+			fprintf(stderr, "weft exec: cannot write the events to '%s': %s\n", c.events, strerror(-err));
+			goto out;
+		}
+	}
+
+	/* The run's sinks come first: setting up the inputs may have things to say. */
+	term_init(COLOR_NEVER);
+	term.status = term.status && (c.bar || c.eta);
+	struct output_opts oo = {
+		.mode = c.keep_order && c.output != OUTPUT_RAW ? OUTPUT_GROUP : c.output,
+		.prefix = c.tag || c.tagstring ? PREFIX_TAB : PREFIX_NONE,
+		.keep_order = c.keep_order,
+	};
+	/* --events=- owns stdout: the jobs' output is then only in the events. */
+	if (!c.dry_run && (!c.events || strcmp(c.events, "-") != 0))
+		events_add(&ev, output_sink_new(&oo));
+	events_add(&ev, messages_sink_new("weft exec"));
+	events_add(&ev, summary_sink_new(SUMMARY_EXEC));
+	if (evsink)
+		events_add(&ev, evsink);
+	unsigned jobs = uv_available_parallelism();
+	if (c.jobs)
+		exec_parse_jobs(c.jobs, &jobs);
+	events_begin(&ev, run_fit_jobs(jobs));
+	begun = true;
+
 	bool has_slot = false;
 	for (size_t i = 0; i < c.ncmd; i++)
 		has_slot |= strstr(c.cmd[i], "{%}") != NULL;
@@ -370,6 +401,7 @@ int exec_main(int argc, char **argv)
 		tagstring = tmpl_new(w, 1);
 	}
 	struct fanout_opts fo = {
+		.ev = &ev,
 		.cmd = cmd,
 		.tagstring = tagstring,
 		.tag = c.tag,
@@ -389,42 +421,29 @@ int exec_main(int argc, char **argv)
 	};
 	if (fanout_new(&f, &fo) < 0)
 		goto out;
-	the_fanout = f;
 	if (c.dry_run) {
-		status = fanout_print_all(f) < 0 ? EXEC_ERROR : 0;
+		const char *line;
+		status = 0;
+		while ((line = fanout_next_command(f)))
+			if (term_write(1, line, strlen(line)) < 0 || term_write(1, "\n", 1) < 0) {
+				status = EXEC_ERROR;
+				break;
+			}
 		goto out;
 	}
 	if (c.joblog) {
 		/* Without --resume a run starts a new log, as GNU parallel's does. */
 		int err = joblog_open(&jl, c.joblog, !(c.resume || c.resume_failed));
 		if (err < 0) {
-			fprintf(stderr, "weft exec: cannot open the job log '%s': %s\n", c.joblog, strerror(-err));
+			events_say(&ev, MSG_ERROR, NULL, "cannot open the job log '%s': %s", c.joblog, strerror(-err));
 			goto out;
 		}
+		logs = joblog_sink_new(jl, c.joblog, &ev);
+		events_add(&ev, logs);
 	}
-
-	term_init(COLOR_NEVER);
-	term.status = term.status && (c.bar || c.eta);
-	uint64_t start = now_ns();
-	struct output_opts oo = {
-		.mode = c.keep_order && c.output != OUTPUT_RAW ? OUTPUT_GROUP : c.output,
-		.prefix = c.tag || c.tagstring ? PREFIX_TAB : PREFIX_NONE,
-		.keep_order = c.keep_order,
-	};
-	out = output_sink_new(&oo);
-	events_add_sink(out);
-	if (jl) {
-		logs = logsink_new(jl, c.joblog, joblog_failed, NULL);
-		events_add_sink(logs);
-	}
-	if (c.bar || c.eta) {
-		prog = progress_sink_new(fanout_total(f), c.bar, c.eta, start);
-		events_add_sink(prog);
-	}
+	if (c.bar || c.eta)
+		events_add(&ev, progress_sink_new(fanout_total(f), c.bar, c.eta));
 	char *sh[] = {"/bin/sh", NULL};
-	unsigned jobs = uv_available_parallelism();
-	if (c.jobs)
-		exec_parse_jobs(c.jobs, &jobs);
 	struct run_opts ro = {
 		.jobs = jobs,
 		.grace_ms = c.grace_ms,
@@ -433,21 +452,20 @@ int exec_main(int argc, char **argv)
 		.envp = environ,
 	};
 	struct run_result res;
-	run_jobs(fanout_src(f), &ro, &res);
+	run_jobs(&ev, fanout_src(f), &ro, &res);
 	if (res.signal)
 		status = -res.signal;
-	else if (logsink_failed(logs))
+	else if (joblog_sink_failed(logs) || events_sink_error(evsink))
 		status = EXEC_ERROR;
 	else
 		status = fanout_status(f);
 out:
-	output_sink_free(out);
-	logsink_free(logs);
-	progress_sink_free(prog);
+	if (begun)
+		events_end(&ev, status < 0 ? 128 - status : status, status < 0 ? -status : 0);
+	fanout_free(f);
+	events_release(&ev);
 	if (jl)
 		joblog_close(jl);
-	fanout_free(f);
-	the_fanout = NULL;
 	tmpl_free(cmd);
 	tmpl_free(tagstring);
 	if (colsep)

@@ -16,7 +16,6 @@
 #include "joblog.h"
 #include "replace.h"
 #include "run.h"
-#include "term.h"
 #include "util.h"
 
 /* A job of the fan-out, with the input it came from (kept for retries,
@@ -29,6 +28,7 @@ struct xjob {
 	size_t *lens;
 	size_t nargs;
 	unsigned attempts;
+	bool queued;         /* EV_QUEUED sent */
 	struct xjob *next;   /* retry or resume queue */
 	struct xjob *rprev, *rnext; /* running list */
 };
@@ -75,6 +75,7 @@ struct fanout {
 	int halt_status;
 	bool stopped;
 	struct buf scratch;
+	struct buf dry;           /* the last command fanout_next_command gave */
 	pcre2_match_data *md;
 };
 
@@ -101,8 +102,8 @@ static void vals_release(struct vals *v)
 static void input_ready(void *ud)
 {
 	struct fanout *f = ud;
-	if (f->src.kick)
-		f->src.kick(f->src.runner);
+	if (f->src.runner)
+		runner_kick(f->src.runner);
 }
 
 /* Opens a SRC_FILE path ("-" is standard input). */
@@ -127,7 +128,7 @@ static int load_source(struct fanout *f, size_t k)
 		bool pollable;
 		int fd = open_input(s->items[i], &pollable);
 		if (fd < 0) {
-			fprintf(stderr, "weft exec: cannot open input file '%s': %s\n", s->items[i], strerror(errno));
+			events_say(f->o.ev, MSG_ERROR, NULL, "cannot open input file '%s': %s", s->items[i], strerror(errno));
 			return -1;
 		}
 		struct reader rd;
@@ -139,7 +140,7 @@ static int load_source(struct fanout *f, size_t k)
 			vals_add(v, val, len);
 		reader_close(&rd);
 		if (r < -1) {
-			fprintf(stderr, "weft exec: cannot read '%s': %s\n", s->items[i], strerror(-r));
+			events_say(f->o.ev, MSG_ERROR, NULL, "cannot read '%s': %s", s->items[i], strerror(-r));
 			return -1;
 		}
 	}
@@ -196,7 +197,7 @@ static int next_tuple(struct fanout *f, struct buf *args, size_t **lens, size_t 
 			return 0;
 		if (r < 0) {
 			if (r < -1)
-				fprintf(stderr, "weft exec: cannot read input: %s\n", strerror(-r));
+				events_say(f->o.ev, MSG_ERROR, NULL, "cannot read input: %s", strerror(-r));
 			f->input_done = true;
 			return -1;
 		}
@@ -390,15 +391,12 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 		x->job.order = f->handed++;
 	}
 	expand(f, x, slot);
+	if (!x->queued) {
+		x->queued = true;
+		events_queue(s->ev, &x->job);
+	}
 	running_add(f, x);
 	return &x->job;
-}
-
-static void say(const char *what, const char *cmd)
-{
-	char *msg = xasprintf("weft exec: %s:\n%s\n", what, cmd);
-	term_write(2, msg, strlen(msg));
-	free(msg);
 }
 
 static int job_status(const struct job *j)
@@ -443,11 +441,12 @@ static void check_halt(struct fanout *f, struct xjob *x, bool ok)
 	/* As GNU parallel: the status of the job that made weft halt, except
 	 * that a success halt ends well. */
 	f->halt_status = h->what == HALT_SUCCESS ? 0 : job_status(&x->job);
-	say(h->what == HALT_DONE ? "this job finished" : ok ? "this job succeeded" : "this job failed", x->cmd);
+	events_say(f->src.ev, MSG_INFO, &x->job, "%s:\n%s",
+		   h->what == HALT_DONE ? "this job finished" : ok ? "this job succeeded" : "this job failed", x->cmd);
 	if (h->when == HALT_NOW)
-		run_stop(f->src.runner, false);
+		runner_stop(f->src.runner, false);
 	else
-		run_halt(f->src.runner);
+		runner_halt(f->src.runner);
 }
 
 static void done(struct jobsrc *s, struct job *j)
@@ -468,13 +467,6 @@ static void done(struct jobsrc *s, struct job *j)
 			uint64_t ms = (j->end_ns - j->start_ns) / 1000000;
 			f->ok_ms[f->nok++] = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
 		}
-	}
-	if (j->result == JOB_TIMEOUT)
-		say("warning: this job was killed because it timed out", x->cmd);
-	else if (j->result == JOB_SPAWN_ERROR) {
-		char *msg = xasprintf("weft exec: cannot start job %llu: %s\n", j->seq, strerror(-j->spawn_error));
-		term_write(2, msg, strlen(msg));
-		free(msg);
 	}
 	if (f->src.runner)
 		check_halt(f, x, ok);
@@ -502,9 +494,25 @@ static void timer_close_cb(uv_handle_t *h)
 	(void)h;
 }
 
+/* Jobs known but never started: a retry still waiting, or one a --resume
+ * meant to run again. */
+static void skip_waiting(struct fanout *f, struct xjob **head, struct xjob **tail)
+{
+	struct xjob *x;
+	while ((x = pop(head, tail))) {
+		if (x->queued)
+			events_skip(f->src.ev, &x->job, "stopped");
+		xjob_free(x);
+	}
+}
+
 static void finish(struct jobsrc *s)
 {
 	struct fanout *f = (struct fanout *)s;
+	if (s->ev) {
+		skip_waiting(f, &f->retry_head, &f->retry_tail);
+		skip_waiting(f, &f->pend_head, &f->pend_tail);
+	}
 	if (f->have_rd) {
 		reader_close(&f->rd);
 		f->have_rd = false;
@@ -536,14 +544,20 @@ static void pct_cb(uv_timer_t *t)
 	for (struct xjob *x = f->running, *nx; x; x = nx) {
 		nx = x->rnext;
 		if (x->job.start_ns && (now - x->job.start_ns) / 1000000 > limit)
-			run_timeout(f->src.runner, &x->job);
+			runner_timeout(f->src.runner, &x->job);
 	}
 }
 
+struct log_read {
+	struct fanout *f;
+	struct logged *v;
+	size_t n, cap;
+};
+
 static void log_bad_cb(void *ud, unsigned long line, const char *why)
 {
-	(void)ud;
-	fprintf(stderr, "weft exec: warning: ignoring line %lu of the job log: %s\n", line, why);
+	struct log_read *lr = ud;
+	events_say(lr->f->o.ev, MSG_WARNING, NULL, "ignoring line %lu of the job log: %s", line, why);
 }
 
 static int cmp_logged(const void *a, const void *b)
@@ -552,10 +566,6 @@ static int cmp_logged(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-struct log_read {
-	struct logged *v;
-	size_t n, cap;
-};
 
 static void log_cb(void *ud, const struct joblog_rec *r)
 {
@@ -572,15 +582,15 @@ static void log_cb(void *ud, const struct joblog_rec *r)
  * has passed. Returns 0 or -1 after printing why. */
 static int resume_scan(struct fanout *f)
 {
-	struct log_read lr = {0};
+	struct log_read lr = {.f = f};
 	unsigned torn = 0;
 	int r = joblog_read(f->o.resume_log, log_cb, log_bad_cb, &lr, &torn);
 	if (r < 0) {
-		fprintf(stderr, "weft exec: cannot read job log '%s': %s\n", f->o.resume_log, strerror(-r));
+		events_say(f->o.ev, MSG_ERROR, NULL, "cannot read job log '%s': %s", f->o.resume_log, strerror(-r));
 		return -1;
 	}
 	if (torn)
-		fprintf(stderr, "weft exec: warning: ignoring the unfinished last line of '%s'\n", f->o.resume_log);
+		events_say(f->o.ev, MSG_WARNING, NULL, "ignoring the unfinished last line of '%s'", f->o.resume_log);
 	if (lr.n > 1)
 		qsort(lr.v, lr.n, sizeof *lr.v, cmp_logged);
 	int rc = 0;
@@ -589,22 +599,15 @@ static int resume_scan(struct fanout *f)
 	unsigned long long upto = lr.n ? lr.v[lr.n - 1].seq : 0;
 	size_t li = 0;
 	for (unsigned long long seq = 1; seq <= upto; seq++) {
-		struct xjob *x = xcalloc(1, sizeof *x);
-		buf_init(&x->argdata);
-		int t = next_tuple(f, &x->argdata, &x->lens, &x->nargs);
-		if (t != 1) {
-			xjob_free(x);
-			fprintf(stderr,
-				"weft exec: --resume: the job log '%s' records job %llu, but this run has only %llu inputs; "
-				"refusing to resume a different input set\n",
-				f->o.resume_log, upto, seq - 1);
+		struct xjob *x = make_job(f);
+		if (!x) {
+			events_say(f->o.ev, MSG_ERROR, NULL,
+				   "--resume: the job log '%s' records job %llu, but this run has only %llu inputs; "
+				   "refusing to resume a different input set",
+				   f->o.resume_log, upto, seq - 1);
 			rc = -1;
 			break;
 		}
-		if (f->o.colsep)
-			split_columns(f, &x->argdata, &x->lens, &x->nargs);
-		x->job.seq = ++f->seq;
-		x->job.timeout_ms = f->o.timeout_ms;
 		while (li < lr.n && lr.v[li].seq < seq)
 			li++;
 		bool logged = li < lr.n && lr.v[li].seq == seq;
@@ -616,10 +619,10 @@ static int resume_scan(struct fanout *f)
 		if (logged && !f->o.cmd_has_slot) {
 			expand(f, x, 1);
 			if (strcmp(x->cmd, lr.v[li].cmd) != 0) {
-				fprintf(stderr,
-					"weft exec: --resume: job %llu in '%s' ran '%s', but this run would run '%s'; "
-					"refusing to resume a different command or input set\n",
-					seq, f->o.resume_log, lr.v[li].cmd, x->cmd);
+				events_say(f->o.ev, MSG_ERROR, NULL,
+					   "--resume: job %llu in '%s' ran '%s', but this run would run '%s'; "
+					   "refusing to resume a different command or input set",
+					   seq, f->o.resume_log, lr.v[li].cmd, x->cmd);
 				xjob_free(x);
 				rc = -1;
 				break;
@@ -651,6 +654,7 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 	f->src.retry = retry;
 	buf_init(&f->first);
 	buf_init(&f->scratch);
+	buf_init(&f->dry);
 	if (o->colsep)
 		f->md = pcre2_match_data_create_from_pattern(o->colsep, NULL);
 
@@ -690,7 +694,7 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 		const char *path = f->o.sources[0].items[0];
 		int fd = open_input(path, &pollable);
 		if (fd < 0) {
-			fprintf(stderr, "weft exec: cannot open input file '%s': %s\n", path, strerror(errno));
+			events_say(f->o.ev, MSG_ERROR, NULL, "cannot open input file '%s': %s", path, strerror(errno));
 			return -1;
 		}
 		reader_init(&f->rd, pollable ? uv_default_loop() : NULL, fd, fd != 0, o->delim, input_ready, f);
@@ -725,26 +729,20 @@ struct jobsrc *fanout_src(struct fanout *f)
 	return &f->src;
 }
 
-int fanout_print_all(struct fanout *f)
+const char *fanout_next_command(struct fanout *f)
 {
-	struct xjob *x;
-	unsigned slot = 1;
 	/* A dry run may wait for input: nothing else is going on. */
 	f->rd.blocking = true;
-	for (;;) {
-		x = pop(&f->pend_head, &f->pend_tail);
-		if (!x)
-			x = make_job(f);
-		if (!x)
-			break;
-		expand(f, x, slot);
-		if (term_write(1, x->cmd, strlen(x->cmd)) < 0 || term_write(1, "\n", 1) < 0) {
-			xjob_free(x);
-			return -1;
-		}
-		xjob_free(x);
-	}
-	return 0;
+	struct xjob *x = pop(&f->pend_head, &f->pend_tail);
+	if (!x)
+		x = make_job(f);
+	if (!x)
+		return NULL;
+	expand(f, x, 1);
+	buf_reset(&f->dry);
+	buf_adds(&f->dry, x->cmd);
+	xjob_free(x);
+	return f->dry.p;
 }
 
 int fanout_status(const struct fanout *f)
@@ -763,6 +761,7 @@ void fanout_free(struct fanout *f)
 {
 	if (!f)
 		return;
+	f->src.ev = NULL;
 	finish(&f->src);
 	for (size_t k = 0; k < f->nsrc; k++)
 		vals_release(&f->vals[k]);
@@ -777,6 +776,7 @@ void fanout_free(struct fanout *f)
 	free(f->ok_ms);
 	buf_release(&f->first);
 	buf_release(&f->scratch);
+	buf_release(&f->dry);
 	if (f->md)
 		pcre2_match_data_free(f->md);
 	free(f);

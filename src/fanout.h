@@ -8,6 +8,7 @@
 
 #include "jobsrc.h"
 
+struct events;
 struct tmpl;
 
 enum src_kind { SRC_LIST, SRC_FILE };
@@ -30,6 +31,7 @@ struct halt {
 
 
 struct fanout_opts {
+	struct events *ev;         /* the run's: where messages go */
 	struct tmpl *cmd;          /* the command template; owned by the caller */
 	struct tmpl *tagstring;    /* --tagstring, expanded unquoted; NULL: args joined by ' ' */
 	bool tag;                  /* name jobs for --tag */
@@ -51,13 +53,15 @@ struct fanout_opts {
 struct fanout;
 
 /* Sets up a fan-out on libuv's default loop. Returns 0, or -1 after
- * printing why (an unreadable input file, a resume that does not match). */
+ * saying why on o->ev (an unreadable input file, a resume that does not
+ * match). */
 int fanout_new(struct fanout **out, const struct fanout_opts *o);
 struct jobsrc *fanout_src(struct fanout *f);
 void fanout_free(struct fanout *f);
 
-/* For --dry-run: prints every command, one per line, without running. */
-int fanout_print_all(struct fanout *f);
+/* For --dry-run: the next command, without running it (valid until the
+ * next call), or NULL after the last. */
+const char *fanout_next_command(struct fanout *f);
 
 /* After the run: the exit status GNU parallel would give. */
 int fanout_status(const struct fanout *f);

@@ -4,9 +4,18 @@
 
 #include <stdbool.h>
 
+struct events;
 struct job;
+struct runner;
 
+/* Every job a source hands out it has sent EV_QUEUED for (events_queue),
+ * except hidden ones (job->capture); the runner sends the rest of its
+ * life (started, output, finished). A source sends EV_SKIPPED for each
+ * queued job that will never start, at the latest in finish(). */
 struct jobsrc {
+	/* Called once by the runner before anything else: the source may now
+	 * queue jobs and use the runner. */
+	void (*begin)(struct jobsrc *s);
 	/* A job that may start now in -j slot `slot` (the runner starts it),
 	 * or NULL. */
 	struct job *(*next)(struct jobsrc *s, unsigned slot);
@@ -18,12 +27,12 @@ struct jobsrc {
 	void (*done)(struct jobsrc *s, struct job *j);
 	/* Hand out no more jobs. */
 	void (*stop)(struct jobsrc *s);
-	/* At the end: send EV_SKIPPED for every job that never started. */
+	/* At the end: send EV_SKIPPED for every queued job that never started,
+	 * and close the source's own handles. */
 	void (*finish)(struct jobsrc *s);
-	/* Set by the runner: call it when jobs become available outside
-	 * done() (input that arrives later, say). */
-	void (*kick)(void *runner);
-	void *runner;
+	/* Set by the runner for the run's length; NULL outside a run. */
+	struct runner *runner;
+	struct events *ev;
 };
 
 #endif

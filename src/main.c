@@ -18,13 +18,11 @@
 #include "exec.h"
 #include "events.h"
 #include "exitcode.h"
-#include "output.h"
 #include "proc.h"
 #include "recipe.h"
 #include "run.h"
 #include "show.h"
-#include "status.h"
-#include "summary.h"
+#include "sinks/sinks.h"
 #include "tasksrc.h"
 #include "term.h"
 #include "uptodate.h"
@@ -98,7 +96,7 @@ static bool path_changed(const struct recipe *r, const struct cli *c)
 	return false;
 }
 
-static int run(struct cli *c, struct recipe *r, const char *path)
+static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 {
 	struct graph *g = &r->graph;
 
@@ -111,6 +109,17 @@ static int run(struct cli *c, struct recipe *r, const char *path)
 		return EXIT_USAGE;
 	}
 	free(copy);
+
+	struct events ev;
+	events_init(&ev, argv);
+	struct sink *evsink = NULL;
+	if (c->events) {
+		int err = events_sink_new(c->events, c->events_output, &ev, &evsink);
+		if (err < 0) {
+			fprintf(stderr, "weft: cannot write the events to '%s': %s\n", c->events, strerror(-err));
+			return EXIT_USAGE;
+		}
+	}
 
 	struct env env;
 	env_init(&env, environ);
@@ -135,28 +144,19 @@ static int run(struct cli *c, struct recipe *r, const char *path)
 	if (width > 24)
 		width = 24;
 
-	uint64_t start = now_ns();
 	struct output_opts oo = {.mode = mode, .prefix = PREFIX_NAME, .width = width};
 	if (mode == OUTPUT_GROUP)
 		oo.prefix = PREFIX_NONE;
-	struct sink *out = output_sink_new(&oo);
-	struct sink *status = term.status ? status_sink_new(start) : NULL;
-	struct sink *summary = summary_sink_new(start);
-	events_add_sink(out);
-	if (status)
-		events_add_sink(status);
-	events_add_sink(summary);
+	/* --events=- owns stdout: the jobs' output is then only in the events. */
+	if (!c->events || strcmp(c->events, "-") != 0)
+		events_add(&ev, output_sink_new(&oo));
+	if (term.status)
+		events_add(&ev, status_sink_new());
+	events_add(&ev, messages_sink_new("weft"));
+	events_add(&ev, summary_sink_new(SUMMARY_TASKS));
+	if (evsink)
+		events_add(&ev, evsink);
 
-	struct uptodate *utd = NULL;
-	for (size_t i = 0; i < g->ntasks && !utd; i++)
-		if (g->tasks[i]->selected && uptodate_manages(g->tasks[i])) {
-			const struct kv *lists[] = {r->env, r->vars, c->vars};
-			size_t counts[] = {r->nenv, r->nvars, c->nvars};
-			struct uptodate_opts uo = {c->always_make, c->explain, lists, counts, 3};
-			utd = uptodate_new(g, &uo);
-		}
-	struct tasksrc ts;
-	tasksrc_init(&ts, g, c->keep_going, &env, c->vars, c->nvars, utd);
 	struct run_opts o = {
 		.jobs = c->jobs ? c->jobs : r->jobs ? r->jobs : uv_available_parallelism(),
 		.grace_ms = c->grace_ms,
@@ -166,19 +166,30 @@ static int run(struct cli *c, struct recipe *r, const char *path)
 		.direct = !r->shell && !path_changed(r, c),
 		.envp = env.v,
 	};
+	events_begin(&ev, run_fit_jobs(o.jobs));
+
+	struct uptodate *utd = NULL;
+	for (size_t i = 0; i < g->ntasks && !utd; i++)
+		if (g->tasks[i]->selected && uptodate_manages(g->tasks[i])) {
+			const struct kv *lists[] = {r->env, r->vars, c->vars};
+			size_t counts[] = {r->nenv, r->nvars, c->nvars};
+			struct uptodate_opts uo = {c->always_make, c->explain, lists, counts, 3, &ev};
+			utd = uptodate_new(g, &uo);
+		}
+	struct tasksrc ts;
+	tasksrc_init(&ts, g, c->keep_going, &env, c->vars, c->nvars, utd);
 	struct run_result res;
-	run_jobs(&ts.src, &o, &res);
+	run_jobs(&ev, &ts.src, &o, &res);
 	if (utd) {
 		/* Whatever the outcome: successes are kept, and a run that was
 		 * stopped never recorded one it did not have. */
 		uptodate_save(utd);
 		uptodate_free(utd);
 	}
-	int st = res.signal ? -res.signal : res.failed || ts.sched.failed ? EXIT_FAILED : EXIT_OK;
+	int st = res.signal ? -res.signal : ev.run.failed || events_sink_error(evsink) ? EXIT_FAILED : EXIT_OK;
+	events_end(&ev, st < 0 ? EXIT_SIGNAL - st : st, res.signal);
 	tasksrc_release(&ts);
-	output_sink_free(out);
-	free(status);
-	free(summary);
+	events_release(&ev);
 	free_words(shell);
 	env_release(&env);
 	return st;
@@ -193,34 +204,48 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	ensure_std_fds();
+	/* The words as given, for the run's events: option parsing reorders argv. */
+	char **words = xcalloc((size_t)argc + 1, sizeof *words);
+	memcpy(words, argv, (size_t)argc * sizeof *words);
 	if (argc > 1 && strcmp(argv[1], "exec") == 0) {
-		status = exec_main(argc - 1, argv + 1);
+		status = exec_main(argc - 1, argv + 1, words);
 		goto done;
 	}
 	if (cli_parse(&c, argc, argv) < 0) {
 		cli_release(&c);
-		return EXIT_USAGE;
+		goto done;
 	}
 	if (c.action == ACT_HELP) {
 		cli_usage();
 		cli_release(&c);
-		return EXIT_OK;
+		status = EXIT_OK;
+		goto done;
 	}
 	if (c.action == ACT_VERSION) {
 		printf("weft %s\n", WEFT_VERSION);
 		cli_release(&c);
-		return EXIT_OK;
+		status = EXIT_OK;
+		goto done;
 	}
 	if (c.directory && chdir(c.directory) < 0) {
 		fprintf(stderr, "weft: cannot change to directory '%s': %s\n", c.directory, strerror(errno));
 		cli_release(&c);
-		return EXIT_USAGE;
+		goto done;
+	}
+	char *events_path = NULL;
+	if (c.events && c.events[0] != '/' && strcmp(c.events, "-") != 0) {
+		/* As -f: relative to where weft is now, though tasks run in the recipe's directory. */
+		char *cwd = getcwd(NULL, 0);
+		if (cwd)
+			c.events = events_path = xasprintf("%s/%s", cwd, c.events);
+		free(cwd);
 	}
 	char *path = c.file ? xstrdup(c.file) : recipe_find();
 	if (!path) {
 		fprintf(stderr, "weft: no weft.ini in . or any parent directory\n");
 		cli_release(&c);
-		return EXIT_USAGE;
+		free(events_path);
+		goto done;
 	}
 	recipe_init(&r);
 	diag_init(&d, path);
@@ -267,15 +292,17 @@ int main(int argc, char **argv)
 			fprintf(stderr, "weft: cannot open /dev/null: %s\n", strerror(-err));
 			break;
 		}
-		status = run(&c, &r, path);
+		status = run(&c, &r, path, words);
 		break;
 	}
 out:
 	diag_release(&d);
 	recipe_release(&r);
 	free(path);
+	free(events_path);
 	cli_release(&c);
 done:
+	free(words);
 	fflush(stdout);
 	uv_loop_close(uv_default_loop());
 	if (status < 0) {

@@ -1,4 +1,4 @@
-/* The run: starts jobs from a job source as child processes on the libuv loop, feeds their events to the sinks, handles signals. */
+/* The runner: takes jobs from a job source when a slot is free, starts each through its executor, and reports their lives as events; handles signals. */
 #ifndef WEFT_RUN_H
 #define WEFT_RUN_H
 
@@ -6,8 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct events;
 struct jobsrc;
 struct job;
+struct pool;
+struct runner;
 
 struct run_opts {
 	unsigned jobs;
@@ -18,27 +21,39 @@ struct run_opts {
 };
 
 struct run_result {
-	size_t ok, failed;       /* finished jobs */
 	int signal;              /* the signal that stopped the run; 0: none */
 };
 
-/* Runs every job src hands out, at most o->jobs at once, on libuv's
- * default loop (which the source may use too), until src has no more and
- * all have finished. Fills res. */
-void run_jobs(struct jobsrc *src, const struct run_opts *o, struct run_result *res);
+/* The most jobs the open-file limit leaves room for (each running job
+ * holds a few fds); UINT_MAX when there is no limit. */
+unsigned run_max_jobs(void);
+
+/* jobs, lowered to what run_max_jobs() allows. */
+unsigned run_fit_jobs(unsigned jobs);
+
+/* Runs every job src hands out, at most run_fit_jobs(o->jobs) at once (a
+ * warning says so when that is fewer), on libuv's default loop (which the
+ * source may use too), until src has no more and all have finished. Each
+ * job's life goes to ev, which the caller has begun (events_begin) and ends
+ * (events_end). */
+void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, struct run_result *res);
 
 /* Stops the run in progress: no new jobs; running ones get SIGTERM (then
  * SIGKILL after the grace period), or SIGKILL at once when hard. */
-void run_stop(void *runner, bool hard);
+void runner_stop(struct runner *r, bool hard);
+
+/* Starts no more jobs; running ones go on. */
+void runner_halt(struct runner *r);
+
+/* Stops running job j as timed out (SIGTERM, SIGKILL after the grace). */
+void runner_timeout(struct runner *r, struct job *j);
+
+/* The source has jobs ready outside done() (input that arrived, a check
+ * that came back): start what the free slots allow. */
+void runner_kick(struct runner *r);
 
 /* The run's worker pool (-j threads), made on first use; NULL if no
  * thread can be started. */
-struct pool *run_pool(void *runner);
-
-/* Starts no more jobs; running ones go on. */
-void run_halt(void *runner);
-
-/* Stops running job j as timed out (SIGTERM, SIGKILL after the grace). */
-void run_timeout(void *runner, struct job *j);
+struct pool *runner_pool(struct runner *r);
 
 #endif

@@ -14,7 +14,6 @@
 #include "replace.h"
 #include "pool.h"
 #include "run.h"
-#include "term.h"
 #include "uptodate.h"
 #include "util.h"
 
@@ -41,6 +40,7 @@ struct fe {
 	bool failed;
 	struct fe *anext;     /* in the active list */
 	bool listed;
+	struct item_job *ijobs; /* one per item, made when they are listed */
 	struct buf capture[2];/* cmd: the listing's output */
 };
 
@@ -57,13 +57,6 @@ static char **task_envp(struct tasksrc *ts, struct task *t)
 			env_set(e, ts->overrides[i].name, ts->overrides[i].value);
 	}
 	return e->v;
-}
-
-static void say(const char *fmt, const char *a, const char *b)
-{
-	char *msg = xasprintf(fmt, a, b);
-	term_write(2, msg, strlen(msg));
-	free(msg);
 }
 
 static void add_lines(struct strlist *l, const char *p, size_t n)
@@ -92,7 +85,7 @@ static void list_items(struct fe *fe)
 		int err = errno;
 		free(path);
 		if (!f) {
-			fe->error = xasprintf("weft: cannot read the items of task '%s': %s\n", fe->t->name, strerror(err));
+			fe->error = xasprintf("cannot read the items of task '%s': %s", fe->t->name, strerror(err));
 			return;
 		}
 		char *line = NULL;
@@ -113,7 +106,7 @@ static void list_items(struct fe *fe)
 		if (!glob_is_pattern(words[i]))
 			strlist_add(&fe->items, words[i]);
 		else if ((r = glob_expand_in(fe->t->dir, words[i], &fe->items)) < 0)
-			fe->error = xasprintf("weft: cannot list the items of task '%s': %s\n", fe->t->name, strerror(-r));
+			fe->error = xasprintf("cannot list the items of task '%s': %s", fe->t->name, strerror(-r));
 	}
 	free_words(words);
 }
@@ -126,28 +119,45 @@ static void task_done(struct tasksrc *ts, struct task *t, bool ok)
 	sched_done(&ts->sched, t, ok);
 }
 
+/* Reports j through the runner without running it: its outcome is set.
+ * The caller kicks the runner unless the runner is calling the source. */
+static void decide(struct tasksrc *ts, struct job *j)
+{
+	j->decided = true;
+	j->start_ns = 0;
+	grow(&ts->decided, &ts->decided_cap, ts->decided_head + ts->ndecided + 1, sizeof *ts->decided);
+	ts->decided[ts->decided_head + ts->ndecided++] = j;
+}
+
 /* A task that failed before any command of it ran (its items could not
  * be listed, its sources not read): sinks see it finish as failed, and
  * its dependents never start. */
 static void failed_early(struct tasksrc *ts, struct task *t, int code)
 {
 	struct job *j = &ts->jobs[t->index];
-	if (!j->start_ns)
-		j->start_ns = now_ns();
-	j->end_ns = now_ns();
+	if (!j->id)
+		events_queue(ts->src.ev, j);
 	j->result = JOB_EXIT;
 	j->exit_code = code;
-	events_emit_simple(EV_FINISHED, j);
-	task_done(ts, t, false);
+	decide(ts, j);
 }
 
 static void queue_items(struct tasksrc *ts, struct fe *fe)
 {
 	fe->listed = true;
+	fe->ijobs = xcalloc(fe->items.n ? fe->items.n : 1, sizeof *fe->ijobs);
 	for (size_t i = 0; i < fe->items.n; i++) {
 		/* Each item is queued now, so progress counts it. */
-		struct job q = {.task = fe->t, .name = fe->t->name};
-		events_emit_simple(EV_QUEUED, &q);
+		struct item_job *ij = &fe->ijobs[i];
+		ij->fe = fe;
+		ij->index = i;
+		ij->name = xasprintf("%s[%s]", fe->t->name, fe->items.v[i]);
+		ij->job.task = fe->t;
+		ij->job.name = ij->name;
+		ij->job.item = fe->items.v[i];
+		ij->job.seq = i + 1;
+		ij->job.src_data = ij;
+		events_queue(ts->src.ev, &ij->job);
 	}
 	if (fe->items.n == 0) {
 		task_done(ts, fe->t, true);
@@ -191,10 +201,8 @@ static struct job *next_item(struct tasksrc *ts, unsigned slot)
 			continue;
 		if (fe->failed && !ts->keep_going)
 			continue;
-		struct item_job *ij = xcalloc(1, sizeof *ij);
 		struct task *t = fe->t;
-		ij->fe = fe;
-		ij->index = fe->next++;
+		struct item_job *ij = &fe->ijobs[fe->next++];
 		const char *item = fe->items.v[ij->index];
 		size_t len = strlen(item);
 		struct tmpl_input in = {&item, &len, 1, ij->index + 1, slot};
@@ -205,16 +213,11 @@ static struct job *next_item(struct tasksrc *ts, unsigned slot)
 		ij->cmd = buf_take(&b);
 		if (t->step)
 			step_words(ij, t, &in);
-		ij->name = xasprintf("%s[%s]", t->name, item);
-		ij->job.task = t;
-		ij->job.name = ij->name;
 		ij->job.cmd = ij->cmd;
 		ij->job.cmd_lines = t->run_lines;
 		ij->job.dir = t->dir;
 		ij->job.timeout_ms = t->timeout_ms;
 		ij->job.envp = task_envp(ts, t);
-		ij->job.seq = ij->index + 1;
-		ij->job.src_data = ij;
 		fe->running++;
 		return &ij->job;
 	}
@@ -241,7 +244,7 @@ static void listed(struct pool_work *w)
 	struct fe *fe = (struct fe *)((char *)w - offsetof(struct fe, work));
 	struct tasksrc *ts = fe->ts;
 	if (fe->error) {
-		term_write(2, fe->error, strlen(fe->error));
+		events_say(ts->src.ev, MSG_ERROR, NULL, "%s", fe->error);
 		free(fe->error);
 		fe->error = NULL;
 		fe->failed = true;
@@ -249,8 +252,8 @@ static void listed(struct pool_work *w)
 	} else {
 		queue_items(ts, fe);
 	}
-	if (ts->src.kick)
-		ts->src.kick(ts->src.runner);
+	if (ts->src.runner)
+		runner_kick(ts->src.runner);
 }
 
 /* A task whose deps are done and that is to run: its job, or for a
@@ -281,7 +284,7 @@ static struct job *start_task(struct tasksrc *ts, struct task *t)
 	fe->ts = ts;
 	fe->work.work = list_work;
 	fe->work.after = listed;
-	struct pool *pool = run_pool(ts->src.runner);
+	struct pool *pool = runner_pool(ts->src.runner);
 	if (!pool || pool_submit(pool, &fe->work) < 0) {
 		list_work(&fe->work);
 		listed(&fe->work);
@@ -295,15 +298,13 @@ static void checked(void *ud, struct task *t, enum verdict v)
 	struct job *j = &ts->jobs[t->index];
 	switch (v) {
 	case VERDICT_FRESH:
-		j->start_ns = j->end_ns = now_ns();
+		if (!j->id) {
+			/* A foreach whose items are not listed: it counts as one. */
+			events_queue(ts->src.ev, j);
+		}
 		j->result = JOB_OK;
 		j->up_to_date = true;
-		if (t->foreach) {
-			/* Its items are not listed: count it as one. */
-			events_emit_simple(EV_QUEUED, j);
-		}
-		events_emit_simple(EV_FINISHED, j);
-		sched_done(&ts->sched, t, true);
+		decide(ts, j);
 		break;
 	case VERDICT_ERROR:
 		failed_early(ts, t, 2);
@@ -313,14 +314,18 @@ static void checked(void *ud, struct task *t, enum verdict v)
 		ts->cleared[ts->cleared_head + ts->ncleared++] = t;
 		break;
 	}
-	if (ts->src.kick)
-		ts->src.kick(ts->src.runner);
+	if (ts->src.runner)
+		runner_kick(ts->src.runner);
 }
 
 static struct job *next(struct jobsrc *s, unsigned slot)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
 	for (;;) {
+		if (ts->ndecided) {
+			ts->ndecided--;
+			return ts->decided[ts->decided_head++];
+		}
 		struct job *j = next_item(ts, slot);
 		if (j)
 			return j;
@@ -337,7 +342,7 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 			if (ts->utd && uptodate_manages(t)) {
 				/* Its fingerprint is taken on the pool; it comes back
 				 * through checked(). */
-				uptodate_check(ts->utd, run_pool(ts->src.runner), t, checked, ts);
+				uptodate_check(ts->utd, runner_pool(ts->src.runner), t, checked, ts);
 				continue;
 			}
 		}
@@ -355,11 +360,12 @@ static void item_done(struct tasksrc *ts, struct item_job *ij)
 	if (ij->job.result != JOB_OK)
 		fe->failed = true;
 	free(ij->cmd);
-	free(ij->name);
+	ij->cmd = NULL;
 	for (int i = 0; i < ij->argc; i++)
 		free(ij->argv[i]);
 	free(ij->argv);
-	free(ij);
+	ij->argv = NULL;
+	ij->argc = 0;
 	bool more = fe->next < fe->items.n && (!fe->failed || ts->keep_going);
 	if (fe->running || more)
 		return;
@@ -375,26 +381,33 @@ static void done(struct jobsrc *s, struct job *j)
 		return;
 	}
 	struct task *t = j->task;
+	if (j->decided) {
+		j->decided = false;
+		if (j->up_to_date)
+			sched_done(&ts->sched, t, true);
+		else
+			task_done(ts, t, false);
+		return;
+	}
 	if (j->capture) {
 		struct fe *fe = ts->fe[t->index];
 		j->capture = NULL;
+		j->cmd = t->run;
 		if (j->result != JOB_OK) {
-			say("weft: cannot list the items of task '%s': '%s' failed\n", t->name, t->foreach + 4);
-			if (fe->capture[1].len)
-				term_write(2, fe->capture[1].p, fe->capture[1].len);
+			struct buf *err = &fe->capture[1];
+			while (err->len && err->p[err->len - 1] == '\n')
+				err->p[--err->len] = '\0';
+			events_say(ts->src.ev, MSG_ERROR, NULL, "cannot list the items of task '%s': '%s' failed%s%s",
+				   t->name, t->foreach + 4, err->len ? "\n" : "", err->len ? err->p : "");
+			fe->failed = true;
 			failed_early(ts, t, j->result == JOB_EXIT ? j->exit_code : 1);
-			j->cmd = t->run;
-			buf_release(&fe->capture[0]);
-			buf_release(&fe->capture[1]);
-			return;
 		} else {
+			j->start_ns = 0;
 			add_lines(&fe->items, fe->capture[0].p ? fe->capture[0].p : "", fe->capture[0].len);
 			queue_items(ts, fe);
 		}
 		buf_release(&fe->capture[0]);
 		buf_release(&fe->capture[1]);
-		j->cmd = t->run;
-		j->start_ns = 0;
 		return;
 	}
 	task_done(ts, t, j->result == JOB_OK);
@@ -410,6 +423,7 @@ static void stop(struct jobsrc *s)
 static void finish(struct jobsrc *s)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
+	const char *why = ts->sched.stopped ? "stopped" : "dependency failed";
 	for (size_t i = 0; i < ts->g->ntasks; i++) {
 		struct task *t = ts->g->tasks[i];
 		if (!t->selected)
@@ -417,20 +431,27 @@ static void finish(struct jobsrc *s)
 		struct fe *fe = ts->fe[i];
 		if (fe && fe->listed) {
 			/* Items that never started. */
-			for (size_t k = fe->next; k < fe->items.n; k++) {
-				struct job q = {.task = t, .name = t->name};
-				events_emit_simple(EV_SKIPPED, &q);
-			}
+			for (size_t k = fe->next; k < fe->items.n; k++)
+				events_skip(s->ev, &fe->ijobs[k].job, why);
 		} else if (!ts->jobs[i].start_ns) {
-			events_emit_simple(EV_SKIPPED, &ts->jobs[i]);
+			events_skip(s->ev, &ts->jobs[i], why);
 		}
 	}
+}
+
+static void begin(struct jobsrc *s)
+{
+	struct tasksrc *ts = (struct tasksrc *)s;
+	for (size_t i = 0; i < ts->g->ntasks; i++)
+		if (ts->g->tasks[i]->selected && !ts->g->tasks[i]->foreach)
+			events_queue(s->ev, &ts->jobs[i]);
 }
 
 void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const struct env *base,
 		  const struct kv *overrides, size_t noverrides, struct uptodate *utd)
 {
 	memset(ts, 0, sizeof *ts);
+	ts->src.begin = begin;
 	ts->src.next = next;
 	ts->src.done = done;
 	ts->src.stop = stop;
@@ -460,9 +481,6 @@ void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const st
 			j->step_argc = t->step_argc;
 		}
 	}
-	for (size_t i = 0; i < g->ntasks; i++)
-		if (g->tasks[i]->selected && !g->tasks[i]->foreach)
-			events_emit_simple(EV_QUEUED, &ts->jobs[i]);
 }
 
 void tasksrc_release(struct tasksrc *ts)
@@ -471,13 +489,18 @@ void tasksrc_release(struct tasksrc *ts)
 	for (size_t i = 0; i < ts->g->ntasks; i++) {
 		if (ts->envs[i].v)
 			env_release(&ts->envs[i]);
-		if (ts->fe[i]) {
-			strlist_release(&ts->fe[i]->items);
-			free(ts->fe[i]);
+		struct fe *fe = ts->fe[i];
+		if (fe) {
+			for (size_t k = 0; fe->ijobs && k < fe->items.n; k++)
+				free(fe->ijobs[k].name);
+			free(fe->ijobs);
+			strlist_release(&fe->items);
+			free(fe);
 		}
 	}
 	free(ts->jobs);
 	free(ts->envs);
 	free(ts->fe);
 	free(ts->cleared);
+	free(ts->decided);
 }

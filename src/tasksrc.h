@@ -28,6 +28,8 @@ struct tasksrc {
 	struct uptodate *utd;      /* NULL: no task has sources or outputs */
 	struct task **cleared;     /* checked and found stale: to start */
 	size_t ncleared, cleared_head, cleared_cap;
+	struct job **decided;      /* jobs whose outcome is known without running: to report */
+	size_t ndecided, decided_head, decided_cap;
 };
 
 /* utd (may be NULL) decides tasks with sources; tasksrc does not own it. */

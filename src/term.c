@@ -14,7 +14,8 @@
 struct term_info term;
 
 static bool dead[3];         /* fd 1/2 failed: write nothing more there */
-static void (*broken_cb)(void);
+static void (*broken_cb)(void *ud);
+static void *broken_ud;
 static struct buf shown;     /* the status line on screen now, if any */
 static bool status_visible;
 
@@ -50,9 +51,10 @@ void term_init(enum color_mode mode)
 	buf_init(&shown);
 }
 
-void term_on_broken_pipe(void (*cb)(void))
+void term_on_broken_pipe(void (*cb)(void *ud), void *ud)
 {
 	broken_cb = cb;
+	broken_ud = ud;
 }
 
 int term_width(void)
@@ -88,7 +90,7 @@ static int write_all(int fd, const char *p, size_t n)
 		if (err == EPIPE && fd == 1)
 			term.quiet = true;
 		if (err == EPIPE && broken_cb)
-			broken_cb();
+			broken_cb(broken_ud);
 		return -err;
 	}
 	return 0;

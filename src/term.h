@@ -26,7 +26,7 @@ int color_mode_parse(const char *s, enum color_mode *out);
 void term_init(enum color_mode mode);
 
 /* Called once when a write to stdout or stderr fails with EPIPE. */
-void term_on_broken_pipe(void (*cb)(void));
+void term_on_broken_pipe(void (*cb)(void *ud), void *ud);
 
 /* Writes all of data to fd (1 or 2), erasing the status line first when
  * they share the terminal. Returns 0, or -EPIPE (or another -errno) after

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "cache.h"
+#include "events.h"
 #include "graph.h"
 #include "pool.h"
-#include "term.h"
 #include "util.h"
 
 struct uptodate {
@@ -36,17 +36,10 @@ struct pending {
 	void *ud;
 };
 
-static void say(const char *fmt, const char *name, const char *why)
-{
-	char *msg = xasprintf(fmt, name, why);
-	term_write(2, msg, strlen(msg));
-	free(msg);
-}
-
 /* Two runs in one directory would each write the state they loaded and
  * lose the other's records (a withdrawn success among them): the second
  * waits for the first. Returns the locked fd, or -1 (then runs unlocked). */
-static int lock_state(void)
+static int lock_state(struct events *ev)
 {
 	if (mkdir(".weft", 0700) < 0 && errno != EEXIST)
 		return -1;
@@ -58,7 +51,7 @@ static int lock_state(void)
 	if (fd < 0)
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		say("weft: waiting for another weft that uses .weft/ here%s%s\n", "", "");
+		events_say(ev, MSG_INFO, NULL, "waiting for another weft that uses .weft/ here");
 		while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
 			;
 	}
@@ -68,7 +61,7 @@ static int lock_state(void)
 struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o)
 {
 	struct uptodate *u = xcalloc(1, sizeof *u);
-	u->lock_fd = lock_state();
+	u->lock_fd = lock_state(o->ev);
 	u->g = g;
 	u->o = *o;
 	/* The caller's arrays may be gone after this call: keep copies. */
@@ -81,7 +74,7 @@ struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o)
 	char *warning = NULL;
 	u->cache = cache_load(".", &warning);
 	if (warning) {
-		say("weft: warning: %s%s\n", warning, "");
+		events_say(o->ev, MSG_WARNING, NULL, "%s", warning);
 		free(warning);
 	}
 	if (o->always)
@@ -152,23 +145,23 @@ static void after_cb(struct pool_work *w)
 	bool fresh = false;
 	const char *why = err ? NULL : cache_fresh(u->cache, k, &fresh);
 	if (err) {
-		say("weft: cannot check whether task '%s' is up to date: %s\n", t->name, err);
+		events_say(u->o.ev, MSG_ERROR, NULL, "cannot check whether task '%s' is up to date: %s", t->name, err);
 		cache_check_free(k);
 		v = VERDICT_ERROR;
 	} else if (fresh) {
 		if (u->o.explain)
-			say("weft: task '%s' is up to date%s\n", t->name, "");
+			events_say(u->o.ev, MSG_INFO, NULL, "task '%s' is up to date", t->name);
 		cache_record(u->cache, k);
 		u->fps[t->index] = xstrdup(cache_check_fingerprint(k));
 		cache_check_free(k);
 		v = VERDICT_FRESH;
 	} else {
 		if (u->o.explain)
-			say("weft: task '%s' runs: %s\n", t->name, why);
+			events_say(u->o.ev, MSG_INFO, NULL, "task '%s' runs: %s", t->name, why);
 		/* Withdraw the recorded success before the command starts, so a
 		 * run killed half-way is never taken for done. */
 		if (cache_forget(u->cache, k) < 0)
-			say("weft: warning: cannot update .weft/ before task '%s' runs%s\n", t->name, "");
+			events_say(u->o.ev, MSG_WARNING, NULL, "cannot update .weft/ before task '%s' runs", t->name);
 		u->checks[t->index] = k;
 		v = VERDICT_RUN;
 	}
@@ -250,10 +243,7 @@ void uptodate_ran(struct uptodate *u, struct task *t, bool ok)
 int uptodate_save(struct uptodate *u)
 {
 	int err = cache_save(u->cache);
-	if (err < 0) {
-		char *msg = xasprintf("weft: warning: cannot save .weft/state: %s\n", strerror(-err));
-		term_write(2, msg, strlen(msg));
-		free(msg);
-	}
+	if (err < 0)
+		events_say(u->o.ev, MSG_WARNING, NULL, "cannot save .weft/state: %s", strerror(-err));
 	return err;
 }

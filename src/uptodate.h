@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct events;
 struct graph;
 struct kv;
 struct pool;
@@ -22,12 +23,13 @@ struct uptodate_opts {
 	const struct kv *const *envs; /* what the recipe sets: [env], [vars], the command line */
 	const size_t *nenvs;
 	size_t nenv_lists;
+	struct events *ev;    /* the run's: where warnings and --explain reasons go */
 };
 
 struct uptodate;
 
 /* Loads .weft/state in the current directory (a damaged state is a
- * warning, never an error). */
+ * warning, never an error), waiting for another weft that holds it. */
 struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o);
 void uptodate_free(struct uptodate *u);
 
@@ -44,7 +46,7 @@ void uptodate_check(struct uptodate *u, struct pool *pool, struct task *t,
  * changes what its dependents see. */
 void uptodate_ran(struct uptodate *u, struct task *t, bool ok);
 
-/* Writes the state. Returns 0 or -errno (after saying so). */
+/* Writes the state. Returns 0 or -errno (after saying so on the run's events). */
 int uptodate_save(struct uptodate *u);
 
 #endif

@@ -1,17 +1,18 @@
 /* The sink that reports failures as they happen and the totals at the end. */
-#include "summary.h"
+#include "sinks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "duration.h"
-#include "events.h"
-#include "term.h"
-#include "util.h"
+#include "../duration.h"
+#include "../events.h"
+#include "../term.h"
+#include "../util.h"
 
 struct summary_sink {
 	struct sink sink;
+	enum summary_style style;
 	uint64_t start_ns;
 	size_t done, failed, skipped, stopped, fresh;
 };
@@ -51,10 +52,32 @@ static void report_failure(const struct job *j)
 	}
 }
 
+/* weft exec says what GNU parallel says of a job that timed out or could
+ * not start; its failures otherwise show in the exit status. */
+static void report_exec(const struct job *j)
+{
+	char *msg = NULL;
+	if (j->result == JOB_TIMEOUT)
+		msg = xasprintf("weft exec: warning: this job was killed because it timed out:\n%s\n", j->cmd);
+	else if (j->result == JOB_SPAWN_ERROR)
+		msg = xasprintf("weft exec: cannot start job %llu: %s\n", j->seq, strerror(-j->spawn_error));
+	if (msg)
+		term_write(2, msg, strlen(msg));
+	free(msg);
+}
+
 static void on_event(struct sink *sink, const struct event *ev)
 {
 	struct summary_sink *s = (struct summary_sink *)sink;
+	if (s->style == SUMMARY_EXEC) {
+		if (ev->type == EV_FINISHED)
+			report_exec(ev->job);
+		return;
+	}
 	switch (ev->type) {
+	case EV_RUN_START:
+		s->start_ns = ev->at_ns;
+		break;
 	case EV_FINISHED:
 		if (ev->job->result == JOB_OK) {
 			s->done++;
@@ -70,13 +93,13 @@ static void on_event(struct sink *sink, const struct event *ev)
 	case EV_SKIPPED:
 		s->skipped++;
 		break;
-	case EV_END: {
+	case EV_RUN_END: {
 		if (term.quiet)
 			break; /* weft | head: the reader has gone, and so do we, quietly */
 		double secs = (double)(now_ns() - s->start_ns) / 1e9;
 		char *msg;
-		if (ev->signal) {
-			const char *name = sigabbrev_np(ev->signal);
+		if (ev->run->signal) {
+			const char *name = sigabbrev_np(ev->run->signal);
 			msg = xasprintf("weft: interrupted by SIG%s: %zu done, %zu failed, %zu stopped, %zu not started in "
 					"%.2fs\n",
 					name ? name : "?", s->done, s->failed, s->stopped, s->skipped, secs);
@@ -97,10 +120,17 @@ static void on_event(struct sink *sink, const struct event *ev)
 	}
 }
 
-struct sink *summary_sink_new(uint64_t start_ns)
+static void release(struct sink *s)
+{
+	free(s);
+}
+
+struct sink *summary_sink_new(enum summary_style style)
 {
 	struct summary_sink *s = xcalloc(1, sizeof *s);
 	s->sink.on_event = on_event;
-	s->start_ns = start_ns;
+	s->sink.release = release;
+	s->style = style;
+	s->start_ns = now_ns();
 	return &s->sink;
 }

@@ -1,21 +1,19 @@
 /* The sink that appends each finished job to the job log (--joblog). */
-#include "logsink.h"
+#include "sinks.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "events.h"
-#include "joblog.h"
-#include "term.h"
-#include "util.h"
+#include "../events.h"
+#include "../joblog.h"
+#include "../util.h"
 
 struct logsink {
 	struct sink sink;
 	struct joblog *jl;
 	const char *path;
-	void (*on_error)(void *ud);
-	void *ud;
+	struct events *ev;        /* the run's: a failed write halts it */
 	int failed;
 	double epoch_minus_mono; /* wall clock minus monotonic clock, seconds */
 };
@@ -45,35 +43,32 @@ static void on_event(struct sink *sink, const struct event *ev)
 	int err = joblog_append(ls->jl, &r);
 	if (err < 0) {
 		ls->failed = err;
-		char *msg = xasprintf("weft exec: cannot write the job log '%s': %s; starting no more jobs\n", ls->path,
-				      strerror(-err));
-		term_write(2, msg, strlen(msg));
-		free(msg);
-		if (ls->on_error)
-			ls->on_error(ls->ud);
+		events_say(ls->ev, MSG_ERROR, NULL, "cannot write the job log '%s': %s; starting no more jobs", ls->path,
+			   strerror(-err));
+		events_request_halt(ls->ev);
 	}
 }
 
-struct sink *logsink_new(struct joblog *jl, const char *path, void (*on_error)(void *ud), void *ud)
+static void release(struct sink *s)
+{
+	free(s);
+}
+
+struct sink *joblog_sink_new(struct joblog *jl, const char *path, struct events *ev)
 {
 	struct logsink *ls = xcalloc(1, sizeof *ls);
 	ls->sink.on_event = on_event;
+	ls->sink.release = release;
 	ls->jl = jl;
 	ls->path = path;
-	ls->on_error = on_error;
-	ls->ud = ud;
+	ls->ev = ev;
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	ls->epoch_minus_mono = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 - (double)now_ns() / 1e9;
 	return &ls->sink;
 }
 
-void logsink_free(struct sink *s)
+bool joblog_sink_failed(const struct sink *s)
 {
-	free(s);
-}
-
-int logsink_failed(const struct sink *s)
-{
-	return s ? ((const struct logsink *)s)->failed : 0;
+	return s && ((const struct logsink *)s)->failed;
 }

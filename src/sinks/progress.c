@@ -1,13 +1,14 @@
 /* The sink that draws --bar and --eta for a fan-out: done/total, a bar, and the time left. */
-#include "progress.h"
+#include "sinks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "events.h"
-#include "term.h"
-#include "util.h"
+#include "../duration.h"
+#include "../events.h"
+#include "../term.h"
+#include "../util.h"
 
 struct progress {
 	struct sink sink;
@@ -16,16 +17,7 @@ struct progress {
 	uint64_t start_ns;
 };
 
-static void clock_text(char *out, size_t size, uint64_t s)
-{
-	if (s >= 3600)
-		snprintf(out, size, "%llu:%02llu:%02llu", (unsigned long long)(s / 3600),
-			 (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
-	else
-		snprintf(out, size, "%llu:%02llu", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
-}
-
-void progress_render(char *out, size_t size, unsigned long long done, unsigned long long total, bool bar,
+static void render(char *out, size_t size, unsigned long long done, unsigned long long total, bool bar,
 		     bool eta, uint64_t elapsed_ms, int width)
 {
 	unsigned pct = total ? (unsigned)(done * 100 / total) : 100;
@@ -34,7 +26,7 @@ void progress_render(char *out, size_t size, unsigned long long done, unsigned l
 	snprintf(tail, sizeof tail, "%3u%% %llu/%llu", pct, done, total);
 	if (eta) {
 		if (done && done < total) {
-			clock_text(left, sizeof left, elapsed_ms * (total - done) / done / 1000);
+			duration_clock(elapsed_ms * (total - done) / done / 1000, left, sizeof left);
 		} else if (done >= total) {
 			snprintf(left, sizeof left, "0:00");
 		} else {
@@ -64,7 +56,7 @@ void progress_render(char *out, size_t size, unsigned long long done, unsigned l
 static void draw(struct progress *p)
 {
 	char line[256];
-	progress_render(line, sizeof line, p->done, p->total, p->bar, p->eta, (now_ns() - p->start_ns) / 1000000,
+	render(line, sizeof line, p->done, p->total, p->bar, p->eta, (now_ns() - p->start_ns) / 1000000,
 			term_width());
 	term_status(line);
 }
@@ -73,6 +65,9 @@ static void on_event(struct sink *sink, const struct event *ev)
 {
 	struct progress *p = (struct progress *)sink;
 	switch (ev->type) {
+	case EV_RUN_START:
+		p->start_ns = ev->at_ns;
+		break;
 	case EV_FINISHED:
 		p->done++;
 		break;
@@ -80,11 +75,11 @@ static void on_event(struct sink *sink, const struct event *ev)
 		if (term.status)
 			draw(p);
 		break;
-	case EV_END: {
+	case EV_RUN_END: {
 		/* The last state stays: on a terminal as the bar's last drawing,
 		 * elsewhere as one plain line. */
 		char line[256];
-		progress_render(line, sizeof line, p->done, p->total, p->bar, p->eta,
+		render(line, sizeof line, p->done, p->total, p->bar, p->eta,
 				(now_ns() - p->start_ns) / 1000000, term.status ? term_width() : 80);
 		if (term.status) {
 			term_status(line);
@@ -101,18 +96,19 @@ static void on_event(struct sink *sink, const struct event *ev)
 	}
 }
 
-struct sink *progress_sink_new(unsigned long long total, bool bar, bool eta, uint64_t start_ns)
+static void release(struct sink *s)
+{
+	free(s);
+}
+
+struct sink *progress_sink_new(unsigned long long total, bool bar, bool eta)
 {
 	struct progress *p = xcalloc(1, sizeof *p);
 	p->sink.on_event = on_event;
+	p->sink.release = release;
 	p->total = total;
 	p->bar = bar;
 	p->eta = eta;
-	p->start_ns = start_ns;
+	p->start_ns = now_ns();
 	return &p->sink;
-}
-
-void progress_sink_free(struct sink *s)
-{
-	free(s);
 }

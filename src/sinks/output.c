@@ -1,16 +1,16 @@
 /* The sink that prints jobs' output: prefixed lines, whole groups (optionally in input order), or raw bytes. */
-#include "output.h"
+#include "sinks.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "events.h"
-#include "graph.h"
-#include "spool.h"
-#include "term.h"
-#include "util.h"
+#include "../events.h"
+#include "../graph.h"
+#include "../spool.h"
+#include "../term.h"
+#include "../util.h"
 
 /* A line longer than this is printed in pieces, so memory stays bounded. */
 #define LINE_MAX_HELD (64 * 1024)
@@ -58,17 +58,17 @@ static void add_prefix(struct output_sink *o, struct buf *b, const struct job *j
 	}
 }
 
-static struct job_out *state(struct job *j)
+static struct job_out *state(struct output_sink *o, struct job *j)
 {
-	if (!j->sink_state[0]) {
+	if (!j->sink_state[o->sink.slot]) {
 		struct job_out *s = xcalloc(1, sizeof *s);
 		for (int i = 0; i < 2; i++) {
 			buf_init(&s->partial[i]);
 			spool_init(&s->held[i]);
 		}
-		j->sink_state[0] = s;
+		j->sink_state[o->sink.slot] = s;
 	}
-	return j->sink_state[0];
+	return j->sink_state[o->sink.slot];
 }
 
 static void emit(struct output_sink *o, struct job *j, int stream, const char *p, size_t n)
@@ -76,7 +76,7 @@ static void emit(struct output_sink *o, struct job *j, int stream, const char *p
 	if (!n)
 		return;
 	if (o->o.mode == OUTPUT_GROUP) {
-		struct job_out *s = state(j);
+		struct job_out *s = state(o, j);
 		int r = spool_add(&s->held[stream - 1], p, n);
 		if (r < 0 && !s->spool_error)
 			s->spool_error = r;
@@ -88,7 +88,7 @@ static void emit(struct output_sink *o, struct job *j, int stream, const char *p
 /* Splits output into whole lines, each with the job's prefix. */
 static void add_lines(struct output_sink *o, struct job *j, int stream, const char *p, size_t n)
 {
-	struct job_out *s = state(j);
+	struct job_out *s = state(o, j);
 	struct buf *part = &s->partial[stream - 1];
 	struct buf *out = &o->line;
 	buf_reset(out);
@@ -120,7 +120,7 @@ static void add_lines(struct output_sink *o, struct job *j, int stream, const ch
 /* The unfinished last lines, printed with a newline added. */
 static void flush_partial(struct output_sink *o, struct job *j)
 {
-	struct job_out *s = j->sink_state[0];
+	struct job_out *s = j->sink_state[o->sink.slot];
 	if (!s)
 		return;
 	for (int i = 0; i < 2; i++) {
@@ -135,9 +135,9 @@ static void flush_partial(struct output_sink *o, struct job *j)
 	}
 }
 
-static void job_out_free(struct job *j)
+static void job_out_free(struct output_sink *o, struct job *j)
 {
-	struct job_out *s = j->sink_state[0];
+	struct job_out *s = j->sink_state[o->sink.slot];
 	if (!s)
 		return;
 	for (int i = 0; i < 2; i++) {
@@ -145,12 +145,12 @@ static void job_out_free(struct job *j)
 		spool_release(&s->held[i]);
 	}
 	free(s);
-	j->sink_state[0] = NULL;
+	j->sink_state[o->sink.slot] = NULL;
 }
 
-static void print_held(struct job *j)
+static void print_held(struct output_sink *o, struct job *j)
 {
-	struct job_out *s = j->sink_state[0];
+	struct job_out *s = j->sink_state[o->sink.slot];
 	if (!s)
 		return;
 	spool_drain(&s->held[0], 1, term_write);
@@ -186,7 +186,7 @@ static void park(struct output_sink *o, struct job *j)
 		o->head = 0;
 	}
 	struct waiting *w = &o->ring[(o->head + k) % o->cap];
-	struct job_out *s = j->sink_state[0];
+	struct job_out *s = j->sink_state[o->sink.slot];
 	w->present = true;
 	spilling = o;
 	for (int i = 0; i < 2; i++) {
@@ -220,14 +220,14 @@ static void finished(struct output_sink *o, struct job *j)
 	if (o->o.mode != OUTPUT_GROUP)
 		return;
 	if (!o->o.keep_order) {
-		print_held(j);
+		print_held(o, j);
 		return;
 	}
 	if (j->order != o->next) {
 		park(o, j);
 		return;
 	}
-	print_held(j);
+	print_held(o, j);
 	o->next++;
 	if (o->cap) {
 		memset(&o->ring[o->head], 0, sizeof o->ring[o->head]);
@@ -250,13 +250,13 @@ static void on_event(struct sink *sink, const struct event *ev)
 			emit(o, j, ev->stream, ev->data, ev->len);
 		break;
 	case EV_RETRY:
-		job_out_free(j);
+		job_out_free(o, j);
 		break;
 	case EV_FINISHED:
 		finished(o, j);
-		job_out_free(j);
+		job_out_free(o, j);
 		break;
-	case EV_END:
+	case EV_RUN_END:
 		/* Jobs that never finished leave gaps: print what is there, in order. */
 		while (o->cap) {
 			bool any = false;
@@ -289,23 +289,22 @@ int output_mode_parse(const char *s, enum output_mode *out)
 	return -1;
 }
 
-struct sink *output_sink_new(const struct output_opts *opts)
-{
-	struct output_sink *o = xcalloc(1, sizeof *o);
-	o->sink.on_event = on_event;
-	o->o = *opts;
-	buf_init(&o->line);
-	spool_init(&o->spill);
-	return &o->sink;
-}
-
-void output_sink_free(struct sink *s)
+static void release(struct sink *s)
 {
 	struct output_sink *o = (struct output_sink *)s;
-	if (!o)
-		return;
 	buf_release(&o->line);
 	spool_release(&o->spill);
 	free(o->ring);
 	free(o);
+}
+
+struct sink *output_sink_new(const struct output_opts *opts)
+{
+	struct output_sink *o = xcalloc(1, sizeof *o);
+	o->sink.on_event = on_event;
+	o->sink.release = release;
+	o->o = *opts;
+	buf_init(&o->line);
+	spool_init(&o->spill);
+	return &o->sink;
 }

@@ -1,13 +1,14 @@
 /* The sink that draws the status line: [finished/total] running: a, b  0:12. */
-#include "status.h"
+#include "sinks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "events.h"
-#include "term.h"
-#include "util.h"
+#include "../duration.h"
+#include "../events.h"
+#include "../term.h"
+#include "../util.h"
 
 struct status_sink {
 	struct sink sink;
@@ -17,16 +18,11 @@ struct status_sink {
 	size_t nrunning, cap;
 };
 
-void status_render(char *out, size_t size, size_t finished, size_t total, const char *const *running,
+static void render(char *out, size_t size, size_t finished, size_t total, const char *const *running,
 		   size_t nrunning, uint64_t elapsed_ms, int width)
 {
 	char head[64], clock[32];
-	uint64_t s = elapsed_ms / 1000;
-	if (s >= 3600)
-		snprintf(clock, sizeof clock, "%llu:%02llu:%02llu", (unsigned long long)(s / 3600),
-			 (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
-	else
-		snprintf(clock, sizeof clock, "%llu:%02llu", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
+	duration_clock(elapsed_ms / 1000, clock, sizeof clock);
 	snprintf(head, sizeof head, "[%zu/%zu] running: ", finished, total);
 	/* The clock stays at the right end; names fill what room is left. */
 	int room = width - 1 - (int)strlen(head) - 2 - (int)strlen(clock);
@@ -55,7 +51,7 @@ static void redraw(struct status_sink *st)
 	for (size_t i = 0; i < st->nrunning; i++)
 		names[i] = st->running[i]->name;
 	char line[1024];
-	status_render(line, sizeof line, st->finished, st->total, names, st->nrunning,
+	render(line, sizeof line, st->finished, st->total, names, st->nrunning,
 		      (now_ns() - st->start_ns) / 1000000, term_width());
 	free(names);
 	term_status(line);
@@ -65,6 +61,9 @@ static void on_event(struct sink *sink, const struct event *ev)
 {
 	struct status_sink *st = (struct status_sink *)sink;
 	switch (ev->type) {
+	case EV_RUN_START:
+		st->start_ns = ev->at_ns;
+		break;
 	case EV_QUEUED:
 		st->total++;
 		break;
@@ -85,7 +84,7 @@ static void on_event(struct sink *sink, const struct event *ev)
 	case EV_TICK:
 		redraw(st);
 		break;
-	case EV_END:
+	case EV_RUN_END:
 		term_status(NULL);
 		free(st->running);
 		st->running = NULL;
@@ -96,10 +95,18 @@ static void on_event(struct sink *sink, const struct event *ev)
 	}
 }
 
-struct sink *status_sink_new(uint64_t start_ns)
+static void release(struct sink *s)
+{
+	struct status_sink *st = (struct status_sink *)s;
+	free(st->running);
+	free(st);
+}
+
+struct sink *status_sink_new(void)
 {
 	struct status_sink *st = xcalloc(1, sizeof *st);
 	st->sink.on_event = on_event;
-	st->start_ns = start_ns;
+	st->sink.release = release;
+	st->start_ns = now_ns();
 	return &st->sink;
 }

@@ -1,0 +1,57 @@
+/* How a job runs: the one interface between the runner and a child process, a built-in step, or a runner elsewhere. */
+#ifndef WEFT_EXECUTOR_H
+#define WEFT_EXECUTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <uv.h>
+
+struct job;
+struct pool;
+
+/* What the runner hears of a started job, on the loop thread. */
+struct executor_cb {
+	/* stream 1 stdout, 2 stderr; data is valid only during the call. */
+	void (*output)(void *ud, int stream, const char *data, size_t len);
+	/* The job is over: its result, exit_code, term_signal are set, and
+	 * no more output comes. Called exactly once per started job. */
+	void (*exited)(void *ud);
+};
+
+enum executor_stop {
+	STOP_GRACEFUL, /* SIGTERM (or cancel), SIGKILL after the grace period */
+	STOP_HARD,     /* at once */
+	STOP_TIMEOUT,  /* as STOP_GRACEFUL, and the result is JOB_TIMEOUT */
+};
+
+struct executor {
+	/* Whether this executor is the one that runs j. */
+	bool (*runs)(const struct executor *x, const struct job *j);
+	/* Starts j. Returns 0 and sets *handle, or a negative UV_E* code when
+	 * nothing was started (no callback comes then). */
+	int (*start)(struct executor *x, struct job *j, const struct executor_cb *cb, void *ud, void **handle);
+	/* Asks a started job to stop; exited() still comes. */
+	void (*stop)(struct executor *x, void *handle, enum executor_stop how);
+	/* At the end of the run, once no job is left: frees x. */
+	void (*free)(struct executor *x);
+};
+
+/* What executors share of the run. Borrowed for the run's life. */
+struct executor_env {
+	uv_loop_t *loop;
+	uint64_t grace_ms;
+	char **shell;            /* argv words of the shell, NULL-terminated */
+	bool direct;             /* simple one-line commands may skip the shell */
+	char *const *envp;       /* base environment of every job */
+	/* The run's worker pool, made on first use; NULL if no thread can start. */
+	struct pool *(*pool)(void *ud);
+	void *pool_ud;
+};
+
+/* Child processes, each in its own process group (src/executors/process.c). */
+struct executor *executor_process_new(const struct executor_env *env);
+/* Built-in steps on the worker pool (src/executors/step.c). */
+struct executor *executor_step_new(const struct executor_env *env);
+
+#endif

@@ -1,0 +1,64 @@
+/* The run's sinks: each turns the event stream into one thing the user sees or keeps (src/sinks/, one file each). */
+#ifndef WEFT_SINKS_H
+#define WEFT_SINKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct events;
+struct sink;
+struct joblog;
+
+/* --- output.c: jobs' output on weft's stdout and stderr --- */
+
+enum output_mode { OUTPUT_DEFAULT, OUTPUT_LINE, OUTPUT_GROUP, OUTPUT_RAW };
+
+enum output_prefix {
+	PREFIX_NONE,
+	PREFIX_NAME,  /* "name | ", the name padded to `width` and coloured */
+	PREFIX_TAB,   /* "name\t", as GNU parallel's --tag */
+};
+
+struct output_opts {
+	enum output_mode mode;
+	enum output_prefix prefix;
+	size_t width;
+	bool keep_order;  /* group mode: print whole jobs in the order of job->order */
+};
+
+/* "line", "group" or "raw": 0 and *out, or -1. */
+int output_mode_parse(const char *s, enum output_mode *out);
+struct sink *output_sink_new(const struct output_opts *o);
+
+/* --- messages.c: the run's messages on stderr, "PROG: [warning: ]TEXT" --- */
+struct sink *messages_sink_new(const char *prog);
+
+/* --- status.c: the status line, [finished/total] running: a, b  0:12 --- */
+struct sink *status_sink_new(void);
+
+/* --- summary.c: failures as they happen and the totals at the end --- */
+enum summary_style {
+	SUMMARY_TASKS, /* a recipe run: "task 'x' failed (exit 1)", then the totals */
+	SUMMARY_EXEC,  /* weft exec, as GNU parallel: timeouts and jobs that could not start */
+};
+struct sink *summary_sink_new(enum summary_style style);
+
+/* --- progress.c: --bar and --eta for a fan-out: done/total, a bar, the time left --- */
+struct sink *progress_sink_new(unsigned long long total, bool bar, bool eta);
+
+/* --- joblog.c: each finished job appended to the job log (--joblog) --- */
+/* When a record cannot be written it says so and asks the run to halt. */
+struct sink *joblog_sink_new(struct joblog *jl, const char *path, struct events *ev);
+/* True when a record could not be written. */
+bool joblog_sink_failed(const struct sink *s);
+
+/* --- events.c: the stream as JSON Lines (--events) --- */
+/* path "-": standard output. Returns 0 and *out, or -errno when path
+ * cannot be opened. with_output: include jobs' output events. A write
+ * that fails is said on ev, once, and halts the run. */
+int events_sink_new(const char *path, bool with_output, struct events *ev, struct sink **out);
+/* -errno of the first write that failed, or 0. */
+int events_sink_error(const struct sink *s);
+
+#endif
