@@ -40,6 +40,8 @@ Options:
       --output=MODE     line, group or raw (default: line on a terminal, else group)
       --color=WHEN      auto, always or never (default: auto)
       --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)
+      --events=FILE     write the run's events to FILE as JSON Lines (- for stdout)
+      --events-output   with --events: include the jobs' output in the events
   -V, --version         print the version and exit
   -h, --help            print this help and exit
 
@@ -73,7 +75,7 @@ Exit status: 0 all tasks succeeded, 1 a task failed, 2 usage or recipe error,
 		fi
 		[[ $text == *"$desc"* ]] || fail "man/weft.1 does not say '$desc' (for --$long)"
 	done
-	assert_equal "$n" 14
+	assert_equal "$n" 16
 }
 
 @test "--version and -V print the version" {
