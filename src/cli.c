@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include "duration.h"
 #include "util.h"
 
@@ -30,20 +32,40 @@ static const char usage_text[] =
 	"      --output=MODE     line, group or raw (default: line on a terminal, else group)\n"
 	"      --color=WHEN      auto, always or never (default: auto)\n"
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
-	"      --events=FILE     write the run's events to FILE as JSON Lines (- for stdout)\n"
-	"      --events-output   with --events: include the jobs' output in the events\n"
+	"      --events=FILE     write the events of the run to FILE as JSON Lines (- for stdout)\n"
+	"      --events-output   with --events: include the output of the jobs in the events\n"
+	"      --cluster=N       run the jobs on N runner processes (auto: one per CPU)\n"
+	"      --requeue=N       with --cluster: run a job again N times if its runner dies (default: 1)\n"
 	"  -V, --version         print the version and exit\n"
 	"  -h, --help            print this help and exit\n"
 	"\n"
 	"Exit status: 0 all tasks succeeded, 1 a task failed, 2 usage or recipe error,\n"
 	"128+N interrupted by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n";
 
+int cluster_parse(const char *s, unsigned *out)
+{
+	if (strcmp(s, "auto") == 0) {
+		*out = uv_available_parallelism();
+		return 0;
+	}
+	return parse_count(s, out);
+}
+
+int requeue_parse(const char *s, unsigned *out)
+{
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	return parse_count(s, out);
+}
+
 void cli_usage(void)
 {
 	fputs(usage_text, stdout);
 }
 
-enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN, OPT_EVENTS, OPT_EVENTS_OUTPUT };
+enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN, OPT_EVENTS, OPT_EVENTS_OUTPUT, OPT_CLUSTER, OPT_REQUEUE };
 
 static const struct option longopts[] = {
 	{"file", required_argument, NULL, 'f'},
@@ -61,6 +83,8 @@ static const struct option longopts[] = {
 	{"grace", required_argument, NULL, OPT_GRACE},
 	{"events", required_argument, NULL, OPT_EVENTS},
 	{"events-output", no_argument, NULL, OPT_EVENTS_OUTPUT},
+	{"cluster", required_argument, NULL, OPT_CLUSTER},
+	{"requeue", required_argument, NULL, OPT_REQUEUE},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -88,6 +112,7 @@ int cli_parse(struct cli *c, int argc, char **argv)
 {
 	memset(c, 0, sizeof *c);
 	c->grace_ms = 2000;
+	c->requeue = 1;
 	opterr = 0;
 	int ch;
 	while ((ch = getopt_long(argc, argv, ":f:C:j:kBnlVh", longopts, NULL)) != -1) {
@@ -139,6 +164,14 @@ int cli_parse(struct cli *c, int argc, char **argv)
 			break;
 		case OPT_EVENTS_OUTPUT:
 			c->events_output = true;
+			break;
+		case OPT_CLUSTER:
+			if (cluster_parse(optarg, &c->cluster) < 0)
+				return bad("invalid value '%s' for --cluster (a number from 1, or auto)", optarg);
+			break;
+		case OPT_REQUEUE:
+			if (requeue_parse(optarg, &c->requeue) < 0)
+				return bad("invalid value '%s' for --requeue (a number from 0)", optarg);
 			break;
 		case 'V':
 			c->action = ACT_VERSION;

@@ -25,6 +25,8 @@ struct cli {
 	uint64_t grace_ms;
 	const char *events;      /* --events: a file, "-" for stdout; NULL: none */
 	bool events_output;      /* --events-output */
+	unsigned cluster;        /* --cluster: runner processes; 0: none */
+	unsigned requeue;        /* --requeue (default 1) */
 	char **targets;          /* TASK and /REGEX/ arguments */
 	size_t ntargets;
 	struct kv *vars;         /* NAME=VALUE arguments */
@@ -36,5 +38,10 @@ struct cli {
 int cli_parse(struct cli *c, int argc, char **argv);
 void cli_release(struct cli *c);
 void cli_usage(void);
+
+/* --cluster's value: N from 1, or auto (the CPUs). Returns 0 and *out, or -1. */
+int cluster_parse(const char *s, unsigned *out);
+/* --requeue's value: N from 0. Returns 0 and *out, or -1. */
+int requeue_parse(const char *s, unsigned *out);
 
 #endif

@@ -51,6 +51,7 @@ struct job {
 	/* The outcome, set by the runner and its executors. */
 	uint64_t start_ns, end_ns;
 	int pid;             /* a child process's, while it runs; 0: none */
+	unsigned runner;     /* --cluster: the runner it ran on, from 1; 0: this process */
 	enum job_result result;
 	int exit_code;
 	int term_signal;
@@ -76,6 +77,7 @@ enum event_type {
 	EV_MESSAGE,   /* level, data/len: text without "weft: "; job: NULL or the one it is about */
 	EV_TICK,      /* periodic, for sinks that redraw; never on the wire */
 	EV_RUN_END,   /* last: run (counts, exit status, signal) */
+	EV_STOP,      /* a cluster's master asks a runner to stop a job (data: how); never on a run's stream */
 };
 
 enum msg_level { MSG_INFO, MSG_WARNING, MSG_ERROR };

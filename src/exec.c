@@ -11,6 +11,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "cli.h"
 #include "duration.h"
 #include "events.h"
 #include "fanout.h"
@@ -54,8 +55,10 @@ static const char exec_usage[] =
 	"      --resume          with --joblog: skip the jobs FILE records as done\n"
 	"      --resume-failed   with --joblog: skip the jobs FILE records as succeeded\n"
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
-	"      --events=FILE     write the run's events to FILE as JSON Lines (- for stdout)\n"
-	"      --events-output   with --events: include the jobs' output in the events\n"
+	"      --events=FILE     write the events of the run to FILE as JSON Lines (- for stdout)\n"
+	"      --events-output   with --events: include the output of the jobs in the events\n"
+	"      --cluster=N       run the jobs on N runner processes (auto: one per CPU)\n"
+	"      --requeue=N       with --cluster: run a job again N times if its runner dies (default: 1)\n"
 	"  -h, --help            print this help and exit\n"
 	"\n"
 	"Replacement strings: {} {.} {/} {//} {/.} {#} {%} {N} {N.} {N/} {N//} {N/.} {-N}\n"
@@ -65,7 +68,7 @@ static const char exec_usage[] =
 enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
-	OPT_EVENTS, OPT_EVENTS_OUTPUT,
+	OPT_EVENTS, OPT_EVENTS_OUTPUT, OPT_CLUSTER, OPT_REQUEUE,
 };
 
 static const struct option longopts[] = {
@@ -90,6 +93,8 @@ static const struct option longopts[] = {
 	{"grace", required_argument, NULL, OPT_GRACE},
 	{"events", required_argument, NULL, OPT_EVENTS},
 	{"events-output", no_argument, NULL, OPT_EVENTS_OUTPUT},
+	{"cluster", required_argument, NULL, OPT_CLUSTER},
+	{"requeue", required_argument, NULL, OPT_REQUEUE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -150,6 +155,7 @@ struct exec_cli {
 	uint64_t timeout_ms;
 	unsigned timeout_pct;
 	unsigned retries;
+	unsigned cluster, requeue;
 	struct halt halt;
 	uint64_t grace_ms;
 	char **cmd;
@@ -203,6 +209,7 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	memset(c, 0, sizeof *c);
 	c->delim = '\n';
 	c->grace_ms = 2000;
+	c->requeue = 1;
 	c->output = OUTPUT_GROUP;
 	opterr = 0;
 	optind = 1;
@@ -295,6 +302,14 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			break;
 		case OPT_EVENTS_OUTPUT:
 			c->events_output = true;
+			break;
+		case OPT_CLUSTER:
+			if (cluster_parse(optarg, &c->cluster) < 0)
+				return bad("invalid value '%s' for --cluster (a number from 1, or auto)", optarg);
+			break;
+		case OPT_REQUEUE:
+			if (requeue_parse(optarg, &c->requeue) < 0)
+				return bad("invalid value '%s' for --requeue (a number from 0)", optarg);
 			break;
 		case 'h':
 			fputs(exec_usage, stdout);
@@ -450,6 +465,8 @@ int exec_main(int argc, char **argv, char **words)
 		.shell = sh,
 		.direct = true,
 		.envp = environ,
+		.cluster = c.cluster,
+		.requeue = c.requeue,
 	};
 	struct run_result res;
 	run_jobs(&ev, fanout_src(f), &ro, &res);

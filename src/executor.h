@@ -7,6 +7,7 @@
 
 #include <uv.h>
 
+struct events;
 struct job;
 struct pool;
 
@@ -47,11 +48,18 @@ struct executor_env {
 	/* The run's worker pool, made on first use; NULL if no thread can start. */
 	struct pool *(*pool)(void *ud);
 	void *pool_ud;
+	struct events *ev;       /* the run's: for what an executor has to say */
+	unsigned runners;        /* cluster: runner processes */
+	unsigned requeue;        /* cluster: times a job whose runner died runs again */
+	unsigned slots;          /* the run's -j, split across the runners */
 };
 
 /* Child processes, each in its own process group (src/executors/process.c). */
 struct executor *executor_process_new(const struct executor_env *env);
 /* Built-in steps on the worker pool (src/executors/step.c). */
 struct executor *executor_step_new(const struct executor_env *env);
+/* Every job on one of env->runners `weft --runner` processes, over a
+ * socketpair each (src/executors/cluster.c). */
+struct executor *executor_cluster_new(const struct executor_env *env);
 
 #endif

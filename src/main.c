@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "cli.h"
+#include "cluster_runner.h"
 #include "diag.h"
 #include "env.h"
 #include "exec.h"
@@ -165,6 +166,8 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 		 * default shell and weft's own PATH. */
 		.direct = !r->shell && !path_changed(r, c),
 		.envp = env.v,
+		.cluster = c->cluster,
+		.requeue = c->requeue,
 	};
 	events_begin(&ev, run_fit_jobs(o.jobs));
 
@@ -207,6 +210,10 @@ int main(int argc, char **argv)
 	/* The words as given, for the run's events: option parsing reorders argv. */
 	char **words = xcalloc((size_t)argc + 1, sizeof *words);
 	memcpy(words, argv, (size_t)argc * sizeof *words);
+	if (argc > 1 && strcmp(argv[1], "--runner") == 0) {
+		status = cluster_runner_main(argc - 1, argv + 1);
+		goto done;
+	}
 	if (argc > 1 && strcmp(argv[1], "exec") == 0) {
 		status = exec_main(argc - 1, argv + 1, words);
 		goto done;

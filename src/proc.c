@@ -239,6 +239,8 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	posix_spawn_file_actions_adddup2(&fa, devnull, 0);
 	posix_spawn_file_actions_adddup2(&fa, fds[0][1], 1);
 	posix_spawn_file_actions_adddup2(&fa, fds[1][1], 2);
+	if (o->fd3 > 2)
+		posix_spawn_file_actions_adddup2(&fa, o->fd3, 3);
 	if (o->dir)
 		posix_spawn_file_actions_addchdir_np(&fa, o->dir);
 	posix_spawnattr_init(&attr);
@@ -313,4 +315,16 @@ void proc_kill(struct proc *p)
 	if (p->is_done)
 		return;
 	kill(-p->pid, SIGKILL);
+}
+
+void proc_set_ref(struct proc *p, bool ref)
+{
+	void (*set)(uv_handle_t *) = ref ? uv_ref : uv_unref;
+	for (int i = 0; i < 2; i++)
+		if (p->out_open[i])
+			set((uv_handle_t *)&p->out[i]);
+	if (!uv_is_closing((uv_handle_t *)&p->timer))
+		set((uv_handle_t *)&p->timer);
+	if (p->pidfd >= 0 && !uv_is_closing((uv_handle_t *)&p->exit_watch))
+		set((uv_handle_t *)&p->exit_watch);
 }

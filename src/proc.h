@@ -46,6 +46,7 @@ struct proc_spawn_opts {
 	const char *path;      /* the program to run; NULL: argv[0] */
 	uint64_t timeout_ms;   /* 0: none */
 	uint64_t grace_ms;
+	int fd3;               /* > 2: given to the child as its fd 3 (a cluster runner's link); else none */
 };
 
 /* Process-wide set-up: stdin for children (/dev/null). Returns 0 or a UV_E* code. */
@@ -58,6 +59,9 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 
 /* Closes the SIGCHLD watcher, if one was needed; at the end of a run. */
 void proc_shutdown(void);
+
+/* Whether p's handles keep the loop running (they do, from proc_spawn). */
+void proc_set_ref(struct proc *p, bool ref);
 
 /* SIGTERM to the whole group, SIGKILL after the grace period. */
 void proc_stop(struct proc *p);

@@ -205,6 +205,15 @@ void runner_timeout(struct runner *r, struct job *j)
 		rj->x->stop(rj->x, rj->handle, STOP_TIMEOUT);
 }
 
+void runner_stop_job(struct runner *r, struct job *j, bool hard)
+{
+	struct running *rj = j->slot ? &r->slots[j->slot - 1] : NULL;
+	if (rj && rj->job == j) {
+		j->interrupted = 1;
+		rj->x->stop(rj->x, rj->handle, hard ? STOP_HARD : STOP_GRACEFUL);
+	}
+}
+
 void runner_stop(struct runner *r, bool hard)
 {
 	runner_halt(r);
@@ -331,9 +340,17 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 		.envp = o->envp,
 		.pool = pool_for_executor,
 		.pool_ud = &r,
+		.ev = ev,
+		.runners = o->cluster,
+		.requeue = o->requeue,
+		.slots = r.jobs,
 	};
-	r.executors[r.nexecutors++] = executor_step_new(&xe);
-	r.executors[r.nexecutors++] = executor_process_new(&xe);
+	if (o->cluster) {
+		r.executors[r.nexecutors++] = executor_cluster_new(&xe);
+	} else {
+		r.executors[r.nexecutors++] = executor_step_new(&xe);
+		r.executors[r.nexecutors++] = executor_process_new(&xe);
+	}
 	src->runner = &r;
 	src->ev = ev;
 	ev->halt = halt_cb;

@@ -18,6 +18,8 @@ struct run_opts {
 	char **shell;            /* argv words of the shell, NULL-terminated */
 	bool direct;             /* simple one-line commands may skip the shell */
 	char *const *envp;       /* base environment of every job */
+	unsigned cluster;        /* > 0: run the jobs on this many runner processes (--cluster) */
+	unsigned requeue;        /* --cluster: times a job whose runner died runs again */
 };
 
 struct run_result {
@@ -41,6 +43,10 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 /* Stops the run in progress: no new jobs; running ones get SIGTERM (then
  * SIGKILL after the grace period), or SIGKILL at once when hard. */
 void runner_stop(struct runner *r, bool hard);
+
+/* Stops one running job: SIGTERM, then SIGKILL after the grace period,
+ * or SIGKILL at once when hard. It counts as stopped by weft. */
+void runner_stop_job(struct runner *r, struct job *j, bool hard);
 
 /* Starts no more jobs; running ones go on. */
 void runner_halt(struct runner *r);

@@ -117,7 +117,7 @@ static const char *const type_names[] = {
 	[EV_RUN_START] = "run-start", [EV_QUEUED] = "queued",   [EV_STARTED] = "started",
 	[EV_OUTPUT] = "output",       [EV_FINISHED] = "finished", [EV_RETRY] = "finished",
 	[EV_SKIPPED] = "skipped",     [EV_MESSAGE] = "message",  [EV_TICK] = NULL,
-	[EV_RUN_END] = "run-end",
+	[EV_RUN_END] = "run-end",     [EV_STOP] = "stop",
 };
 static const char *const result_names[] = {
 	[JOB_PENDING] = "pending", [JOB_OK] = "ok",           [JOB_EXIT] = "exit",
@@ -165,6 +165,8 @@ void wire_encode(const struct event *e, uint64_t t_us, struct buf *b)
 		key_num(b, "slot", j->slot);
 		if (j->pid)
 			key_num(b, "pid", (unsigned long long)j->pid);
+		if (j->runner)
+			key_num(b, "runner", j->runner);
 		if (!j->step && j->cmd && !j->decided)
 			key_str(b, "command", j->cmd);
 		break;
@@ -214,10 +216,36 @@ void wire_encode(const struct event *e, uint64_t t_us, struct buf *b)
 		key_num(b, "exit", (unsigned long long)e->run->exit_status);
 		key_num(b, "signal", (unsigned long long)e->run->signal);
 		break;
+	case EV_STOP:
+		key_str(b, "how", e->data);
+		break;
 	case EV_TICK:
 		break;
 	}
 	buf_add(b, "}\n", 2);
+}
+
+void wire_encode_job(const struct job *j, struct buf *b)
+{
+	struct event e = {.type = EV_QUEUED, .job = (struct job *)j};
+	wire_encode(&e, 0, b);
+	b->len -= 2; /* reopen the object: "}\n" */
+	if (j->cmd_lines > 1)
+		key_num(b, "lines", (unsigned long long)j->cmd_lines);
+	if (j->dir)
+		key_str(b, "dir", j->dir);
+	if (j->timeout_ms)
+		key_num(b, "timeout", j->timeout_ms);
+	if (j->envp)
+		key_words(b, "env", j->envp, nwords(j->envp));
+	buf_add(b, "}\n", 2);
+}
+
+void wire_encode_stop(unsigned long long id, const char *how, struct buf *b)
+{
+	struct job j = {.id = id};
+	struct event e = {.type = EV_STOP, .job = &j, .data = how};
+	wire_encode(&e, 0, b);
 }
 
 /* --- Decoding --- */
@@ -608,6 +636,29 @@ static int fill(struct wire_event *w, const struct fields *fs)
 		} else if (get_str(fs, "command", &j->cmd) < 0) {
 			return -1;
 		}
+		/* What a cluster's runner needs besides (wire_encode_job). */
+		j->cmd_lines = 1;
+		if ((r = get_num(fs, "lines", INT_MAX, &n)) < 0 || (r == 0 && n < 2))
+			return -1;
+		if (r == 0)
+			j->cmd_lines = (int)n;
+		if (get_str(fs, "dir", &j->dir) < 0)
+			return -1;
+		if ((r = get_num(fs, "timeout", UINT64_MAX, &n)) < 0 || (r == 0 && !n))
+			return -1;
+		j->timeout_ms = r == 0 ? n : 0;
+		const struct field *env = find(fs, "env");
+		if (env && env->kind != V_WORDS)
+			return -1;
+		j->envp = env ? env->words : NULL;
+		return 0;
+	}
+	case EV_STOP: {
+		const char *how;
+		if (get_str(fs, "how", &how) != 0 || (strcmp(how, "graceful") && strcmp(how, "hard") && strcmp(how, "timeout")))
+			return -1;
+		e->data = how;
+		e->len = strlen(how);
 		return 0;
 	}
 	case EV_STARTED:
@@ -617,6 +668,9 @@ static int fill(struct wire_event *w, const struct fields *fs)
 		if ((r = get_num(fs, "pid", INT_MAX, &n)) < 0 || (r == 0 && !n))
 			return -1;
 		j->pid = r == 0 ? (int)n : 0;
+		if ((r = get_num(fs, "runner", UINT_MAX, &n)) < 0 || (r == 0 && !n))
+			return -1;
+		j->runner = r == 0 ? (unsigned)n : 0;
 		return get_str(fs, "command", &j->cmd) < 0 ? -1 : 0;
 	case EV_OUTPUT: {
 		const struct field *d = find(fs, "data");

@@ -18,7 +18,14 @@
  * those bytes, so any name, command or output survives. */
 void wire_encode(const struct event *e, uint64_t t_us, struct buf *out);
 
-/* One decoded event; it owns everything it points to. */
+/* A job for a cluster's runner: its queued event with all a runner needs
+ * to run it (lines, dir, timeout, env). */
+void wire_encode_job(const struct job *j, struct buf *out);
+/* A request to stop job id: how is "graceful", "hard" or "timeout". */
+void wire_encode_stop(unsigned long long id, const char *how, struct buf *out);
+
+/* One decoded event; it owns everything it points to. Do not copy it:
+ * its job points into it. */
 struct wire_event {
 	struct event ev;   /* ev.job points at job (job events; a message's, when it names one); ev.run at run */
 	struct job job;    /* job.task: NULL, or task_stub, which holds only the task's name */

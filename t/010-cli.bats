@@ -40,8 +40,10 @@ Options:
       --output=MODE     line, group or raw (default: line on a terminal, else group)
       --color=WHEN      auto, always or never (default: auto)
       --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)
-      --events=FILE     write the run's events to FILE as JSON Lines (- for stdout)
-      --events-output   with --events: include the jobs' output in the events
+      --events=FILE     write the events of the run to FILE as JSON Lines (- for stdout)
+      --events-output   with --events: include the output of the jobs in the events
+      --cluster=N       run the jobs on N runner processes (auto: one per CPU)
+      --requeue=N       with --cluster: run a job again N times if its runner dies (default: 1)
   -V, --version         print the version and exit
   -h, --help            print this help and exit
 
@@ -75,7 +77,7 @@ Exit status: 0 all tasks succeeded, 1 a task failed, 2 usage or recipe error,
 		fi
 		[[ $text == *"$desc"* ]] || fail "man/weft.1 does not say '$desc' (for --$long)"
 	done
-	assert_equal "$n" 16
+	assert_equal "$n" 18
 }
 
 @test "--version and -V print the version" {

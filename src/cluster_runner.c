@@ -1,0 +1,230 @@
+/* weft --runner: one runner of a cluster, which runs the jobs its master sends on fd 3 and sends their events back. */
+#include "cluster_runner.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "events.h"
+#include "exitcode.h"
+#include "jobsrc.h"
+#include "link.h"
+#include "proc.h"
+#include "run.h"
+#include "util.h"
+#include "wire.h"
+
+extern char **environ;
+
+/* A job from the master: the decoded event owns it. */
+struct rjob {
+	struct wire_event w;
+	struct rjob *next, *prev;
+};
+
+struct link_src {
+	struct jobsrc src;
+	struct sink sink;         /* sends the runner's events to the master */
+	struct link link;
+	unsigned index;           /* this runner's number, for its started events */
+	struct rjob *head, *tail; /* received, not started */
+	struct rjob *running;     /* started, not done */
+	bool stopped;
+	int bad;                  /* the master sent something that is not an event */
+};
+
+static void rjob_unlink(struct rjob **list, struct rjob *rj)
+{
+	if (rj->prev)
+		rj->prev->next = rj->next;
+	else
+		*list = rj->next;
+	if (rj->next)
+		rj->next->prev = rj->prev;
+	rj->next = rj->prev = NULL;
+}
+
+static struct job *next(struct jobsrc *s, unsigned slot)
+{
+	struct link_src *ls = (struct link_src *)s;
+	(void)slot;
+	struct rjob *rj = ls->head;
+	if (!rj || ls->stopped)
+		return NULL;
+	ls->head = rj->next;
+	if (!ls->head)
+		ls->tail = NULL;
+	rj->next = ls->running;
+	rj->prev = NULL;
+	if (ls->running)
+		ls->running->prev = rj;
+	ls->running = rj;
+	return &rj->w.job;
+}
+
+static void rjob_free(struct rjob *rj)
+{
+	wire_event_release(&rj->w);
+	free(rj);
+}
+
+static void done(struct jobsrc *s, struct job *j)
+{
+	struct link_src *ls = (struct link_src *)s;
+	struct rjob *rj = j->src_data;
+	rjob_unlink(&ls->running, rj);
+	rjob_free(rj);
+}
+
+static void stop(struct jobsrc *s)
+{
+	((struct link_src *)s)->stopped = true;
+}
+
+static void finish(struct jobsrc *s)
+{
+	struct link_src *ls = (struct link_src *)s;
+	while (ls->head) {
+		struct rjob *rj = ls->head;
+		ls->head = rj->next;
+		rjob_free(rj);
+	}
+	ls->tail = NULL;
+}
+
+static struct job *find_running(struct link_src *ls, unsigned long long id)
+{
+	for (struct rjob *rj = ls->running; rj; rj = rj->next)
+		if (rj->w.job.id == id)
+			return &rj->w.job;
+	return NULL;
+}
+
+/* One line from the master: a job to run, or a request to stop one. */
+static void line_cb(struct link *l, const char *line, size_t len)
+{
+	struct link_src *ls = l->data;
+	struct rjob *rj = xcalloc(1, sizeof *rj);
+	if (wire_decode(line, len, &rj->w) < 0 || (rj->w.ev.type != EV_QUEUED && rj->w.ev.type != EV_STOP)) {
+		free(rj);
+		ls->bad = 1;
+		link_close(l);
+		if (ls->src.runner)
+			runner_stop(ls->src.runner, true);
+		return;
+	}
+	if (rj->w.ev.type == EV_STOP) {
+		struct job *j = find_running(ls, rj->w.job.id);
+		const char *how = rj->w.ev.data;
+		if (j && ls->src.runner) {
+			if (strcmp(how, "timeout") == 0)
+				runner_timeout(ls->src.runner, j);
+			else
+				runner_stop_job(ls->src.runner, j, strcmp(how, "hard") == 0);
+		}
+		rjob_free(rj);
+		return;
+	}
+	struct job *j = &rj->w.job;
+	j->src_data = rj;
+	j->runner = ls->index;
+	if (ls->tail)
+		ls->tail->next = rj;
+	else
+		ls->head = rj;
+	rj->prev = ls->tail;
+	ls->tail = rj;
+	if (ls->src.runner)
+		runner_kick(ls->src.runner);
+}
+
+/* The master has gone (or closed the link): nobody is left to report to,
+ * so every job stops at once. */
+static void eof_cb(struct link *l, int err)
+{
+	struct link_src *ls = l->data;
+	(void)err;
+	ls->stopped = true;
+	if (ls->src.runner)
+		runner_stop(ls->src.runner, true);
+}
+
+static void on_event(struct sink *s, const struct event *e)
+{
+	struct link_src *ls = (struct link_src *)((char *)s - offsetof(struct link_src, sink));
+	switch (e->type) {
+	case EV_STARTED:
+	case EV_OUTPUT:
+	case EV_FINISHED:
+	case EV_MESSAGE:
+		if (e->job && !e->job->id)
+			return;
+		wire_encode(e, 0, link_out(&ls->link));
+		link_flush_soon(&ls->link);
+		break;
+	default:
+		break;
+	}
+}
+
+int cluster_runner_main(int argc, char **argv)
+{
+	/* weft --runner INDEX JOBS GRACE_MS DIRECT SHELL... */
+	if (argc < 6) {
+		fprintf(stderr, "weft: --runner is for a cluster's master to start\n");
+		return EXIT_USAGE;
+	}
+	/* If the master dies without closing the link, stop too. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		return EXIT_FAILED;
+	struct link_src ls;
+	memset(&ls, 0, sizeof ls);
+	ls.index = (unsigned)strtoul(argv[1], NULL, 10);
+	unsigned jobs = (unsigned)strtoul(argv[2], NULL, 10);
+	uint64_t grace = strtoull(argv[3], NULL, 10);
+	struct run_opts o = {
+		.jobs = jobs ? jobs : 1,
+		.grace_ms = grace,
+		.shell = &argv[5],
+		.direct = strcmp(argv[4], "1") == 0,
+		.envp = environ,
+	};
+	int err = proc_setup();
+	if (err < 0)
+		return EXIT_FAILED;
+	uv_loop_t *loop = uv_default_loop();
+	if (link_open(&ls.link, loop, 3, line_cb, eof_cb, &ls) < 0) {
+		fprintf(stderr, "weft: --runner needs its link on fd 3\n");
+		return EXIT_USAGE;
+	}
+	ls.src.next = next;
+	ls.src.done = done;
+	ls.src.stop = stop;
+	ls.src.finish = finish;
+	ls.sink.on_event = on_event;
+
+	char *words[] = {"weft", "--runner", NULL};
+	struct events ev;
+	events_init(&ev, words);
+	events_add(&ev, &ls.sink);
+	/* Hello: the master learns this runner is up. */
+	events_begin(&ev, o.jobs);
+	struct event hello = {.type = EV_RUN_START, .run = &ev.run};
+	wire_encode(&hello, 0, link_out(&ls.link));
+	link_flush_soon(&ls.link);
+
+	struct run_result res;
+	run_jobs(&ev, &ls.src, &o, &res);
+	link_close(&ls.link);
+	uv_run(loop, UV_RUN_DEFAULT);
+	link_release(&ls.link);
+	ev.first = ev.last = NULL; /* the sink is part of ls */
+	events_release(&ev);
+	return ls.bad ? EXIT_USAGE : res.signal ? EXIT_SIGNAL + res.signal : EXIT_OK;
+}

@@ -1,0 +1,493 @@
+/* The executor that runs every job on one of N `weft --runner` processes (--cluster), sending jobs over a socketpair each and turning the runners' events back into output and exits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../events.h"
+#include "../executor.h"
+#include "../link.h"
+#include "../proc.h"
+#include "../util.h"
+#include "../wire.h"
+
+/* A runner that dies this many times in a row, without finishing a job
+ * in between, is given up. */
+#define MAX_DEATHS 5
+
+struct cluster;
+struct member;
+
+/* A job of the run, waiting for a runner or on one. */
+struct cjob {
+	struct job *job;
+	const struct executor_cb *cb;
+	void *ud;
+	struct member *m;       /* NULL: waiting */
+	unsigned requeues;
+	struct cjob *next, *prev;
+};
+
+/* One runner process and its link; respawned when it dies. */
+struct rproc {
+	struct proc proc;
+	struct cluster *c;
+	struct member *m;       /* NULL once the member has let go of it */
+};
+
+struct member {
+	struct cluster *c;
+	unsigned index;         /* from 1 */
+	unsigned slots, busy;
+	struct link *link;      /* NULL: none now */
+	struct rproc *rp;       /* NULL: none now */
+	bool up;                /* its link and process are there, and it is not dying */
+	unsigned deaths;        /* in a row */
+	bool given_up;
+	uv_timer_t restart;
+	struct cjob *jobs;      /* on it now */
+};
+
+struct cluster {
+	struct executor x;
+	struct executor_env env;
+	char *self;             /* this program, to start runners of */
+	unsigned n;
+	struct member *members;
+	struct cjob *wait_head, *wait_tail;
+	bool closing;
+	int open;               /* links, processes and timers not yet closed */
+};
+
+static void cjob_push(struct cjob **head, struct cjob **tail, struct cjob *cj, bool front)
+{
+	cj->prev = cj->next = NULL;
+	if (!*head) {
+		*head = cj;
+		if (tail)
+			*tail = cj;
+	} else if (front || !tail) {
+		cj->next = *head;
+		(*head)->prev = cj;
+		*head = cj;
+	} else {
+		cj->prev = *tail;
+		(*tail)->next = cj;
+		*tail = cj;
+	}
+}
+
+static void cjob_unlink(struct cjob **head, struct cjob **tail, struct cjob *cj)
+{
+	if (cj->prev)
+		cj->prev->next = cj->next;
+	else
+		*head = cj->next;
+	if (cj->next)
+		cj->next->prev = cj->prev;
+	else if (tail)
+		*tail = cj->prev;
+	cj->next = cj->prev = NULL;
+}
+
+static void maybe_free(struct cluster *c)
+{
+	if (!c->closing || c->open)
+		return;
+	proc_shutdown();
+	free(c->members);
+	free(c->self);
+	free(c);
+}
+
+static void closed_one(struct cluster *c)
+{
+	c->open--;
+	maybe_free(c);
+}
+
+static void set_busy(struct member *m, int delta)
+{
+	bool was = m->busy > 0;
+	m->busy = (unsigned)((int)m->busy + delta);
+	/* The loop waits for a runner only while it runs jobs of the run. */
+	if (m->link && was != (m->busy > 0))
+		link_set_ref(m->link, m->busy > 0);
+}
+
+static void job_over(struct cjob *cj)
+{
+	const struct executor_cb *cb = cj->cb;
+	void *ud = cj->ud;
+	free(cj);
+	cb->exited(ud);
+}
+
+/* Hands waiting jobs to the runners with free slots, the least busy first. */
+static void dispatch(struct cluster *c)
+{
+	while (c->wait_head) {
+		struct member *best = NULL;
+		for (unsigned i = 0; i < c->n; i++) {
+			struct member *m = &c->members[i];
+			if (m->up && m->busy < m->slots && (!best || m->busy < best->busy))
+				best = m;
+		}
+		if (!best)
+			return;
+		struct cjob *cj = c->wait_head;
+		cjob_unlink(&c->wait_head, &c->wait_tail, cj);
+		cj->m = best;
+		cj->job->runner = best->index;
+		cjob_push(&best->jobs, NULL, cj, true);
+		set_busy(best, +1);
+		wire_encode_job(cj->job, link_out(best->link));
+		link_flush_soon(best->link);
+	}
+}
+
+/* No runner is left: every waiting job fails rather than wait forever. */
+static void fail_waiting(struct cluster *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (!c->members[i].given_up)
+			return;
+	while (c->wait_head) {
+		struct cjob *cj = c->wait_head;
+		cjob_unlink(&c->wait_head, &c->wait_tail, cj);
+		cj->job->result = JOB_SPAWN_ERROR;
+		cj->job->spawn_error = -EHOSTDOWN;
+		job_over(cj);
+	}
+}
+
+static void start_member(struct member *m);
+
+static void restart_cb(uv_timer_t *t)
+{
+	struct member *m = t->data;
+	if (!m->c->closing)
+		start_member(m);
+}
+
+static void link_closed(struct link *l)
+{
+	struct cluster *c = l->data ? ((struct member *)l->data)->c : NULL;
+	link_release(l);
+	free(l);
+	if (c)
+		closed_one(c);
+}
+
+/* The runner has gone (or must go): its jobs run again elsewhere or fail,
+ * and a new runner takes its place after a pause. */
+static void member_down(struct member *m, const char *why)
+{
+	struct cluster *c = m->c;
+	if (!m->up)
+		return;
+	m->up = false;
+	if (m->link) {
+		link_close(m->link);
+		m->link = NULL;
+	}
+	if (m->rp) {
+		proc_kill(&m->rp->proc);
+		m->rp->m = NULL;
+		m->rp = NULL;
+	}
+	if (c->closing)
+		return;
+	m->deaths++;
+	events_say(c->env.ev, MSG_ERROR, NULL, "runner %u %s", m->index, why);
+	while (m->jobs) {
+		struct cjob *cj = m->jobs;
+		cjob_unlink(&m->jobs, NULL, cj);
+		set_busy(m, -1);
+		cj->m = NULL;
+		struct job *j = cj->job;
+		/* Whatever the job started goes with its runner. */
+		if (j->pid > 0)
+			kill(-j->pid, SIGKILL);
+		j->pid = 0;
+		if (cj->requeues < c->env.requeue && !j->interrupted) {
+			cj->requeues++;
+			events_say(c->env.ev, MSG_WARNING, j, "'%s' runs again: its runner died", j->name);
+			cjob_push(&c->wait_head, &c->wait_tail, cj, true);
+		} else {
+			if (!j->interrupted)
+				events_say(c->env.ev, MSG_ERROR, j, "'%s' is lost: its runner died", j->name);
+			j->result = JOB_SIGNAL;
+			j->term_signal = SIGKILL;
+			job_over(cj);
+		}
+	}
+	if (m->deaths >= MAX_DEATHS) {
+		m->given_up = true;
+		events_say(c->env.ev, MSG_ERROR, NULL, "runner %u keeps dying: giving it up", m->index);
+		fail_waiting(c);
+	} else {
+		uint64_t pause = 50ull << (m->deaths - 1);
+		uv_timer_start(&m->restart, restart_cb, pause > 2000 ? 2000 : pause, 0);
+	}
+	dispatch(c);
+}
+
+static struct cjob *find_job(struct member *m, unsigned long long id)
+{
+	for (struct cjob *cj = m->jobs; cj; cj = cj->next)
+		if (cj->job->id == id)
+			return cj;
+	return NULL;
+}
+
+static void line_cb(struct link *l, const char *line, size_t len)
+{
+	struct member *m = l->data;
+	struct cluster *c = m->c;
+	struct wire_event w;
+	if (wire_decode(line, len, &w) < 0) {
+		member_down(m, "sent a line that is not an event: dropping it");
+		return;
+	}
+	struct cjob *cj = w.job.id ? find_job(m, w.job.id) : NULL;
+	switch (w.ev.type) {
+	case EV_RUN_START:
+		break;
+	case EV_STARTED:
+		if (cj)
+			cj->job->pid = w.job.pid;
+		break;
+	case EV_OUTPUT:
+		if (cj)
+			cj->cb->output(cj->ud, w.ev.stream, w.ev.data, w.ev.len);
+		break;
+	case EV_FINISHED: {
+		if (!cj)
+			break;
+		struct job *j = cj->job;
+		j->result = w.job.result;
+		j->exit_code = w.job.exit_code;
+		j->term_signal = w.job.term_signal;
+		j->spawn_error = w.job.spawn_error;
+		j->pid = 0;
+		cjob_unlink(&m->jobs, NULL, cj);
+		set_busy(m, -1);
+		m->deaths = 0;
+		job_over(cj);
+		dispatch(c);
+		break;
+	}
+	case EV_MESSAGE:
+		events_say(c->env.ev, w.ev.level, cj ? cj->job : NULL, "%.*s", (int)w.ev.len, w.ev.data);
+		break;
+	default:
+		wire_event_release(&w);
+		member_down(m, "sent an event a runner does not send: dropping it");
+		return;
+	}
+	wire_event_release(&w);
+}
+
+static void eof_cb(struct link *l, int err)
+{
+	struct member *m = l->data;
+	member_down(m, err == UV_E2BIG    ? "sent a line too long: dropping it"
+		       : err == UV_EPROTO ? "ended inside a line: dropping it"
+					  : "has gone");
+}
+
+static void runner_output(struct proc *p, int stream, const char *data, size_t len)
+{
+	struct rproc *rp = p->data;
+	(void)stream;
+	/* A runner says nothing on its own stdout or stderr unless it is in
+	 * trouble (a crash report, say): pass that on. */
+	while (len && data[len - 1] == '\n')
+		len--;
+	if (rp->m && len)
+		events_say(rp->m->c->env.ev, MSG_ERROR, NULL, "runner %u: %.*s", rp->m->index, (int)len, data);
+}
+
+static void runner_done(struct proc *p)
+{
+	struct rproc *rp = p->data;
+	if (rp->m)
+		member_down(rp->m, "died");
+}
+
+static void runner_closed(struct proc *p)
+{
+	struct rproc *rp = p->data;
+	struct cluster *c = rp->c;
+	if (rp->m)
+		rp->m->rp = NULL;
+	free(rp);
+	closed_one(c);
+}
+
+static const struct proc_ops runner_ops = {runner_output, runner_done, runner_closed};
+
+static void start_member(struct member *m)
+{
+	struct cluster *c = m->c;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		m->up = true;
+		member_down(m, "cannot be started: no socket");
+		return;
+	}
+	char index[16], slots[16], grace[32];
+	snprintf(index, sizeof index, "%u", m->index);
+	snprintf(slots, sizeof slots, "%u", m->slots);
+	snprintf(grace, sizeof grace, "%llu", (unsigned long long)c->env.grace_ms);
+	size_t nshell = 0;
+	while (c->env.shell[nshell])
+		nshell++;
+	char **argv = xcalloc(nshell + 7, sizeof *argv);
+	size_t k = 0;
+	argv[k++] = c->self;
+	argv[k++] = "--runner";
+	argv[k++] = index;
+	argv[k++] = slots;
+	argv[k++] = grace;
+	argv[k++] = c->env.direct ? "1" : "0";
+	for (size_t i = 0; i < nshell; i++)
+		argv[k++] = c->env.shell[i];
+	struct proc_spawn_opts so = {.argv = argv, .envp = c->env.envp, .grace_ms = c->env.grace_ms, .fd3 = sv[1]};
+	struct rproc *rp = xcalloc(1, sizeof *rp);
+	rp->c = c;
+	rp->m = m;
+	int err = proc_spawn(&rp->proc, c->env.loop, &so, &runner_ops, rp);
+	free(argv);
+	close(sv[1]);
+	struct link *l = xcalloc(1, sizeof *l);
+	if (err < 0 || link_open(l, c->env.loop, sv[0], line_cb, eof_cb, m) < 0) {
+		close(sv[0]);
+		free(l);
+		if (err >= 0) {
+			rp->m = NULL; /* it goes when it reads EOF; its close frees rp */
+			c->open++;
+			proc_set_ref(&rp->proc, false);
+		} else {
+			free(rp);
+		}
+		m->up = true;
+		member_down(m, "cannot be started");
+		return;
+	}
+	l->on_closed = link_closed;
+	proc_set_ref(&rp->proc, false);
+	link_set_ref(l, m->busy > 0);
+	c->open += 2;
+	m->rp = rp;
+	m->link = l;
+	m->up = true;
+	dispatch(c);
+}
+
+static bool runs(const struct executor *x, const struct job *j)
+{
+	(void)x;
+	(void)j;
+	return true;
+}
+
+static int start(struct executor *x, struct job *j, const struct executor_cb *cb, void *ud, void **handle)
+{
+	struct cluster *c = (struct cluster *)x;
+	struct cjob *cj = xcalloc(1, sizeof *cj);
+	cj->job = j;
+	cj->cb = cb;
+	cj->ud = ud;
+	cjob_push(&c->wait_head, &c->wait_tail, cj, false);
+	*handle = cj;
+	dispatch(c);
+	fail_waiting(c);
+	return 0;
+}
+
+static void stop(struct executor *x, void *handle, enum executor_stop how)
+{
+	struct cluster *c = (struct cluster *)x;
+	struct cjob *cj = handle;
+	if (!cj->m) {
+		/* Not on a runner yet: it never starts. */
+		cjob_unlink(&c->wait_head, &c->wait_tail, cj);
+		cj->job->result = how == STOP_TIMEOUT ? JOB_TIMEOUT : JOB_SIGNAL;
+		cj->job->term_signal = how == STOP_TIMEOUT ? 0 : how == STOP_HARD ? SIGKILL : SIGTERM;
+		job_over(cj);
+		return;
+	}
+	wire_encode_stop(cj->job->id, how == STOP_HARD ? "hard" : how == STOP_TIMEOUT ? "timeout" : "graceful",
+			 link_out(cj->m->link));
+	link_flush_soon(cj->m->link);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+	closed_one(h->data);
+}
+
+static void cluster_free(struct executor *x)
+{
+	struct cluster *c = (struct cluster *)x;
+	c->closing = true;
+	for (unsigned i = 0; i < c->n; i++) {
+		struct member *m = &c->members[i];
+		m->up = false;
+		/* EOF on its link ends a runner; the loop waits for it to exit. */
+		if (m->link) {
+			link_close(m->link);
+			m->link = NULL;
+		}
+		if (m->rp) {
+			/* It runs no job now: EOF ends it, and SIGTERM (SIGKILL
+			 * after the grace period) one that does not listen. */
+			proc_set_ref(&m->rp->proc, true);
+			proc_stop(&m->rp->proc);
+			m->rp->m = NULL;
+			m->rp = NULL;
+		}
+		uv_timer_stop(&m->restart);
+		m->restart.data = c;
+		uv_close((uv_handle_t *)&m->restart, timer_closed);
+	}
+	maybe_free(c);
+}
+
+struct executor *executor_cluster_new(const struct executor_env *env)
+{
+	struct cluster *c = xcalloc(1, sizeof *c);
+	c->x.runs = runs;
+	c->x.start = start;
+	c->x.stop = stop;
+	c->x.free = cluster_free;
+	c->env = *env;
+	/* WEFT_RUNNER: another program that speaks the runner's side (a
+	 * wrapper that starts weft elsewhere, say). */
+	const char *prog = getenv("WEFT_RUNNER");
+	c->self = prog && *prog ? xstrdup(prog) : realpath("/proc/self/exe", NULL);
+	if (!c->self)
+		c->self = xstrdup("/proc/self/exe");
+	c->n = env->runners < env->slots ? env->runners : env->slots;
+	if (!c->n)
+		c->n = 1;
+	c->members = xcalloc(c->n, sizeof *c->members);
+	for (unsigned i = 0; i < c->n; i++) {
+		struct member *m = &c->members[i];
+		m->c = c;
+		m->index = i + 1;
+		/* -j stays the run's limit: split across the runners. */
+		m->slots = env->slots / c->n + (i < env->slots % c->n);
+		uv_timer_init(env->loop, &m->restart);
+		m->restart.data = m;
+		c->open++;
+	}
+	for (unsigned i = 0; i < c->n; i++)
+		start_member(&c->members[i]);
+	return &c->x;
+}

@@ -1,0 +1,189 @@
+#!/usr/bin/env bats
+# --cluster N: jobs run on N `weft --runner` processes; the run looks the
+# same as without; a runner that dies takes no job with it; a master that
+# dies takes its runners and their jobs with it.
+load helpers/common
+load helpers/background
+
+setup() {
+	common_setup
+	# runner.sh: prints the pid of the `weft --runner` this job runs under.
+	cat > runner.sh <<'SH'
+p=$PPID
+while [ "$p" -gt 1 ] && ! tr '\0' ' ' < /proc/$p/cmdline | grep -q -- '--runner '; do
+	p=$(cut -d' ' -f4 /proc/$p/stat)
+done
+echo "$p"
+SH
+}
+
+# The summary line without its time.
+summary() { sed -n 's/^\(weft: .*\) in [0-9.]*s\( (.*)\)\{0,1\}$/\1\2/p' err; }
+
+@test "a recipe on --cluster 2: same output, summary and exit status as without" {
+	recipe '[all]
+deps = a items bad
+[a]
+run = echo from a
+[items]
+foreach = x y z
+run = echo item {}
+[bad]
+run = echo failing >&2; exit 3
+[after]
+deps = bad
+run = echo never'
+	run -1 bash -c '"$WEFT" -k all after > out 2> err'
+	sort out > plain.out
+	summary > plain.sum
+	grep -v '^weft: ' err | sort > plain.err
+	run -1 bash -c '"$WEFT" -k --cluster 2 all after > out 2> err'
+	sort out > cluster.out
+	summary > cluster.sum
+	grep -v '^weft: ' err | sort > cluster.err
+	run -0 diff plain.out cluster.out
+	run -0 diff plain.sum cluster.sum
+	run -0 diff plain.err cluster.err
+	run -0 cat cluster.sum
+	assert_output "weft: 4 done, 1 failed, 2 not started"
+}
+
+@test "--cluster 2 -j 2: two runner processes run one job each, at once" {
+	# Each job waits for the other's marker: both can only succeed if they
+	# run at the same time, and they do on different runners.
+	cat > job.sh <<'SH'
+sh runner.sh > runner.$1
+touch started.$1
+i=0
+while [ ! -e started.$2 ] && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.02; done
+[ -e started.$2 ]
+SH
+	run -0 "$WEFT" exec --cluster 2 -j 2 --events=ev.jsonl --link sh job.sh ::: a b ::: b a
+	[ "$(cat runner.a)" -gt 1 ] && [ "$(cat runner.b)" -gt 1 ]
+	[ "$(cat runner.a)" != "$(cat runner.b)" ]
+	run -0 jq -rs '[.[] | select(.event == "started") | .runner] | sort | join(" ")' ev.jsonl
+	assert_output '1 2'
+}
+
+@test "--cluster: -j stays the run's limit, reached and never passed" {
+	# Jobs hold their slot until three run at once (or one has finished):
+	# the most seen at once is 3, never 4.
+	cat > job.sh <<'SH'
+touch on.$1
+ls on.* | wc -l >> peak
+i=0
+while [ "$(ls on.* | wc -l)" -lt 3 ] && ! ls done.* > /dev/null 2>&1 && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.02; done
+ls on.* | wc -l >> peak
+touch done.$1
+rm on.$1
+SH
+	run -0 "$WEFT" exec --cluster 2 -j 3 sh job.sh ::: 1 2 3 4 5
+	[ "$(sort -n peak | tail -n 1)" -eq 3 ]
+}
+
+@test "a runner killed with -9: its jobs run again elsewhere, nothing is lost, nothing that finished runs twice" {
+	cat > job.sh <<'SH'
+echo start >> log.$1
+sh runner.sh > runner.$1.new
+mv runner.$1.new runner.$1
+i=0
+while [ ! -e go ] && [ $i -lt 1000 ]; do i=$((i + 1)); sleep 0.02; done
+echo end >> log.$1
+SH
+	start_weft exec --cluster 2 -j 4 sh job.sh ::: 1 2 3 4
+	local n
+	for n in 1 2 3 4; do wait_for "runner.$n"; done
+	local victim again=0
+	victim=$(cat runner.1)
+	for n in 1 2 3 4; do
+		if [ "$(cat "runner.$n")" = "$victim" ]; then again=$((again + 1)); fi
+	done
+	kill -9 "$victim"
+	# The jobs that ran there start again, once each, elsewhere.
+	local i
+	for ((i = 0; i < 500; i++)); do
+		[ "$(cat log.* | grep -c start)" -eq $((4 + again)) ] && break
+		sleep 0.02
+	done
+	touch go
+	wait_weft
+	[ "$status" -eq 0 ]
+	for n in 1 2 3 4; do
+		run -0 tail -n 1 "log.$n"
+		assert_output end
+		[ "$(grep -c end "log.$n")" -eq 1 ]
+	done
+	[ "$(cat log.* | grep -c start)" -eq $((4 + again)) ]
+	run -0 grep -c 'runs again: its runner died' err
+	assert_output "$again"
+	assert_no_leftovers
+}
+
+@test "the master killed with -9: its runners and their jobs are gone at once" {
+	echo 'touch on.$1; exec sleep 300' > job.sh
+	start_weft exec --cluster 2 -j 4 sh job.sh ::: 1 2 3 4
+	local n
+	for n in 1 2 3 4; do wait_for "on.$n"; done
+	kill -9 "$pid"
+	wait_weft
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -z "$(leftovers)" ] && break
+		sleep 0.02
+	done
+	assert_no_leftovers
+}
+
+@test "SIGINT to the master reaches every job once, through its runner" {
+	cat > job.sh <<'SH'
+trap 'echo term >> sig.$1; exit 1' TERM INT
+touch on.$1
+while :; do sleep 0.05; done
+SH
+	start_weft exec --cluster 2 -j 4 sh job.sh ::: 1 2 3 4
+	local n
+	for n in 1 2 3 4; do wait_for "on.$n"; done
+	kill -INT "$pid"
+	wait_weft
+	[ "$status" -eq 130 ]
+	for n in 1 2 3 4; do
+		run -0 cat "sig.$n"
+		assert_output term
+	done
+	assert_no_leftovers
+}
+
+@test "a runner that never starts: the run ends with a clear error, never a hang" {
+	WEFT_RUNNER=/bin/false run -2 --separate-stderr timeout 60 "$WEFT" exec --cluster 1 touch ::: ran-a ran-b
+	[ ! -e ran-a ] && [ ! -e ran-b ]
+	[[ $stderr == *"weft exec: runner 1 has gone"* ]]
+	[[ $stderr == *"weft exec: 'touch ran-a' is lost: its runner died"* ]]
+	[[ $stderr == *"weft exec: 'touch ran-b' is lost: its runner died"* ]]
+	# Given more tries than a runner gets, the run gives up on the runner.
+	WEFT_RUNNER=/bin/false run -2 --separate-stderr timeout 60 "$WEFT" exec --cluster 1 --requeue 20 touch ::: ran-a ran-b
+	[ ! -e ran-a ] && [ ! -e ran-b ]
+	[[ $stderr == *"weft exec: runner 1 keeps dying: giving it up"* ]]
+	[[ $stderr == *"weft exec: cannot start job "*": Host is down"* ]]
+}
+
+@test "a runner that sends garbage or a truncated line is dropped, by name; the master carries on" {
+	printf '#!/bin/sh\necho not-an-event >&3\nexec sleep 300\n' > garbage
+	printf '#!/bin/sh\nprintf %%s "{\\"event\\":\\"run-st" >&3\nexec 3>&-\nexec sleep 300\n' > truncated
+	chmod +x garbage truncated
+	WEFT_RUNNER=$PWD/garbage run -1 --separate-stderr timeout 60 "$WEFT" exec --cluster 1 --requeue 0 touch ::: ran-a
+	[[ $stderr == *"weft exec: runner 1 sent a line that is not an event: dropping it"* ]]
+	WEFT_RUNNER=$PWD/truncated run -1 --separate-stderr timeout 60 "$WEFT" exec --cluster 1 --requeue 0 touch ::: ran-a
+	[[ $stderr == *"weft exec: runner 1 ended inside a line: dropping it"* ]]
+	[ ! -e ran-a ]
+	assert_no_leftovers
+}
+
+@test "--cluster and --requeue: bad values are usage errors" {
+	recipe '[a]
+run = true'
+	run -2 --separate-stderr "$WEFT" --cluster 0
+	assert_equal "${stderr%%$'\n'*}" "weft: invalid value '0' for --cluster (a number from 1, or auto)"
+	run -255 --separate-stderr "$WEFT" exec --requeue x true
+	assert_equal "${stderr%%$'\n'*}" "weft exec: invalid value 'x' for --requeue (a number from 0)"
+	run -0 "$WEFT" --cluster auto
+}
