@@ -179,6 +179,9 @@ int cluster_runner_main(int argc, char **argv)
 		fprintf(stderr, "weft: --runner is for a cluster's master to start\n");
 		return EXIT_USAGE;
 	}
+	/* The master's measurements are the master's alone. */
+	unsetenv("WEFT_RUSAGE");
+	unsetenv("WEFT_LOOP_LAG");
 	/* If the master dies without closing the link, stop too. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
