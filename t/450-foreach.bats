@@ -113,7 +113,9 @@ EOF2
 foreach = 1 2 3 4 5 6
 jobs = 2
 run = sh ../slot.sh {}'
-	mkdir w && mv weft.ini w/ && cd w
+	mkdir w
+	mv weft.ini w/
+	cd w
 	run -0 "$WEFT" -j6 t
 	run -0 sort -n seen
 	[ "$(tail -n 1 <<< "$output")" -le 2 ]
@@ -131,7 +133,8 @@ jobs = 2
 timeout = 30s
 run = sh barrier.sh {} $(test {} = a && echo b || echo a)'
 	run -0 "$WEFT" -j2 t
-	[ -e a.ready ] && [ -e b.ready ]
+	[ -e a.ready ]
+	[ -e b.ready ]
 }
 
 @test "dependents wait for every item" {
@@ -158,11 +161,18 @@ run = touch ran-{}; test {} != 2
 deps = t
 run = touch after-ran'
 	run -1 weft_files -j1 after
-	[ -e ran-1 ] && [ -e ran-2 ] && [ ! -e ran-3 ] && [ ! -e ran-4 ] && [ ! -e after-ran ]
+	[ -e ran-1 ]
+	[ -e ran-2 ]
+	[ ! -e ran-3 ]
+	[ ! -e ran-4 ]
+	[ ! -e after-ran ]
 	grep -qx "weft: task 't\[2\]' failed (exit 1)" err
 	rm -f ran-*
 	run -1 weft_files -j1 -k after
-	[ -e ran-1 ] && [ -e ran-3 ] && [ -e ran-4 ] && [ ! -e after-ran ]
+	[ -e ran-1 ]
+	[ -e ran-3 ]
+	[ -e ran-4 ]
+	[ ! -e after-ran ]
 	[[ "$(tail -n 1 err)" =~ ^weft:\ 3\ done,\ 1\ failed,\ 1\ not\ started\ in ]]
 }
 
