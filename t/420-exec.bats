@@ -78,7 +78,9 @@ setup() { common_setup; }
 	printf '\n\nx\n\n' > in
 	run -0 wx -j1 sh save.sh {} {#} < in
 	[ "$(ls got | wc -l)" -eq 4 ]
-	[ ! -s got/1 ] && [ ! -s got/2 ] && [ ! -s got/4 ]
+	[ ! -s got/1 ]
+	[ ! -s got/2 ]
+	[ ! -s got/4 ]
 	[ "$(cat got/3)" = x ]
 }
 
@@ -254,7 +256,8 @@ hostile_check() {
 @test "-j2 really runs two jobs at once (two jobs waiting for each other)" {
 	write_barrier
 	run -0 wx -j2 --link sh barrier.sh ::: a b ::: b a < /dev/null
-	[ -e a.done ] && [ -e b.done ]
+	[ -e a.done ]
+	[ -e b.done ]
 }
 
 # jobs_reach SPEC N: with -j SPEC, exactly N jobs run at once at most, and
@@ -340,7 +343,8 @@ touch 'd'\\''e'"
 	printf 'x\ny\n' > in
 	run -0 wx --dry-run touch < in
 	out_is $'touch x\ntouch y'
-	[ ! -e x ] && [ ! -e y ]
+	[ ! -e x ]
+	[ ! -e y ]
 }
 
 # bad_option WHAT ARGS...: weft exec ARGS exits 255 and runs nothing; on
@@ -467,7 +471,8 @@ esac
 EOF
 	run -4 wx -j2 --halt soon,fail=1 sh job.sh ::: long fail later1 later2 < /dev/null
 	[ -e long.done ]
-	[ ! -e later1.ran ] && [ ! -e later2.ran ]
+	[ ! -e later1.ran ]
+	[ ! -e later2.ran ]
 	err_is $'weft exec: this job failed:\nsh job.sh fail'
 }
 
@@ -488,8 +493,10 @@ EOF
 
 @test "--halt soon,done=2: after two jobs no new job starts" {
 	run -0 wx -j1 --halt soon,done=2 'touch {}.ran' ::: 1 2 3 4 < /dev/null
-	[ -e 1.ran ] && [ -e 2.ran ]
-	[ ! -e 3.ran ] && [ ! -e 4.ran ]
+	[ -e 1.ran ]
+	[ -e 2.ran ]
+	[ ! -e 3.ran ]
+	[ ! -e 4.ran ]
 	# the contract names no message for done halts: any verb, then the job
 	[[ "$(head -n 1 err)" =~ ^weft\ exec:\ this\ job\ [a-z]+:$ ]]
 	[ "$(tail -n +2 err)" = 'touch 2.ran' ]
@@ -497,8 +504,10 @@ EOF
 
 @test "--halt soon,fail=50%: halts when half of all jobs failed, with that job's status" {
 	run -6 wx -j1 --halt soon,fail=50% 'touch {}.ran; case {} in 1) exit 5;; 2) exit 6;; esac' ::: 1 2 3 4 < /dev/null
-	[ -e 1.ran ] && [ -e 2.ran ]
-	[ ! -e 3.ran ] && [ ! -e 4.ran ]
+	[ -e 1.ran ]
+	[ -e 2.ran ]
+	[ ! -e 3.ran ]
+	[ ! -e 4.ran ]
 	[ "$(head -n 1 err)" = 'weft exec: this job failed:' ]
 }
 

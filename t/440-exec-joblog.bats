@@ -57,7 +57,8 @@ runs() { if [ -e "count.$1" ]; then wc -l < "count.$1"; else echo 0; fi; }
 		[[ "$line" =~ $RECORD ]]
 		[ "$(awk -F'\t' '{ print NF }' <<< "$line")" -eq 9 ]
 		start=$(field 3 $seq)
-		[ "${start%.*}" -ge "$before" ] && [ "${start%.*}" -le "$after" ]
+		[ "${start%.*}" -ge "$before" ]
+		[ "${start%.*}" -le "$after" ]
 		runtime=$(field 4 $seq)
 		[ "${#runtime}" -ge 10 ] # %10.3f
 		[ "$(field 2 $seq)" = : ]
@@ -152,8 +153,11 @@ EOF
 	touch fail.2
 	run -1 wx -j1 --joblog log sh counted.sh {} fail.{} ::: 1 2 3 < /dev/null
 	run -0 wx -j1 --joblog log --resume sh counted.sh {} fail.{} ::: 1 2 3 4 5 < /dev/null
-	[ "$(runs 1)" -eq 1 ] && [ "$(runs 2)" -eq 1 ] && [ "$(runs 3)" -eq 1 ]
-	[ "$(runs 4)" -eq 1 ] && [ "$(runs 5)" -eq 1 ]
+	[ "$(runs 1)" -eq 1 ]
+	[ "$(runs 2)" -eq 1 ]
+	[ "$(runs 3)" -eq 1 ]
+	[ "$(runs 4)" -eq 1 ]
+	[ "$(runs 5)" -eq 1 ]
 	[ "$(records)" -eq 5 ]
 	# all done: nothing runs
 	run -0 wx --joblog log --resume sh counted.sh {} fail.{} ::: 1 2 3 4 5 < /dev/null
@@ -163,7 +167,8 @@ EOF
 @test "--resume without a log yet runs everything and writes the log" {
 	write_counted
 	run -0 wx --joblog log --resume sh counted.sh ::: 1 2 < /dev/null
-	[ "$(runs 1)" -eq 1 ] && [ "$(runs 2)" -eq 1 ]
+	[ "$(runs 1)" -eq 1 ]
+	[ "$(runs 2)" -eq 1 ]
 	[ "$(head -n 1 log)" = "$HEADER" ]
 	[ "$(records)" -eq 2 ]
 }
@@ -174,8 +179,10 @@ EOF
 	run -2 wx -j1 --joblog log sh counted.sh {} fail.{} ::: 1 2 3 4 < /dev/null
 	rm fail.2
 	run -1 wx -j1 --joblog log --resume-failed sh counted.sh {} fail.{} ::: 1 2 3 4 < /dev/null
-	[ "$(runs 1)" -eq 1 ] && [ "$(runs 3)" -eq 1 ]
-	[ "$(runs 2)" -eq 2 ] && [ "$(runs 4)" -eq 2 ]
+	[ "$(runs 1)" -eq 1 ]
+	[ "$(runs 3)" -eq 1 ]
+	[ "$(runs 2)" -eq 2 ]
+	[ "$(runs 4)" -eq 2 ]
 	[ "$(records)" -eq 6 ]
 }
 
@@ -190,7 +197,8 @@ EOF
 	run -0 wx -j1 --joblog log --resume-failed sh counted.sh {} fail.{} ::: 1 2 3 < /dev/null
 	echo "job 2 ran $(runs 2) times, expected 2"
 	[ "$(runs 2)" -eq 2 ]
-	[ "$(runs 1)" -eq 1 ] && [ "$(runs 3)" -eq 1 ]
+	[ "$(runs 1)" -eq 1 ]
+	[ "$(runs 3)" -eq 1 ]
 }
 
 # refused ARGS...: weft exec --joblog log ARGS exits 255 with a --resume
@@ -231,7 +239,9 @@ refused() {
 	mv torn log
 	run -0 wx -j1 --joblog log --resume sh counted.sh ::: 1 2 3 < /dev/null
 	err_is "weft exec: warning: ignoring the unfinished last line of 'log'"
-	[ "$(runs 1)" -eq 1 ] && [ "$(runs 2)" -eq 1 ] && [ "$(runs 3)" -eq 2 ]
+	[ "$(runs 1)" -eq 1 ]
+	[ "$(runs 2)" -eq 1 ]
+	[ "$(runs 3)" -eq 2 ]
 	[ "$(awk -F'\t' 'NF == 9 && $9 == "sh counted.sh 3"' log | wc -l)" -eq 1 ]
 	# now complete: nothing runs
 	run -0 wx -j1 --joblog log --resume sh counted.sh ::: 1 2 3 < /dev/null

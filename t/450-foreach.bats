@@ -99,24 +99,36 @@ b.in
 x"
 }
 
-@test "jobs = N caps the task's own concurrency; -j still applies on top" {
+@test "jobs = N caps the task's own concurrency and is reached; -j applies on top" {
+	# slot.sh ITEM: marks ITEM running, then waits until $BARRIER items
+	# have arrived, so that many must run at once. Every count of running
+	# items is taken while the counting job holds its slot, and the first
+	# job to leave counts before any marker is gone: the highest count is
+	# at least $BARRIER, and at most the cap.
 	cat > slot.sh <<'EOF2'
-mkdir -p slots
-: > "slots/$1"
-n=$(ls slots | wc -l)
-echo "$n" >> seen
+mkdir -p running arrived
+: > "running/$1"
+ls running | wc -l >> seen
+: > "arrived/$1"
 i=0
-while [ "$i" -lt 5 ]; do n=$(ls slots | wc -l); echo "$n" >> seen; i=$((i+1)); sleep 0.02; done
-rm "slots/$1"
+while [ "$(ls arrived | wc -l)" -lt "$BARRIER" ]; do i=$((i+1)); [ "$i" -lt 500 ] || exit 9; sleep 0.02; done
+ls running | wc -l >> seen
+rm "running/$1"
 EOF2
 	recipe '[t]
 foreach = 1 2 3 4 5 6
-jobs = 2
-run = sh ../slot.sh {}'
-	mkdir w && mv weft.ini w/ && cd w
-	run -0 "$WEFT" -j6 t
+jobs = 3
+run = sh slot.sh {}'
+	run -0 env BARRIER=3 "$WEFT" -j6 t
 	run -0 sort -n seen
-	[ "$(tail -n 1 <<< "$output")" -le 2 ]
+	[ "${#lines[@]}" -eq 12 ]
+	assert_equal "${lines[11]}" 3
+
+	rm -r running arrived seen
+	run -0 env BARRIER=2 "$WEFT" -j2 t
+	run -0 sort -n seen
+	[ "${#lines[@]}" -eq 12 ]
+	assert_equal "${lines[11]}" 2
 }
 
 @test "two items of one task really run at once (barrier), with jobs = 2" {
@@ -131,7 +143,8 @@ jobs = 2
 timeout = 30s
 run = sh barrier.sh {} $(test {} = a && echo b || echo a)'
 	run -0 "$WEFT" -j2 t
-	[ -e a.ready ] && [ -e b.ready ]
+	[ -e a.ready ]
+	[ -e b.ready ]
 }
 
 @test "dependents wait for every item" {
@@ -158,11 +171,18 @@ run = touch ran-{}; test {} != 2
 deps = t
 run = touch after-ran'
 	run -1 weft_files -j1 after
-	[ -e ran-1 ] && [ -e ran-2 ] && [ ! -e ran-3 ] && [ ! -e ran-4 ] && [ ! -e after-ran ]
+	[ -e ran-1 ]
+	[ -e ran-2 ]
+	[ ! -e ran-3 ]
+	[ ! -e ran-4 ]
+	[ ! -e after-ran ]
 	grep -qx "weft: task 't\[2\]' failed (exit 1)" err
 	rm -f ran-*
 	run -1 weft_files -j1 -k after
-	[ -e ran-1 ] && [ -e ran-3 ] && [ -e ran-4 ] && [ ! -e after-ran ]
+	[ -e ran-1 ]
+	[ -e ran-3 ]
+	[ -e ran-4 ]
+	[ ! -e after-ran ]
 	[[ "$(tail -n 1 err)" =~ ^weft:\ 3\ done,\ 1\ failed,\ 1\ not\ started\ in ]]
 }
 

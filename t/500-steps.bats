@@ -299,7 +299,8 @@ b': a pattern cannot contain a newline"
 	run -0 cmp want found
 	[ "$(stat -c %a found)" = 644 ]
 	run -1 "$STEP" grep --output=none zzz text
-	[ -f none ] && [ ! -s none ]
+	[ -f none ]
+	[ ! -s none ]
 	echo old > found
 	run -2 "$STEP" grep --output=found hello text missing
 	[ "$(cat found)" = old ]

@@ -105,15 +105,18 @@ step = hash never
 EOF2
 	"$WEFT" slow > out 2> err &
 	pid=$!
-	# The step blocks opening the fifo on a worker thread; the loop still
-	# answers signals at once.
-	sleep 0.2
+	# Opening a fifo blocks until both ends are open, so "opened" appears
+	# only once the step holds the fifo. The writer never stops, so the
+	# step can only end by being cancelled; the writer dies of SIGPIPE
+	# once the step's end is closed.
+	sh -c 'exec 3> never; touch opened; exec cat /dev/zero >&3' &
+	writer=$!
+	wait_for opened
 	kill -TERM "$pid"
-	# Opening a fifo for reading blocks until a writer comes: be the writer,
-	# so the worker thread can see the cancel.
-	( exec 3> never; sleep 0.5 ) &
+	timeout 20 tail --pid="$pid" -f /dev/null || kill -KILL "$pid"
 	status=0
-	timeout 20 tail --pid="$pid" -f /dev/null || status=$?
 	wait "$pid" || status=$?
+	kill "$writer" 2> /dev/null || true
+	wait "$writer" || true
 	[ "$status" -eq 143 ]
 }

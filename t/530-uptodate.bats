@@ -36,7 +36,8 @@ runs() { [ -e "runs-$1" ] && wc -l < "runs-$1" || echo 0; }
 	grep -qx "weft: task 'build' is up to date" err.txt
 	grep -qx "weft: task 'test' is up to date" err.txt
 	[[ "$(tail -n 1 err.txt)" =~ ^weft:\ 2\ tasks\ done\ in\ [0-9.]+s\ \(2\ up\ to\ date\)$ ]]
-	[ "$(runs build)" -eq 1 ] && [ "$(runs test)" -eq 1 ]
+	[ "$(runs build)" -eq 1 ]
+	[ "$(runs test)" -eq 1 ]
 }
 
 @test "touching a source without changing it: still up to date" {
@@ -53,7 +54,8 @@ runs() { [ -e "runs-$1" ] && wc -l < "runs-$1" || echo 0; }
 	run -0 weft_files --explain test
 	grep -qx "weft: task 'build' runs: source 'src/b.c' changed" err.txt
 	grep -qx "weft: task 'test' runs: a dependency changed" err.txt
-	[ "$(runs build)" -eq 2 ] && [ "$(runs test)" -eq 2 ]
+	[ "$(runs build)" -eq 2 ]
+	[ "$(runs test)" -eq 2 ]
 }
 
 @test "adding or removing a matching source runs the task" {
@@ -91,7 +93,8 @@ runs() { [ -e "runs-$1" ] && wc -l < "runs-$1" || echo 0; }
 	run -0 weft_files test
 	run -0 weft_files -B --explain test
 	grep -qx "weft: task 'build' runs: -B given" err.txt
-	[ "$(runs build)" -eq 2 ] && [ "$(runs test)" -eq 2 ]
+	[ "$(runs build)" -eq 2 ]
+	[ "$(runs test)" -eq 2 ]
 	run -0 weft_files test
 	[ "$(runs build)" -eq 2 ]
 }

@@ -204,7 +204,9 @@ run = echo out-c; touch ran-c; exit $C_STATUS'
 	for mode in group line raw; do
 		rm -f ran-* a.fds
 		run -0 env C_STATUS=0 bash -c 'exec "$0" --output='$mode' >&- 2> err' "$WEFT"
-		[ -e ran-a ] && [ -e ran-b ] && [ -e ran-c ]
+		[ -e ran-a ]
+		[ -e ran-b ]
+		[ -e ran-c ]
 		grep -Eqx 'weft: 4 tasks done in [0-9.]+s' err
 		run -1 env C_STATUS=3 bash -c 'exec "$0" --output='$mode' >&- 2> err' "$WEFT"
 		grep -qx "weft: task 'c' failed (exit 3)" err
@@ -222,7 +224,9 @@ run = echo out-c; touch ran-c; exit $C_STATUS'
 		run -0 env C_STATUS=0 bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}
 			[ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
 			exec "$0" --output='$mode' <&- >&- 2>&-' "$WEFT"
-		[ -e ran-a ] && [ -e ran-b ] && [ -e ran-c ]
+		[ -e ran-a ]
+		[ -e ran-b ]
+		[ -e ran-c ]
 		own_fds a.fds
 		run -1 env C_STATUS=3 bash -c 'exec "$0" --output='$mode' <&- >&- 2>&-' "$WEFT"
 		cmp weft.ini.orig weft.ini
@@ -232,15 +236,21 @@ run = echo out-c; touch ran-c; exit $C_STATUS'
 
 @test "weft exec with stdout closed: no crash, the jobs run, the joblog gets only its records" {
 	run -0 bash -c 'exec "$0" exec -k --joblog log "echo out {}; seq 1 100000; touch ran-{}" ::: a b c < /dev/null >&- 2> err' "$WEFT"
-	[ -e ran-a ] && [ -e ran-b ] && [ -e ran-c ]
+	[ -e ran-a ]
+	[ -e ran-b ]
+	[ -e ran-c ]
 	[ ! -s err ]
 	[ "$(wc -l < log)" -eq 4 ]
 	[ "$(head -n 1 log)" = "$(printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand')" ]
 	[ "$(grep -c $'\t0\t0\techo out ' log)" -eq 3 ]
 	run -2 bash -c 'exec "$0" exec "touch ran2-{}; exit {}" ::: 0 3 4 < /dev/null >&- 2> err' "$WEFT"
-	[ -e ran2-0 ] && [ -e ran2-3 ] && [ -e ran2-4 ]
+	[ -e ran2-0 ]
+	[ -e ran2-3 ]
+	[ -e ran2-4 ]
 	run -2 bash -c 'exec "$0" exec "touch ran3-{}; exit {}" ::: 0 3 4 <&- >&- 2>&-' "$WEFT"
-	[ -e ran3-0 ] && [ -e ran3-3 ] && [ -e ran3-4 ]
+	[ -e ran3-0 ]
+	[ -e ran3-3 ]
+	[ -e ran3-4 ]
 	assert_no_leftovers
 }
 

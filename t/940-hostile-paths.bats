@@ -32,7 +32,9 @@ no_tripwire() {
 		[ ! -e ran ]
 	done
 	run -0 sh -c '"$0" exec touch ran :::: /dev/null ::: a < /dev/null > out 2> err' "$WEFT"
-	[ ! -s out ] && [ ! -s err ] && [ ! -e ran ]
+	[ ! -s out ]
+	[ ! -s err ]
+	[ ! -e ran ]
 }
 
 # big_input: ./in holds the inputs a, 3,000,000 x's, b: one input is past
@@ -129,7 +131,8 @@ run = pwd > ../sub.pwd; echo \"\$TMPDIR\" > ../sub.tmpdir"
 		[ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
 		exec "$0" exec -j2 --joblog "$1/log" "head -c 3000000 /dev/zero; sh spill.sh {}; ls /proc/self/fd > {}.fds" \
 		::: x y < /dev/null > out 2> err' "$WEFT" "$here"
-	[ -e x.spilled ] && [ -e y.spilled ]
+	[ -e x.spilled ]
+	[ -e y.spilled ]
 	printf '%s\n' 0 1 2 3 > fds.want
 	cmp fds.want x.fds
 	cmp fds.want y.fds

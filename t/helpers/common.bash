@@ -20,15 +20,18 @@ recipe() {
 	printf '%s\n' "$1" > weft.ini
 }
 
-# Processes whose environment carries this test's marker.
+# Processes whose environment carries this test's marker, one "pid cmdline"
+# line each. One grep reads every environ (-z: NUL-separated entries, so -x
+# matches one whole entry); processes that vanish or deny access are skipped.
+# grep runs with the marker emptied, or it would find itself.
 leftovers() {
-	local pid
-	for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+	local f pid
+	while IFS= read -r f; do
+		pid=${f#/proc/}
+		pid=${pid%/environ}
 		[ "$pid" = "$$" ] && continue
-		if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "WEFT_TEST_MARK=$WEFT_TEST_MARK"; then
-			echo "$pid $(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null)"
-		fi
-	done
+		echo "$pid $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)"
+	done < <(WEFT_TEST_MARK= grep -lsxzF "WEFT_TEST_MARK=$WEFT_TEST_MARK" /proc/[0-9]*/environ)
 }
 
 assert_no_leftovers() {
