@@ -109,6 +109,15 @@ fuzz-smoke: deps
 # directory whose name holds a space, quotes, a newline, $(...) and
 # backticks; fails if a shell evaluated that name or a temp file was
 # left behind (t/helpers/hostile-suite).
+# The recipe and fan-out suites again with --cluster 2 added to every run
+# (t/helpers/weft-cluster): a run must look the same on a cluster.
+CLUSTER_TESTS = t/001-basics.bats t/200-order.bats t/300-process.bats t/420-exec.bats t/430-exec-output.bats \
+	t/435-exec-progress.bats t/440-exec-joblog.bats t/450-foreach.bats t/520-step-tasks.bats t/530-uptodate.bats
+.PHONY: test-cluster
+test-cluster: deps
+	@$(MAKE) --no-print-directory bin/weft $(TEST_BINS)
+	@WEFT_REAL=$(CURDIR)/bin/weft WEFT=$(CURDIR)/t/helpers/weft-cluster t/run $(CLUSTER_TESTS)
+
 .PHONY: test-hostile
 test-hostile: deps
 	@$(MAKE) --no-print-directory bin/weft $(TEST_BINS)

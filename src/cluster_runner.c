@@ -2,6 +2,7 @@
 #include "cluster_runner.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,10 +203,12 @@ int cluster_runner_main(int argc, char **argv)
 	if (err < 0)
 		return EXIT_FAILED;
 	uv_loop_t *loop = uv_default_loop();
-	if (link_open(&ls.link, loop, 3, line_cb, eof_cb, &ls) < 0) {
+	/* The link is this process's alone: no job inherits it. */
+	if (fcntl(3, F_SETFD, FD_CLOEXEC) < 0 || link_open(&ls.link, loop, 3, line_cb, eof_cb, &ls) < 0) {
 		fprintf(stderr, "weft: --runner needs its link on fd 3\n");
 		return EXIT_USAGE;
 	}
+	link_set_blocking(&ls.link);
 	ls.src.next = next;
 	ls.src.done = done;
 	ls.src.stop = stop;

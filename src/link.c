@@ -1,8 +1,11 @@
 /* A link: one end of a byte stream (a socketpair to a cluster's runner; later ssh) carrying newline-framed lines both ways on the loop. */
 #include "link.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct write_req {
 	uv_write_t req;
@@ -24,10 +27,38 @@ static void write_cb(uv_write_t *req, int status)
 	free(w);
 }
 
+/* Writes all of out, waiting on the socket while it is full. A peer that
+ * has gone is left to the read side. */
+static void send_blocking(struct link *l)
+{
+	uv_os_fd_t fd;
+	if (uv_fileno((uv_handle_t *)&l->pipe, &fd) < 0)
+		return;
+	const char *p = l->out.p;
+	size_t n = l->out.len;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w >= 0) {
+			p += w;
+			n -= (size_t)w;
+		} else if (errno == EAGAIN) {
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			poll(&pfd, 1, -1);
+		} else if (errno != EINTR) {
+			break;
+		}
+	}
+	buf_reset(&l->out);
+}
+
 static void send_out(struct link *l)
 {
 	if (!l->out.len || uv_is_closing((uv_handle_t *)&l->pipe))
 		return;
+	if (l->blocking) {
+		send_blocking(l);
+		return;
+	}
 	struct write_req *w = xmalloc(sizeof *w);
 	size_t len = l->out.len;
 	w->data = buf_take(&l->out);
@@ -130,6 +161,17 @@ void link_flush_soon(struct link *l)
 		send_out(l);
 	else
 		uv_prepare_start(&l->flush, flush_cb);
+}
+
+void link_flush(struct link *l)
+{
+	if (!l->closed)
+		send_out(l);
+}
+
+void link_set_blocking(struct link *l)
+{
+	l->blocking = true;
 }
 
 void link_set_ref(struct link *l, bool ref)

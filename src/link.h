@@ -25,6 +25,7 @@ struct link {
 	uv_prepare_t flush;      /* sends out before the loop next waits */
 	bool reading;
 	bool closed;             /* link_close was called */
+	bool blocking;           /* link_set_blocking: writes wait for the peer */
 	int handles;             /* open libuv handles */
 	struct buf in;           /* the unfinished last line */
 	size_t scanned;          /* bytes of in known to hold no newline */
@@ -43,6 +44,13 @@ int link_open(struct link *l, uv_loop_t *loop, int fd, link_line_cb *line, link_
 /* Where to append lines to send (each ending in '\n'); then link_flush_soon. */
 struct buf *link_out(struct link *l);
 void link_flush_soon(struct link *l);
+/* Hands what is in out to the stream now. */
+void link_flush(struct link *l);
+
+/* Writes wait until the peer has taken them (a runner: if its master reads
+ * slowly, its jobs wait, rather than their output piling up in memory).
+ * Otherwise lines queue in libuv and the loop never waits for the peer. */
+void link_set_blocking(struct link *l);
 
 /* Whether the link keeps the loop running (it does from link_open). */
 void link_set_ref(struct link *l, bool ref);

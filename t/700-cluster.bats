@@ -59,7 +59,8 @@ while [ ! -e started.$2 ] && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.02; done
 [ -e started.$2 ]
 SH
 	run -0 "$WEFT" exec --cluster 2 -j 2 --events=ev.jsonl --link sh job.sh ::: a b ::: b a
-	[ "$(cat runner.a)" -gt 1 ] && [ "$(cat runner.b)" -gt 1 ]
+	[ "$(cat runner.a)" -gt 1 ]
+	[ "$(cat runner.b)" -gt 1 ]
 	[ "$(cat runner.a)" != "$(cat runner.b)" ]
 	run -0 jq -rs '[.[] | select(.event == "started") | .runner] | sort | join(" ")' ev.jsonl
 	assert_output '1 2'
@@ -155,13 +156,15 @@ SH
 
 @test "a runner that never starts: the run ends with a clear error, never a hang" {
 	WEFT_RUNNER=/bin/false run -2 --separate-stderr timeout 60 "$WEFT" exec --cluster 1 touch ::: ran-a ran-b
-	[ ! -e ran-a ] && [ ! -e ran-b ]
+	[ ! -e ran-a ]
+	[ ! -e ran-b ]
 	[[ $stderr == *"weft exec: runner 1 has gone"* ]]
 	[[ $stderr == *"weft exec: 'touch ran-a' is lost: its runner died"* ]]
 	[[ $stderr == *"weft exec: 'touch ran-b' is lost: its runner died"* ]]
 	# Given more tries than a runner gets, the run gives up on the runner.
 	WEFT_RUNNER=/bin/false run -2 --separate-stderr timeout 60 "$WEFT" exec --cluster 1 --requeue 20 touch ::: ran-a ran-b
-	[ ! -e ran-a ] && [ ! -e ran-b ]
+	[ ! -e ran-a ]
+	[ ! -e ran-b ]
 	[[ $stderr == *"weft exec: runner 1 keeps dying: giving it up"* ]]
 	[[ $stderr == *"weft exec: cannot start job "*": Host is down"* ]]
 }

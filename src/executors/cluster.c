@@ -23,6 +23,7 @@ struct member;
 
 /* A job of the run, waiting for a runner or on one. */
 struct cjob {
+	unsigned long long wid;  /* its id on the link (hidden jobs have no job id) */
 	struct job *job;
 	const struct executor_cb *cb;
 	void *ud;
@@ -58,6 +59,7 @@ struct cluster {
 	unsigned n;
 	struct member *members;
 	struct cjob *wait_head, *wait_tail;
+	unsigned long long next_wid;
 	bool closing;
 	int open;               /* links, processes and timers not yet closed */
 };
@@ -126,7 +128,9 @@ static void job_over(struct cjob *cj)
 	cb->exited(ud);
 }
 
-/* Hands waiting jobs to the runners with free slots, the least busy first. */
+/* Hands waiting jobs to the runners with free slots, the least busy first.
+ * They are sent at once: the job source may block the loop next (reading
+ * a fifo, say), and a job must not wait for that. */
 static void dispatch(struct cluster *c)
 {
 	while (c->wait_head) {
@@ -137,16 +141,20 @@ static void dispatch(struct cluster *c)
 				best = m;
 		}
 		if (!best)
-			return;
+			break;
 		struct cjob *cj = c->wait_head;
 		cjob_unlink(&c->wait_head, &c->wait_tail, cj);
 		cj->m = best;
 		cj->job->runner = best->index;
 		cjob_push(&best->jobs, NULL, cj, true);
 		set_busy(best, +1);
-		wire_encode_job(cj->job, link_out(best->link));
-		link_flush_soon(best->link);
+		struct job sent = *cj->job;
+		sent.id = cj->wid;
+		wire_encode_job(&sent, link_out(best->link));
 	}
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->members[i].link && link_out(c->members[i].link)->len)
+			link_flush(c->members[i].link);
 }
 
 /* No runner is left: every waiting job fails rather than wait forever. */
@@ -239,7 +247,7 @@ static void member_down(struct member *m, const char *why)
 static struct cjob *find_job(struct member *m, unsigned long long id)
 {
 	for (struct cjob *cj = m->jobs; cj; cj = cj->next)
-		if (cj->job->id == id)
+		if (cj->wid == id)
 			return cj;
 	return NULL;
 }
@@ -400,6 +408,7 @@ static int start(struct executor *x, struct job *j, const struct executor_cb *cb
 {
 	struct cluster *c = (struct cluster *)x;
 	struct cjob *cj = xcalloc(1, sizeof *cj);
+	cj->wid = ++c->next_wid;
 	cj->job = j;
 	cj->cb = cb;
 	cj->ud = ud;
@@ -422,7 +431,7 @@ static void stop(struct executor *x, void *handle, enum executor_stop how)
 		job_over(cj);
 		return;
 	}
-	wire_encode_stop(cj->job->id, how == STOP_HARD ? "hard" : how == STOP_TIMEOUT ? "timeout" : "graceful",
+	wire_encode_stop(cj->wid, how == STOP_HARD ? "hard" : how == STOP_TIMEOUT ? "timeout" : "graceful",
 			 link_out(cj->m->link));
 	link_flush_soon(cj->m->link);
 }

@@ -42,7 +42,7 @@ static void on_event(struct sink *sink, const struct event *e)
 	struct events_sink *es = (struct events_sink *)sink;
 	if (es->error || e->type == EV_TICK || (e->type == EV_OUTPUT && !es->with_output))
 		return;
-	if (e->job && !e->job->id)
+	if (e->job && !e->job->id && e->type != EV_MESSAGE)
 		return; /* a hidden job: not part of the run's story */
 	if (e->type == EV_RUN_START)
 		es->start_ns = e->at_ns;
