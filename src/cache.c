@@ -13,7 +13,7 @@
 
 #include "cachefile.h"
 #include "glob.h"
-#include "hash.h"
+#include "hashtab.h"
 #include "util.h"
 
 /*
@@ -139,7 +139,7 @@ static void record_free(struct record *r)
 
 struct record *record_get(struct cache *c, const char *name)
 {
-	struct record *r = hash_get(c->byname, name);
+	struct record *r = hashtab_get(c->byname, name);
 	if (r)
 		return r;
 	r = xcalloc(1, sizeof *r);
@@ -147,7 +147,7 @@ struct record *record_get(struct cache *c, const char *name)
 	r->files = files_new(0);
 	grow(&c->recs, &c->cap, c->nrecs + 1, sizeof *c->recs);
 	c->recs[c->nrecs++] = r;
-	hash_put(c->byname, r->name, r);
+	hashtab_put(c->byname, r->name, r);
 	return r;
 }
 
@@ -155,7 +155,7 @@ struct cache *cache_new(const char *dir)
 {
 	struct cache *c = xcalloc(1, sizeof *c);
 	c->wdir = strcmp(dir, ".") == 0 ? xstrdup(".weft") : xasprintf("%s/.weft", dir);
-	c->byname = hash_new();
+	c->byname = hashtab_new();
 	c->racy_ns = DEFAULT_RACY_NS;
 	return c;
 }
@@ -167,8 +167,8 @@ void cache_clear(struct cache *c)
 	free(c->recs);
 	c->recs = NULL;
 	c->nrecs = c->cap = 0;
-	hash_free(c->byname);
-	c->byname = hash_new();
+	hashtab_free(c->byname);
+	c->byname = hashtab_new();
 	c->id[0] = '\0';
 }
 
@@ -177,7 +177,7 @@ void cache_free(struct cache *c)
 	if (!c)
 		return;
 	cache_clear(c);
-	hash_free(c->byname);
+	hashtab_free(c->byname);
 	free(c->wdir);
 	free(c);
 }
@@ -217,7 +217,7 @@ struct cache_check *cache_check_new(const struct cache *c, const struct cache_ta
 	copy_list(&k->outputs, t->outputs, t->noutputs, false);
 	copy_list(&k->env, t->env, t->nenv, true);
 	copy_list(&k->deps, t->deps, t->ndeps, true);
-	const struct record *r = hash_get(c->byname, t->name);
+	const struct record *r = hashtab_get(c->byname, t->name);
 	k->old = r && !c->ignore ? files_ref(r->files) : files_new(0);
 	k->files = files_new(0);
 	k->racy_ns = c->racy_ns;
@@ -504,7 +504,7 @@ const char *cache_fresh(const struct cache *c, struct cache_check *k, bool *fres
 	free(k->why);
 	k->why = NULL;
 	*fresh = false;
-	const struct record *r = hash_get(c->byname, k->name);
+	const struct record *r = hashtab_get(c->byname, k->name);
 	if (c->ignore)
 		return k->why = xstrdup("-B given");
 	if (k->error)

@@ -16,7 +16,7 @@
 #include <xxhash.h>
 
 #include "cache.h"
-#include "hash.h"
+#include "hashtab.h"
 #include "util.h"
 
 /*
@@ -178,7 +178,7 @@ static int parse_body(struct cache *c, char *p, char *end, int lineno)
 		char *f[8];
 		uint64_t n;
 		if (split(line, f, 8) != 8 || strcmp(f[0], "task") != 0 || !unescape(f[1]) ||
-		    hash_get(c->byname, f[1]) || !parse_u64(f[7], &n) || n > (uint64_t)(end - p))
+		    hashtab_get(c->byname, f[1]) || !parse_u64(f[7], &n) || n > (uint64_t)(end - p))
 			return lineno;
 		bool ok = strcmp(f[2], "ok") == 0;
 		if (!ok && strcmp(f[2], "failed") != 0)
@@ -318,7 +318,7 @@ static char *load_journal(struct cache *c, int dfd)
 		char *f[3];
 		if (split(line, f, 3) != 3 || strcmp(f[0], "forget") != 0 || strcmp(f[1], c->id) != 0 || !unescape(f[2]))
 			continue;
-		struct record *r = hash_get(c->byname, f[2]);
+		struct record *r = hashtab_get(c->byname, f[2]);
 		if (r) {
 			r->ok = r->disk_ok = false;
 			r->fp[0] = '\0';

@@ -36,7 +36,7 @@ struct record {
 
 struct cache {
 	char *wdir; /* DIR/.weft */
-	struct hash *byname; /* borrows record names */
+	struct hashtab *byname; /* borrows record names */
 	struct record **recs;
 	size_t nrecs, cap;
 	char id[17]; /* of the state on disk; "": none */

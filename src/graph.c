@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "diag.h"
-#include "hash.h"
+#include "hashtab.h"
 #include "replace.h"
 #include "util.h"
 
@@ -13,7 +13,7 @@ void graph_init(struct graph *g)
 {
 	g->tasks = NULL;
 	g->ntasks = g->cap = 0;
-	g->byname = hash_new();
+	g->byname = hashtab_new();
 }
 
 static void task_free(struct task *t)
@@ -48,7 +48,7 @@ void graph_release(struct graph *g)
 	for (size_t i = 0; i < g->ntasks; i++)
 		task_free(g->tasks[i]);
 	free(g->tasks);
-	hash_free(g->byname);
+	hashtab_free(g->byname);
 	g->tasks = NULL;
 	g->ntasks = g->cap = 0;
 	g->byname = NULL;
@@ -64,13 +64,13 @@ struct task *graph_add_task(struct graph *g, const char *name, int line)
 	t->index = g->ntasks;
 	grow(&g->tasks, &g->cap, g->ntasks + 1, sizeof *g->tasks);
 	g->tasks[g->ntasks++] = t;
-	hash_put(g->byname, t->name, t);
+	hashtab_put(g->byname, t->name, t);
 	return t;
 }
 
 struct task *graph_find(const struct graph *g, const char *name)
 {
-	return hash_get(g->byname, name);
+	return hashtab_get(g->byname, name);
 }
 
 void task_add_dep(struct task *t, const char *name, int line)

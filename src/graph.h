@@ -49,7 +49,7 @@ struct task {
 struct graph {
 	struct task **tasks; /* in recipe order; owned */
 	size_t ntasks, cap;
-	struct hash *byname;
+	struct hashtab *byname;
 };
 
 void graph_init(struct graph *g);

@@ -13,7 +13,7 @@
 #include <uv.h>
 
 #include "events.h"
-#include "hash.h"
+#include "hashtab.h"
 #include "jobsrc.h"
 #include "pool.h"
 #include "proc.h"
@@ -45,7 +45,7 @@ struct runner {
 	uv_timer_t tick;
 	bool busy;                /* inside start_ready */
 	struct pool *pool;        /* worker threads for steps, made on first use */
-	struct hash *paths;       /* program name -> where PATH has it ("": nowhere) */
+	struct hashtab *paths;    /* program name -> where PATH has it ("": nowhere) */
 	char **path_keys;         /* the names and paths the table holds, to free */
 	size_t npath_keys, path_keys_cap;
 	uv_timer_t lag;           /* WEFT_LOOP_LAG: a 10 ms timer whose lateness is the loop's lag */
@@ -157,8 +157,8 @@ static const char *which(struct runner *r, const char *name)
 	if (strchr(name, '/'))
 		return name;
 	if (!r->paths)
-		r->paths = hash_new();
-	const char *hit = hash_get(r->paths, name);
+		r->paths = hashtab_new();
+	const char *hit = hashtab_get(r->paths, name);
 	if (hit)
 		return *hit ? hit : NULL;
 	const char *path = getenv("PATH");
@@ -180,7 +180,7 @@ static const char *which(struct runner *r, const char *name)
 	grow(&r->path_keys, &r->path_keys_cap, r->npath_keys + 2, sizeof *r->path_keys);
 	r->path_keys[r->npath_keys++] = key;
 	r->path_keys[r->npath_keys++] = val;
-	hash_put(r->paths, key, val);
+	hashtab_put(r->paths, key, val);
 	return found;
 }
 
@@ -561,7 +561,7 @@ void run_jobs(struct jobsrc *src, const struct run_opts *opts, struct run_result
 	src->kick = NULL;
 	res->signal = r.signal;
 	free(r.slots);
-	hash_free(r.paths);
+	hashtab_free(r.paths);
 	for (size_t i = 0; i < r.npath_keys; i++)
 		free(r.path_keys[i]);
 	free(r.path_keys);
