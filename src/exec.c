@@ -20,9 +20,9 @@
 #include "logsink.h"
 #include "output.h"
 #include "progress.h"
-#include "replace.h"
 #include "run.h"
 #include "term.h"
+#include "tmpl.h"
 #include "util.h"
 
 extern char **environ;

@@ -14,9 +14,9 @@
 #include "events.h"
 #include "input.h"
 #include "joblog.h"
-#include "replace.h"
 #include "run.h"
 #include "term.h"
+#include "tmpl.h"
 #include "util.h"
 
 /* A job of the fan-out, with the input it came from (kept for retries,

@@ -6,7 +6,7 @@
 
 #include "diag.h"
 #include "hashtab.h"
-#include "replace.h"
+#include "tmpl.h"
 #include "util.h"
 
 void graph_init(struct graph *g)

@@ -12,8 +12,8 @@
 
 #include "diag.h"
 #include "duration.h"
-#include "replace.h"
 #include "step.h"
+#include "tmpl.h"
 #include "util.h"
 
 /* inih cuts section and key names at this length without a word. */

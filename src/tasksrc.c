@@ -11,10 +11,10 @@
 #include "events.h"
 #include "glob.h"
 #include "graph.h"
-#include "replace.h"
 #include "pool.h"
 #include "run.h"
 #include "term.h"
+#include "tmpl.h"
 #include "uptodate.h"
 #include "util.h"
 
