@@ -15,9 +15,9 @@
 #include "duration.h"
 #include "events.h"
 #include "fanout.h"
-#include "input.h"
 #include "joblog.h"
 #include "logsink.h"
+#include "opt.h"
 #include "output.h"
 #include "progress.h"
 #include "run.h"
@@ -223,7 +223,7 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			c->delim = '\0';
 			break;
 		case 'd':
-			if (parse_delimiter(optarg, &c->delim) < 0)
+			if (opt_parse_delimiter(optarg, &c->delim) < 0)
 				return bad("invalid value '%s' for --delimiter (one character, or \\n, \\t, \\0)", optarg);
 			break;
 		case OPT_COLSEP:

@@ -12,8 +12,8 @@
 #include <uv.h>
 
 #include "events.h"
-#include "input.h"
 #include "joblog.h"
+#include "reader.h"
 #include "run.h"
 #include "term.h"
 #include "tmpl.h"
@@ -109,7 +109,7 @@ static void input_ready(void *ud)
 static int open_input(const char *path, bool *pollable)
 {
 	if (strcmp(path, "-") == 0)
-		return input_open_stdin(pollable);
+		return reader_open_stdin(pollable);
 	*pollable = false;
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
