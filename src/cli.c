@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "opt.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -64,10 +65,7 @@ static const struct option longopts[] = {
 
 static int bad(const char *fmt, const char *arg)
 {
-	fputs("weft: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry 'weft --help' for more information.\n", stderr);
-	return -1;
+	return opt_bad("weft", fmt, arg);
 }
 
 /* A variable assignment: NAME=VALUE with a shell-style NAME. */
@@ -134,12 +132,8 @@ int cli_parse(struct cli *c, int argc, char **argv)
 		case 'h':
 			c->action = ACT_HELP;
 			return 0;
-		case ':':
-			return bad("option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return bad("unknown option '-%s'", (char[]){(char)optopt, 0});
-			return bad("unknown option '%s'", argv[optind - 1]);
+			return opt_bad_getopt("weft", ch, argv);
 		}
 	}
 	for (int i = optind; i < argc; i++) {

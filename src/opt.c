@@ -1,6 +1,26 @@
 /* Helpers shared by the command-line parsers of weft and weft exec: option values and usage errors. */
 #include "opt.h"
 
+#include <getopt.h>
+#include <stdio.h>
+
+int opt_bad(const char *prog, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	return -1;
+}
+
+int opt_bad_getopt(const char *prog, int ch, char **argv)
+{
+	if (ch == ':')
+		return opt_bad(prog, "option '%s' needs a value", argv[optind - 1]);
+	if (optopt)
+		return opt_bad(prog, "unknown option '-%s'", (char[]){(char)optopt, 0});
+	return opt_bad(prog, "unknown option '%s'", argv[optind - 1]);
+}
+
 int opt_parse_delimiter(const char *s, char *out)
 {
 	if (s[0] == '\\' && s[1] && !s[2]) {

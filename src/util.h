@@ -37,6 +37,12 @@ char *buf_take(struct buf *b);
 char **split_blanks(const char *s, size_t *n);
 void free_words(char **v);
 
+/* Reads the decimal digits that s starts with (at least one; no sign, no
+ * blanks) as a number of at most max. Returns where the digits end, or
+ * NULL (and leaves *out alone) when there is none or the number is larger
+ * than max. The one parser of unsigned numbers in options and recipes. */
+const char *parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+
 /* A count from 1 to 100000 ("jobs" and -j): returns 0 and *out, or -1. */
 int parse_count(const char *s, unsigned *out);
 
