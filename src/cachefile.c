@@ -15,6 +15,7 @@
 
 #include <xxhash.h>
 
+#include "escape.h"
 #include "hashtab.h"
 #include "util.h"
 
@@ -124,19 +125,7 @@ void cachefile_free(struct cache *c)
 
 /* Escaping of state fields. */
 
-static void add_escaped(struct buf *b, const char *s)
-{
-	const char *run = s;
-	for (; *s; s++) {
-		const char *e = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : *s == '\r' ? "\\r" : NULL;
-		if (!e)
-			continue;
-		buf_add(b, run, (size_t)(s - run));
-		buf_add(b, e, 2);
-		run = s + 1;
-	}
-	buf_add(b, run, (size_t)(s - run));
-}
+static const char escaped[] = "\\\t\n\r";
 
 /* In place; false on a bad escape. */
 static bool unescape(char *s)
@@ -147,13 +136,10 @@ static bool unescape(char *s)
 			*w++ = *s;
 			continue;
 		}
-		switch (*++s) {
-		case '\\': *w++ = '\\'; break;
-		case 't': *w++ = '\t'; break;
-		case 'n': *w++ = '\n'; break;
-		case 'r': *w++ = '\r'; break;
-		default: return false;
-		}
+		int c = escape_decode(*++s, escaped);
+		if (c < 0)
+			return false;
+		*w++ = (char)c;
 	}
 	*w = '\0';
 	return true;
@@ -495,7 +481,7 @@ static void format_body(const struct cache *c, struct buf *b)
 	for (size_t i = 0; i < c->nrecs; i++) {
 		const struct record *r = v[i];
 		buf_adds(b, "task\t");
-		add_escaped(b, r->name);
+		escape_add(b, r->name, escaped);
 		buf_addf(b, "\t%s\t%s\t%s\t%s\t%s\t%zu\n", r->ok ? "ok" : "failed", r->ok ? r->fp : "-", r->cmd, r->env,
 		         r->deps, r->files->n);
 		for (size_t j = 0; j < r->files->n; j++) {
@@ -503,7 +489,7 @@ static void format_body(const struct cache *c, struct buf *b)
 			char h[HEX_LEN + 1];
 			cachefile_hex16(e->hash, h);
 			buf_adds(b, "file\t");
-			add_escaped(b, e->path);
+			escape_add(b, e->path, escaped);
 			buf_add(b, "\t", 1);
 			buf_add(b, h, HEX_LEN);
 			add_num(b, e->size < 0, (uint64_t)e->size);
@@ -652,7 +638,7 @@ int cachefile_forget(struct cache *c, const char *name)
 	struct buf b;
 	buf_init(&b);
 	buf_addf(&b, "forget\t%s\t", c->id);
-	add_escaped(&b, name);
+	escape_add(&b, name, escaped);
 	buf_add(&b, "\n", 1);
 	/* One write() so that a kill cannot tear the line; synced before the
 	 * task may touch anything. */
