@@ -242,15 +242,11 @@ struct task **graph_order(const struct graph *g, size_t *n)
 
 const char *graph_suggest(const struct graph *g, const char *name)
 {
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-	for (size_t i = 0; i < g->ntasks; i++) {
-		size_t d = edit_distance(name, g->tasks[i]->name);
-		if (d < best_d) {
-			best_d = d;
-			best = g->tasks[i]->name;
-		}
-	}
-	size_t len = strlen(name);
-	return best && best_d <= (len < 3 ? 1 : len / 3 + 1) ? best : NULL;
+	const char **names = xmalloc((g->ntasks + 1) * sizeof *names);
+	for (size_t i = 0; i < g->ntasks; i++)
+		names[i] = g->tasks[i]->name;
+	names[g->ntasks] = NULL;
+	const char *hint = suggest_word(name, names);
+	free(names);
+	return hint;
 }

@@ -220,6 +220,20 @@ size_t edit_distance(const char *a, const char *b)
 	return r;
 }
 
+const char *suggest_word(const char *word, const char *const *candidates)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	for (; *candidates; candidates++) {
+		size_t d = edit_distance(word, *candidates);
+		if (d < best_d) {
+			best_d = d;
+			best = *candidates;
+		}
+	}
+	return best && best_d <= (strlen(word) + 2) / 3 ? best : NULL;
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;
