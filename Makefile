@@ -21,7 +21,7 @@ all: bin/weft
 
 build/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 build/t/%: t/helpers/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)

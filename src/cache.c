@@ -1,4 +1,4 @@
-/* Up-to-date checks: fingerprints of a task's sources (hashing only files whose stat data changed), command, environment and deps, and why the task is fresh or stale. */
+/* The fingerprint store's checks: fingerprints of a task's sources (hashing only files whose stat data changed), command, environment and deps, and why the task is fresh or stale. */
 #include "cache.h"
 
 #include <errno.h>
@@ -13,7 +13,7 @@
 
 #include "cachefile.h"
 #include "glob.h"
-#include "hash.h"
+#include "hashtab.h"
 #include "util.h"
 
 /*
@@ -23,7 +23,8 @@
  * accidental collision as unlikely as with any cryptographic hash.
  *
  * The records that checks are compared with live in struct cache
- * (cachefile.h); cachefile.c loads them from .weft/ and saves them.
+ * (cachefile.h); cachefile.c keeps them, loads them from .weft/ and saves
+ * them, and includes nothing of this side.
  */
 #define READ_SIZE (256 * 1024)
 #define DEFAULT_RACY_NS (2 * 1000000000LL)
@@ -48,21 +49,11 @@ struct cache_check {
 
 /* Hashing. */
 
-void cache_hex16(const unsigned char h[16], char out[HEX_LEN + 1])
-{
-	static const char digits[] = "0123456789abcdef";
-	for (int i = 0; i < 16; i++) {
-		out[2 * i] = digits[h[i] >> 4];
-		out[2 * i + 1] = digits[h[i] & 15];
-	}
-	out[HEX_LEN] = '\0';
-}
-
 static void digest_hex(XXH3_state_t *s, char out[HEX_LEN + 1])
 {
 	XXH128_canonical_t c;
 	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s));
-	cache_hex16(c.digest, out);
+	cachefile_hex16(c.digest, out);
 }
 
 /* Length first, so that ("ab","c") and ("a","bc") differ. */
@@ -87,31 +78,24 @@ static int64_t ts_ns(struct timespec t)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* Memory. */
+/* The records and the state on disk are cachefile.c's; a check only
+ * sets how far it trusts them. */
 
-struct files *files_new(size_t cap)
+struct cache *cache_load(const char *dir, char **warning)
 {
-	struct files *f = xcalloc(1, sizeof *f);
-	f->refs = 1;
-	f->cap = cap;
-	f->v = cap ? xcalloc(cap, sizeof *f->v) : NULL;
-	return f;
+	struct cache *c = cachefile_load(dir, warning);
+	c->racy_ns = DEFAULT_RACY_NS;
+	return c;
 }
 
-static struct files *files_ref(struct files *f)
+void cache_free(struct cache *c)
 {
-	f->refs++;
-	return f;
+	cachefile_free(c);
 }
 
-void files_unref(struct files *f)
+int cache_save(struct cache *c)
 {
-	if (!f || --f->refs)
-		return;
-	for (size_t i = 0; i < f->n; i++)
-		free(f->v[i].path);
-	free(f->v);
-	free(f);
+	return cachefile_save(c);
 }
 
 static bool files_equal(const struct files *a, const struct files *b)
@@ -128,58 +112,6 @@ static bool files_equal(const struct files *a, const struct files *b)
 			return false;
 	}
 	return true;
-}
-
-static void record_free(struct record *r)
-{
-	files_unref(r->files);
-	free(r->name);
-	free(r);
-}
-
-struct record *record_get(struct cache *c, const char *name)
-{
-	struct record *r = hash_get(c->byname, name);
-	if (r)
-		return r;
-	r = xcalloc(1, sizeof *r);
-	r->name = xstrdup(name);
-	r->files = files_new(0);
-	grow(&c->recs, &c->cap, c->nrecs + 1, sizeof *c->recs);
-	c->recs[c->nrecs++] = r;
-	hash_put(c->byname, r->name, r);
-	return r;
-}
-
-struct cache *cache_new(const char *dir)
-{
-	struct cache *c = xcalloc(1, sizeof *c);
-	c->wdir = strcmp(dir, ".") == 0 ? xstrdup(".weft") : xasprintf("%s/.weft", dir);
-	c->byname = hash_new();
-	c->racy_ns = DEFAULT_RACY_NS;
-	return c;
-}
-
-void cache_clear(struct cache *c)
-{
-	for (size_t i = 0; i < c->nrecs; i++)
-		record_free(c->recs[i]);
-	free(c->recs);
-	c->recs = NULL;
-	c->nrecs = c->cap = 0;
-	hash_free(c->byname);
-	c->byname = hash_new();
-	c->id[0] = '\0';
-}
-
-void cache_free(struct cache *c)
-{
-	if (!c)
-		return;
-	cache_clear(c);
-	hash_free(c->byname);
-	free(c->wdir);
-	free(c);
 }
 
 void cache_ignore_state(struct cache *c)
@@ -217,7 +149,7 @@ struct cache_check *cache_check_new(const struct cache *c, const struct cache_ta
 	copy_list(&k->outputs, t->outputs, t->noutputs, false);
 	copy_list(&k->env, t->env, t->nenv, true);
 	copy_list(&k->deps, t->deps, t->ndeps, true);
-	const struct record *r = hash_get(c->byname, t->name);
+	const struct record *r = hashtab_get(c->byname, t->name);
 	k->old = r && !c->ignore ? files_ref(r->files) : files_new(0);
 	k->files = files_new(0);
 	k->racy_ns = c->racy_ns;
@@ -504,7 +436,7 @@ const char *cache_fresh(const struct cache *c, struct cache_check *k, bool *fres
 	free(k->why);
 	k->why = NULL;
 	*fresh = false;
-	const struct record *r = hash_get(c->byname, k->name);
+	const struct record *r = hashtab_get(c->byname, k->name);
 	if (c->ignore)
 		return k->why = xstrdup("-B given");
 	if (k->error)

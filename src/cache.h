@@ -1,4 +1,4 @@
-/* Up-to-date checks: content fingerprints of a task's sources, command, environment and deps, kept in .weft/state. */
+/* The fingerprint store: content fingerprints of a task's sources, command, environment and deps, compared with those of its last successful run kept in .weft/state. */
 #ifndef WEFT_CACHE_H
 #define WEFT_CACHE_H
 

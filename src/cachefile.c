@@ -1,4 +1,4 @@
-/* The state on disk: the .weft/state format, loading it, replacing it atomically, and the journal of withdrawn successes. */
+/* The records of tasks' last runs: in memory, and on disk as .weft/state (its format, loading it, replacing it atomically) and the journal of withdrawn successes. */
 #include "cachefile.h"
 
 #include <dirent.h>
@@ -15,8 +15,8 @@
 
 #include <xxhash.h>
 
-#include "cache.h"
-#include "hash.h"
+#include "escape.h"
+#include "hashtab.h"
 #include "util.h"
 
 /*
@@ -34,21 +34,98 @@
 /* A temporary state older than this was left by a killed weft. */
 #define STALE_TMP_SECONDS (10 * 60)
 
+/* Records in memory. */
+
+void cachefile_hex16(const unsigned char h[16], char out[HEX_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = digits[h[i] >> 4];
+		out[2 * i + 1] = digits[h[i] & 15];
+	}
+	out[HEX_LEN] = '\0';
+}
+
+struct files *files_new(size_t cap)
+{
+	struct files *f = xcalloc(1, sizeof *f);
+	f->refs = 1;
+	f->cap = cap;
+	f->v = cap ? xcalloc(cap, sizeof *f->v) : NULL;
+	return f;
+}
+
+struct files *files_ref(struct files *f)
+{
+	f->refs++;
+	return f;
+}
+
+void files_unref(struct files *f)
+{
+	if (!f || --f->refs)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].path);
+	free(f->v);
+	free(f);
+}
+
+static void record_free(struct record *r)
+{
+	files_unref(r->files);
+	free(r->name);
+	free(r);
+}
+
+struct record *record_get(struct cache *c, const char *name)
+{
+	struct record *r = hashtab_get(c->byname, name);
+	if (r)
+		return r;
+	r = xcalloc(1, sizeof *r);
+	r->name = xstrdup(name);
+	r->files = files_new(0);
+	grow(&c->recs, &c->cap, c->nrecs + 1, sizeof *c->recs);
+	c->recs[c->nrecs++] = r;
+	hashtab_put(c->byname, r->name, r);
+	return r;
+}
+
+static struct cache *cache_alloc(const char *dir)
+{
+	struct cache *c = xcalloc(1, sizeof *c);
+	c->wdir = strcmp(dir, ".") == 0 ? xstrdup(".weft") : xasprintf("%s/.weft", dir);
+	c->byname = hashtab_new();
+	return c;
+}
+
+/* Drops every record and the state's id; the cache stays usable. */
+static void clear(struct cache *c)
+{
+	for (size_t i = 0; i < c->nrecs; i++)
+		record_free(c->recs[i]);
+	free(c->recs);
+	c->recs = NULL;
+	c->nrecs = c->cap = 0;
+	hashtab_free(c->byname);
+	c->byname = hashtab_new();
+	c->id[0] = '\0';
+}
+
+void cachefile_free(struct cache *c)
+{
+	if (!c)
+		return;
+	clear(c);
+	hashtab_free(c->byname);
+	free(c->wdir);
+	free(c);
+}
+
 /* Escaping of state fields. */
 
-static void add_escaped(struct buf *b, const char *s)
-{
-	const char *run = s;
-	for (; *s; s++) {
-		const char *e = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : *s == '\r' ? "\\r" : NULL;
-		if (!e)
-			continue;
-		buf_add(b, run, (size_t)(s - run));
-		buf_add(b, e, 2);
-		run = s + 1;
-	}
-	buf_add(b, run, (size_t)(s - run));
-}
+static const char escaped[] = "\\\t\n\r";
 
 /* In place; false on a bad escape. */
 static bool unescape(char *s)
@@ -59,13 +136,10 @@ static bool unescape(char *s)
 			*w++ = *s;
 			continue;
 		}
-		switch (*++s) {
-		case '\\': *w++ = '\\'; break;
-		case 't': *w++ = '\t'; break;
-		case 'n': *w++ = '\n'; break;
-		case 'r': *w++ = '\r'; break;
-		default: return false;
-		}
+		int c = escape_decode(*++s, escaped);
+		if (c < 0)
+			return false;
+		*w++ = (char)c;
 	}
 	*w = '\0';
 	return true;
@@ -178,7 +252,7 @@ static int parse_body(struct cache *c, char *p, char *end, int lineno)
 		char *f[8];
 		uint64_t n;
 		if (split(line, f, 8) != 8 || strcmp(f[0], "task") != 0 || !unescape(f[1]) ||
-		    hash_get(c->byname, f[1]) || !parse_u64(f[7], &n) || n > (uint64_t)(end - p))
+		    hashtab_get(c->byname, f[1]) || !parse_u64(f[7], &n) || n > (uint64_t)(end - p))
 			return lineno;
 		bool ok = strcmp(f[2], "ok") == 0;
 		if (!ok && strcmp(f[2], "failed") != 0)
@@ -273,7 +347,7 @@ static char *load_state(struct cache *c, int dfd)
 		char sum[HEX_LEN + 1];
 		XXH128_canonical_t cs;
 		XXH128_canonicalFromHash(&cs, XXH3_128bits(p, blen));
-		cache_hex16(cs.digest, sum);
+		cachefile_hex16(cs.digest, sum);
 		int bad;
 		if (strcmp(sum, f[4]) != 0)
 			why = xstrdup("checksum mismatch");
@@ -284,7 +358,7 @@ static char *load_state(struct cache *c, int dfd)
 	}
 	free(data);
 	if (why)
-		cache_clear(c);
+		clear(c);
 	return why;
 }
 
@@ -318,7 +392,7 @@ static char *load_journal(struct cache *c, int dfd)
 		char *f[3];
 		if (split(line, f, 3) != 3 || strcmp(f[0], "forget") != 0 || strcmp(f[1], c->id) != 0 || !unescape(f[2]))
 			continue;
-		struct record *r = hash_get(c->byname, f[2]);
+		struct record *r = hashtab_get(c->byname, f[2]);
 		if (r) {
 			r->ok = r->disk_ok = false;
 			r->fp[0] = '\0';
@@ -336,9 +410,9 @@ static int open_wdir(const struct cache *c, bool create)
 	return dfd < 0 ? -errno : dfd;
 }
 
-struct cache *cache_load(const char *dir, char **warning)
+struct cache *cachefile_load(const char *dir, char **warning)
 {
-	struct cache *c = cache_new(dir);
+	struct cache *c = cache_alloc(dir);
 	char *why = NULL;
 	int dfd = open_wdir(c, false);
 	if (dfd == -ENOENT) {
@@ -407,15 +481,15 @@ static void format_body(const struct cache *c, struct buf *b)
 	for (size_t i = 0; i < c->nrecs; i++) {
 		const struct record *r = v[i];
 		buf_adds(b, "task\t");
-		add_escaped(b, r->name);
+		escape_add(b, r->name, escaped);
 		buf_addf(b, "\t%s\t%s\t%s\t%s\t%s\t%zu\n", r->ok ? "ok" : "failed", r->ok ? r->fp : "-", r->cmd, r->env,
 		         r->deps, r->files->n);
 		for (size_t j = 0; j < r->files->n; j++) {
 			const struct fentry *e = &r->files->v[j];
 			char h[HEX_LEN + 1];
-			cache_hex16(e->hash, h);
+			cachefile_hex16(e->hash, h);
 			buf_adds(b, "file\t");
-			add_escaped(b, e->path);
+			escape_add(b, e->path, escaped);
 			buf_add(b, "\t", 1);
 			buf_add(b, h, HEX_LEN);
 			add_num(b, e->size < 0, (uint64_t)e->size);
@@ -500,7 +574,7 @@ static int write_state(int dfd, const struct buf *head, const struct buf *body)
 	return err;
 }
 
-int cache_save(struct cache *c)
+int cachefile_save(struct cache *c)
 {
 	if (!c->dirty)
 		return 0;
@@ -515,7 +589,7 @@ int cache_save(struct cache *c)
 	random_hex(id);
 	XXH128_canonical_t cs;
 	XXH128_canonicalFromHash(&cs, XXH3_128bits(body.p ? body.p : "", body.len));
-	cache_hex16(cs.digest, sum);
+	cachefile_hex16(cs.digest, sum);
 	buf_addf(&head, "%s\t%d\t%s\t%zu\t%s\n", STATE_MAGIC, STATE_VERSION, id, body.len, sum);
 	int err = write_state(dfd, &head, &body);
 	buf_release(&body);
@@ -564,7 +638,7 @@ int cachefile_forget(struct cache *c, const char *name)
 	struct buf b;
 	buf_init(&b);
 	buf_addf(&b, "forget\t%s\t", c->id);
-	add_escaped(&b, name);
+	escape_add(&b, name, escaped);
 	buf_add(&b, "\n", 1);
 	/* One write() so that a kill cannot tear the line; synced before the
 	 * task may touch anything. */

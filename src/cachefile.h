@@ -1,4 +1,4 @@
-/* Private to the cache: the records of tasks' last runs, which cache.c (checks) and cachefile.c (the state on disk) share; callers use cache.h. */
+/* Private to the cache: the records of tasks' last runs, in memory and in .weft/ on disk, that cache.c's checks compare with; callers use cache.h. */
 #ifndef WEFT_CACHEFILE_H
 #define WEFT_CACHEFILE_H
 
@@ -36,7 +36,7 @@ struct record {
 
 struct cache {
 	char *wdir; /* DIR/.weft */
-	struct hash *byname; /* borrows record names */
+	struct hashtab *byname; /* borrows record names */
 	struct record **recs;
 	size_t nrecs, cap;
 	char id[17]; /* of the state on disk; "": none */
@@ -45,25 +45,26 @@ struct cache {
 	bool dirty;  /* memory differs from disk */
 };
 
-/* cache.c: memory. None of these fail (out of memory aborts). */
+/* Memory; none of these fail (out of memory aborts). */
 
 /* h as 32 lowercase hex digits and a NUL. */
-void cache_hex16(const unsigned char h[16], char out[HEX_LEN + 1]);
-/* A new, empty struct cache for the recipe directory dir (state in
- * dir/.weft), with nothing loaded. */
-struct cache *cache_new(const char *dir);
-/* Drops every record and the state's id; the cache stays usable. */
-void cache_clear(struct cache *c);
-/* Room for cap entries, n = 0, one reference; files_unref() drops one
- * (NULL is fine) and frees the last. */
+void cachefile_hex16(const unsigned char h[16], char out[HEX_LEN + 1]);
+/* Room for cap entries, n = 0, one reference; files_ref() adds one and
+ * files_unref() drops one (NULL is fine) and frees the last. */
 struct files *files_new(size_t cap);
+struct files *files_ref(struct files *f);
 void files_unref(struct files *f);
 /* The record named name, a new empty one (not ok, no files) when there is
  * none; owned by c. */
 struct record *record_get(struct cache *c, const char *name);
 
-/* cachefile.c: the state on disk (cache_load and cache_save are in
- * cache.h). */
+/* The state on disk. */
+
+/* cache_load(), cache_free() and cache_save() of cache.h; cachefile_load()
+ * leaves racy_ns 0 and ignore false for cache.c to set. */
+struct cache *cachefile_load(const char *dir, char **warning);
+void cachefile_free(struct cache *c);
+int cachefile_save(struct cache *c);
 
 /* Appends "forget ID NAME" to the journal and syncs it, so that the state
  * on disk no longer says name succeeded. Returns 0, or a negative errno:

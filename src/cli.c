@@ -8,9 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <uv.h>
-
 #include "duration.h"
+#include "opt.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -41,24 +40,6 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 all tasks succeeded, 1 a task failed, 2 usage or recipe error,\n"
 	"128+N interrupted by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n";
-
-int cluster_parse(const char *s, unsigned *out)
-{
-	if (strcmp(s, "auto") == 0) {
-		*out = uv_available_parallelism();
-		return 0;
-	}
-	return parse_count(s, out);
-}
-
-int requeue_parse(const char *s, unsigned *out)
-{
-	if (strcmp(s, "0") == 0) {
-		*out = 0;
-		return 0;
-	}
-	return parse_count(s, out);
-}
 
 void cli_usage(void)
 {
@@ -92,10 +73,7 @@ static const struct option longopts[] = {
 
 static int bad(const char *fmt, const char *arg)
 {
-	fputs("weft: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry 'weft --help' for more information.\n", stderr);
-	return -1;
+	return opt_bad("weft", fmt, arg);
 }
 
 /* A variable assignment: NAME=VALUE with a shell-style NAME. */
@@ -166,11 +144,11 @@ int cli_parse(struct cli *c, int argc, char **argv)
 			c->events_output = true;
 			break;
 		case OPT_CLUSTER:
-			if (cluster_parse(optarg, &c->cluster) < 0)
+			if (opt_parse_cluster(optarg, &c->cluster) < 0)
 				return bad("invalid value '%s' for --cluster (a number from 1, or auto)", optarg);
 			break;
 		case OPT_REQUEUE:
-			if (requeue_parse(optarg, &c->requeue) < 0)
+			if (opt_parse_requeue(optarg, &c->requeue) < 0)
 				return bad("invalid value '%s' for --requeue (a number from 0)", optarg);
 			break;
 		case 'V':
@@ -179,12 +157,8 @@ int cli_parse(struct cli *c, int argc, char **argv)
 		case 'h':
 			c->action = ACT_HELP;
 			return 0;
-		case ':':
-			return bad("option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return bad("unknown option '-%s'", (char[]){(char)optopt, 0});
-			return bad("unknown option '%s'", argv[optind - 1]);
+			return opt_bad_getopt("weft", ch, argv);
 		}
 	}
 	if (c->events_output && !c->events)

@@ -39,9 +39,4 @@ int cli_parse(struct cli *c, int argc, char **argv);
 void cli_release(struct cli *c);
 void cli_usage(void);
 
-/* --cluster's value: N from 1, or auto (the CPUs). Returns 0 and *out, or -1. */
-int cluster_parse(const char *s, unsigned *out);
-/* --requeue's value: N from 0. Returns 0 and *out, or -1. */
-int requeue_parse(const char *s, unsigned *out);
-
 #endif

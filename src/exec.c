@@ -2,25 +2,23 @@
 #include "exec.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
-#include "cli.h"
 #include "duration.h"
 #include "events.h"
 #include "fanout.h"
-#include "input.h"
 #include "joblog.h"
-#include "replace.h"
+#include "opt.h"
 #include "run.h"
 #include "sinks/sinks.h"
 #include "term.h"
+#include "tmpl.h"
 #include "util.h"
 
 extern char **environ;
@@ -127,13 +125,8 @@ int halt_parse(const char *s, struct halt *h)
 		h->what = HALT_DONE;
 	else
 		return -1;
-	char *end;
-	const char *num = eq + 1;
-	if (*num < '0' || *num > '9')
-		return -1;
-	errno = 0;
-	h->n = strtoull(num, &end, 10);
-	if (errno)
+	const char *end = parse_uint(eq + 1, ULLONG_MAX, &h->n);
+	if (!end)
 		return -1;
 	if (*end == '%') {
 		h->pct = true;
@@ -166,10 +159,7 @@ struct exec_cli {
 
 static int bad(const char *fmt, const char *arg)
 {
-	fputs("weft exec: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry 'weft exec --help' for more information.\n", stderr);
-	return -1;
+	return opt_bad("weft exec", fmt, arg);
 }
 
 int exec_parse_jobs(const char *s, unsigned *out)
@@ -179,12 +169,9 @@ int exec_parse_jobs(const char *s, unsigned *out)
 	int sign = 0;
 	if (*p == '+' || *p == '-')
 		sign = *p++ == '+' ? 1 : -1;
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	char *end;
-	errno = 0;
-	unsigned long n = strtoul(p, &end, 10);
-	if (errno || n > 100000)
+	unsigned long long n;
+	const char *end = parse_uint(p, 100000, &n);
+	if (!end)
 		return -1;
 	long v;
 	if (*end == '%' && !end[1] && !sign)
@@ -229,7 +216,7 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			c->delim = '\0';
 			break;
 		case 'd':
-			if (parse_delimiter(optarg, &c->delim) < 0)
+			if (opt_parse_delimiter(optarg, &c->delim) < 0)
 				return bad("invalid value '%s' for --delimiter (one character, or \\n, \\t, \\0)", optarg);
 			break;
 		case OPT_COLSEP:
@@ -251,9 +238,8 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		case OPT_TIMEOUT: {
 			size_t len = strlen(optarg);
 			if (len > 1 && optarg[len - 1] == '%') {
-				char *end;
-				unsigned long pct = strtoul(optarg, &end, 10);
-				if (end != optarg + len - 1 || !pct || pct > 100000 || !isdigit((unsigned char)*optarg))
+				unsigned long long pct;
+				if (parse_uint(optarg, 100000, &pct) != optarg + len - 1 || !pct)
 					return bad("invalid value '%s' for --timeout (a duration or N%%)", optarg);
 				c->timeout_pct = (unsigned)pct;
 			} else if (duration_parse(optarg, &c->timeout_ms) < 0 || !c->timeout_ms) {
@@ -262,9 +248,9 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			break;
 		}
 		case OPT_RETRIES: {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-			if (!isdigit((unsigned char)*optarg) || *end || n > 1000000)
+			unsigned long long n;
+			const char *end = parse_uint(optarg, 1000000, &n);
+			if (!end || *end)
 				return bad("invalid value '%s' for --retries (a number)", optarg);
 			c->retries = (unsigned)n;
 			break;
@@ -304,22 +290,18 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			c->events_output = true;
 			break;
 		case OPT_CLUSTER:
-			if (cluster_parse(optarg, &c->cluster) < 0)
+			if (opt_parse_cluster(optarg, &c->cluster) < 0)
 				return bad("invalid value '%s' for --cluster (a number from 1, or auto)", optarg);
 			break;
 		case OPT_REQUEUE:
-			if (requeue_parse(optarg, &c->requeue) < 0)
+			if (opt_parse_requeue(optarg, &c->requeue) < 0)
 				return bad("invalid value '%s' for --requeue (a number from 0)", optarg);
 			break;
 		case 'h':
 			fputs(exec_usage, stdout);
 			return 1;
-		case ':':
-			return bad("option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return bad("unknown option '-%s'", (char[]){(char)optopt, 0});
-			return bad("unknown option '%s'", argv[optind - 1]);
+			return opt_bad_getopt("weft exec", ch, argv);
 		}
 	}
 	if ((c->resume || c->resume_failed) && !c->joblog)

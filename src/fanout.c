@@ -12,10 +12,10 @@
 #include <uv.h>
 
 #include "events.h"
-#include "input.h"
 #include "joblog.h"
-#include "replace.h"
+#include "reader.h"
 #include "run.h"
+#include "tmpl.h"
 #include "util.h"
 
 /* A job of the fan-out, with the input it came from (kept for retries,
@@ -110,7 +110,7 @@ static void input_ready(void *ud)
 static int open_input(const char *path, bool *pollable)
 {
 	if (strcmp(path, "-") == 0)
-		return input_open_stdin(pollable);
+		return reader_open_stdin(pollable);
 	*pollable = false;
 	return open(path, O_RDONLY | O_CLOEXEC);
 }

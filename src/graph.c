@@ -5,15 +5,15 @@
 #include <string.h>
 
 #include "diag.h"
-#include "hash.h"
-#include "replace.h"
+#include "hashtab.h"
+#include "tmpl.h"
 #include "util.h"
 
 void graph_init(struct graph *g)
 {
 	g->tasks = NULL;
 	g->ntasks = g->cap = 0;
-	g->byname = hash_new();
+	g->byname = hashtab_new();
 }
 
 static void task_free(struct task *t)
@@ -48,7 +48,7 @@ void graph_release(struct graph *g)
 	for (size_t i = 0; i < g->ntasks; i++)
 		task_free(g->tasks[i]);
 	free(g->tasks);
-	hash_free(g->byname);
+	hashtab_free(g->byname);
 	g->tasks = NULL;
 	g->ntasks = g->cap = 0;
 	g->byname = NULL;
@@ -64,13 +64,13 @@ struct task *graph_add_task(struct graph *g, const char *name, int line)
 	t->index = g->ntasks;
 	grow(&g->tasks, &g->cap, g->ntasks + 1, sizeof *g->tasks);
 	g->tasks[g->ntasks++] = t;
-	hash_put(g->byname, t->name, t);
+	hashtab_put(g->byname, t->name, t);
 	return t;
 }
 
 struct task *graph_find(const struct graph *g, const char *name)
 {
-	return hash_get(g->byname, name);
+	return hashtab_get(g->byname, name);
 }
 
 void task_add_dep(struct task *t, const char *name, int line)
@@ -242,15 +242,11 @@ struct task **graph_order(const struct graph *g, size_t *n)
 
 const char *graph_suggest(const struct graph *g, const char *name)
 {
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-	for (size_t i = 0; i < g->ntasks; i++) {
-		size_t d = edit_distance(name, g->tasks[i]->name);
-		if (d < best_d) {
-			best_d = d;
-			best = g->tasks[i]->name;
-		}
-	}
-	size_t len = strlen(name);
-	return best && best_d <= (len < 3 ? 1 : len / 3 + 1) ? best : NULL;
+	const char **names = xmalloc((g->ntasks + 1) * sizeof *names);
+	for (size_t i = 0; i < g->ntasks; i++)
+		names[i] = g->tasks[i]->name;
+	names[g->ntasks] = NULL;
+	const char *hint = suggest_word(name, names);
+	free(names);
+	return hint;
 }

@@ -49,7 +49,7 @@ struct task {
 struct graph {
 	struct task **tasks; /* in recipe order; owned */
 	size_t ntasks, cap;
-	struct hash *byname;
+	struct hashtab *byname;
 };
 
 void graph_init(struct graph *g);
@@ -71,7 +71,8 @@ size_t graph_count_selected(const struct graph *g);
 /* The selected tasks in an order where deps come first; caller frees. */
 struct task **graph_order(const struct graph *g, size_t *n);
 
-/* The task name closest to `name` by edit distance, or NULL if none is close. */
+/* The task name closest to `name`, when close enough for a hint (see
+ * suggest_word()), or NULL; owned by g. */
 const char *graph_suggest(const struct graph *g, const char *name);
 
 #endif

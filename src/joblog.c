@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "util.h"
 
 static const char header[] = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n";
@@ -101,19 +102,8 @@ int joblog_open(struct joblog **out, const char *path, bool truncate)
 	return 0;
 }
 
-static void escape(struct buf *b, const char *s)
-{
-	const char *run = s;
-	for (; *s; s++) {
-		const char *e = *s == '\n' ? "\\n" : *s == '\t' ? "\\t" : *s == '\\' ? "\\\\" : NULL;
-		if (!e)
-			continue;
-		buf_add(b, run, (size_t)(s - run));
-		buf_add(b, e, 2);
-		run = s + 1;
-	}
-	buf_add(b, run, (size_t)(s - run));
-}
+/* What the log escapes in a command: as GNU parallel, not '\r'. */
+static const char escaped[] = "\\\t\n";
 
 int joblog_append(struct joblog *jl, const struct joblog_rec *r)
 {
@@ -132,7 +122,7 @@ int joblog_append(struct joblog *jl, const struct joblog_rec *r)
 		buf_add(&b, seal, sizeof seal - 1);
 	buf_addf(&b, "%llu\t%s\t%.3f\t%10.3f\t%llu\t%llu\t%d\t%d\t", r->seq, host, r->start, runtime, r->send,
 		 r->receive, r->exitval, r->signal);
-	escape(&b, r->command);
+	escape_add(&b, r->command, escaped);
 	buf_add(&b, "\n", 1);
 	int err = write_line(jl, b.p, b.len);
 	buf_release(&b);
@@ -206,17 +196,18 @@ static int parse_secs(const char *s, size_t n, double *v)
 	return 0;
 }
 
-/* Undoes escape(); also reads parallel's NUL-for-newline. A backslash
+/* Undoes escape_add(); also reads parallel's NUL-for-newline. A backslash
  * before any other byte is kept, as is the byte. */
 static void unescape(struct buf *b, const char *s, size_t n)
 {
 	const char *end = s + n, *run = s;
 	for (; s < end; s++) {
 		char c;
+		int d;
 		if (*s == '\0')
 			c = '\n';
-		else if (*s == '\\' && s + 1 < end && (s[1] == 'n' || s[1] == 't' || s[1] == '\\'))
-			c = s[1] == 'n' ? '\n' : s[1] == 't' ? '\t' : '\\';
+		else if (*s == '\\' && s + 1 < end && (d = escape_decode(s[1], escaped)) >= 0)
+			c = (char)d;
 		else
 			continue;
 		buf_add(b, run, (size_t)(s - run));

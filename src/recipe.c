@@ -12,8 +12,8 @@
 
 #include "diag.h"
 #include "duration.h"
-#include "replace.h"
 #include "step.h"
+#include "tmpl.h"
 #include "util.h"
 
 /* inih cuts section and key names at this length without a word. */
@@ -46,20 +46,6 @@ struct parser {
 static const char *const task_keys[] = {"desc",	   "run",     "step",    "deps",	  "dir", "timeout",
 					 "foreach", "jobs",    "sources", "outputs", "env.NAME", NULL};
 static const char *const weft_keys[] = {"default", "jobs", "shell", NULL};
-
-static const char *suggest(const char *name, const char *const *words)
-{
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-	for (; *words; words++) {
-		size_t d = edit_distance(name, *words);
-		if (d < best_d) {
-			best_d = d;
-			best = *words;
-		}
-	}
-	return best_d <= (strlen(name) < 4 ? 1 : 2) ? best : NULL;
-}
 
 static bool valid_task_name(const char *s)
 {
@@ -364,7 +350,7 @@ static bool step_key(struct parser *p, const char *value)
 		for (; step_table[k] && k < 15; k++)
 			names[k] = step_table[k]->name;
 		names[k] = NULL;
-		const char *hint = suggest(argv[0], names);
+		const char *hint = suggest_word(argv[0], names);
 		if (hint)
 			diag_error(p->d, p->lineno, "unknown step '%s' (did you mean '%s'?)", argv[0], hint);
 		else
@@ -455,7 +441,7 @@ static bool task_key(struct parser *p, const char *name, const char *value)
 		}
 		task_set_env(t, name + 4, value);
 	} else {
-		const char *hint = suggest(name, task_keys);
+		const char *hint = suggest_word(name, task_keys);
 		if (hint)
 			diag_error(p->d, p->lineno, "unknown key '%s' in task '%s' (did you mean '%s'?)", name,
 				   t->name, hint);
@@ -487,7 +473,7 @@ static bool weft_key(struct parser *p, const char *name, const char *value)
 		free(r->shell);
 		r->shell = xstrdup(value);
 	} else {
-		const char *hint = suggest(name, weft_keys);
+		const char *hint = suggest_word(name, weft_keys);
 		if (hint)
 			diag_error(p->d, p->lineno, "unknown key '%s' in [weft] (did you mean '%s'?)", name, hint);
 		else

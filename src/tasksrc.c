@@ -11,9 +11,9 @@
 #include "events.h"
 #include "glob.h"
 #include "graph.h"
-#include "replace.h"
 #include "pool.h"
 #include "run.h"
+#include "tmpl.h"
 #include "uptodate.h"
 #include "util.h"
 

@@ -1,4 +1,4 @@
-/* Up-to-date checks of tasks with sources: fingerprints taken on the pool, the decision to skip or run, and success recorded in .weft/. */
+/* Whether a task with sources runs, decided during the run: its fingerprint taken on the pool, the skip-or-run decision, and its success recorded in .weft/. */
 #include "uptodate.h"
 
 #include <errno.h>

@@ -1,8 +1,6 @@
 /* Small helpers used everywhere: allocation that never fails, a growable byte buffer, string utilities. */
 #include "util.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,12 +166,27 @@ void free_words(char **v)
 	free(v);
 }
 
+const char *parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long n = 0;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (d > max || n > (max - d) / 10)
+			return NULL;
+		n = n * 10 + d;
+	}
+	if (p == s)
+		return NULL;
+	*out = n;
+	return p;
+}
+
 int parse_count(const char *s, unsigned *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long n = strtoul(s, &end, 10);
-	if (!isdigit((unsigned char)*s) || *end || errno || n < 1 || n > 100000)
+	unsigned long long n;
+	const char *end = parse_uint(s, 100000, &n);
+	if (!end || *end || n < 1)
 		return -1;
 	*out = (unsigned)n;
 	return 0;
@@ -205,6 +218,20 @@ size_t edit_distance(const char *a, const char *b)
 	size_t r = d[la * w + lb];
 	free(d);
 	return r;
+}
+
+const char *suggest_word(const char *word, const char *const *candidates)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	for (; *candidates; candidates++) {
+		size_t d = edit_distance(word, *candidates);
+		if (d < best_d) {
+			best_d = d;
+			best = *candidates;
+		}
+	}
+	return best && best_d <= (strlen(word) + 2) / 3 ? best : NULL;
 }
 
 uint64_t now_ns(void)

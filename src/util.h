@@ -37,11 +37,25 @@ char *buf_take(struct buf *b);
 char **split_blanks(const char *s, size_t *n);
 void free_words(char **v);
 
+/* Reads the decimal digits that s starts with (at least one; no sign, no
+ * blanks) as a number of at most max. Returns where the digits end, or
+ * NULL (and leaves *out alone) when there is none or the number is larger
+ * than max. The one parser of unsigned numbers in options and recipes. */
+const char *parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+
 /* A count from 1 to 100000 ("jobs" and -j): returns 0 and *out, or -1. */
 int parse_count(const char *s, unsigned *out);
 
-/* Levenshtein distance, for "did you mean" hints. */
+/* Levenshtein distance (a swap of two neighbours is one edit), for "did
+ * you mean" hints. */
 size_t edit_distance(const char *a, const char *b);
+
+/* The "did you mean" hint for an unknown word: the candidate (of a
+ * NULL-terminated list) closest to word, the first of equals, when it is
+ * at most one edit in three letters of word away (rounded up: 1 for up to
+ * 3 letters, 2 for up to 6, ...); NULL when none is that close. Returns
+ * one of candidates. */
+const char *suggest_word(const char *word, const char *const *candidates);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);

@@ -8,14 +8,14 @@
 
 #include "../events.h"
 #include "../executor.h"
-#include "../hash.h"
+#include "../hashtab.h"
 #include "../proc.h"
 #include "../util.h"
 
 struct process_exec {
 	struct executor x;
 	struct executor_env env;
-	struct hash *paths;       /* program name -> where PATH has it ("": nowhere) */
+	struct hashtab *paths;       /* program name -> where PATH has it ("": nowhere) */
 	char **path_keys;         /* the names and paths the table holds, to free */
 	size_t npath_keys, path_keys_cap;
 };
@@ -100,8 +100,8 @@ static const char *which(struct process_exec *px, const char *name)
 	if (strchr(name, '/'))
 		return name;
 	if (!px->paths)
-		px->paths = hash_new();
-	const char *hit = hash_get(px->paths, name);
+		px->paths = hashtab_new();
+	const char *hit = hashtab_get(px->paths, name);
 	if (hit)
 		return *hit ? hit : NULL;
 	const char *path = getenv("PATH");
@@ -123,7 +123,7 @@ static const char *which(struct process_exec *px, const char *name)
 	grow(&px->path_keys, &px->path_keys_cap, px->npath_keys + 2, sizeof *px->path_keys);
 	px->path_keys[px->npath_keys++] = key;
 	px->path_keys[px->npath_keys++] = val;
-	hash_put(px->paths, key, val);
+	hashtab_put(px->paths, key, val);
 	return found;
 }
 
@@ -210,7 +210,7 @@ static void process_free(struct executor *x)
 {
 	struct process_exec *px = (struct process_exec *)x;
 	proc_shutdown();
-	hash_free(px->paths);
+	hashtab_free(px->paths);
 	for (size_t i = 0; i < px->npath_keys; i++)
 		free(px->path_keys[i]);
 	free(px->path_keys);

@@ -11,7 +11,7 @@
  *     would gives x without its NUL bytes;
  *   - "{}" expands to one such word per arg, "{1}" and "{-1}" to the
  *     first and the last;
- *   - {.} {/} {//} {/.} give slices of the arg as replace.c describes them;
+ *   - {.} {/} {//} {/.} give slices of the arg as tmpl.c describes them;
  *   - a template without '{' expands to its text, plus the quoted args
  *     when quoting. */
 #include <stdbool.h>
@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "quote.h"
-#include "replace.h"
+#include "tmpl.h"
 #include "util.h"
 
 #include "fuzz.h"

@@ -1,4 +1,4 @@
-/* Test driver for quote.c and replace.c: expands one command template for one input, or quotes one string.
+/* Test driver for quote.c and tmpl.c: expands one command template for one input, or quotes one string.
  *
  *   replace-test [--seq N] [--slot N] WORD... -- ARG...
  *   replace-test --quote STRING
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "quote.h"
-#include "replace.h"
+#include "tmpl.h"
 #include "util.h"
 
 static int usage(void)

@@ -1,5 +1,5 @@
 /* A string-keyed hash table of borrowed pointers (open addressing). */
-#include "hash.h"
+#include "hashtab.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@ struct slot {
 	void *value;
 };
 
-struct hash {
+struct hashtab {
 	struct slot *slots;
 	size_t cap; /* a power of two */
 	size_t n;
@@ -28,15 +28,15 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-struct hash *hash_new(void)
+struct hashtab *hashtab_new(void)
 {
-	struct hash *h = xcalloc(1, sizeof *h);
+	struct hashtab *h = xcalloc(1, sizeof *h);
 	h->cap = 64;
 	h->slots = xcalloc(h->cap, sizeof *h->slots);
 	return h;
 }
 
-void hash_free(struct hash *h)
+void hashtab_free(struct hashtab *h)
 {
 	if (!h)
 		return;
@@ -44,7 +44,7 @@ void hash_free(struct hash *h)
 	free(h);
 }
 
-static struct slot *find(const struct hash *h, const char *key)
+static struct slot *find(const struct hashtab *h, const char *key)
 {
 	size_t i = fnv1a(key) & (h->cap - 1);
 	while (h->slots[i].key && strcmp(h->slots[i].key, key) != 0)
@@ -52,7 +52,7 @@ static struct slot *find(const struct hash *h, const char *key)
 	return &h->slots[i];
 }
 
-void hash_put(struct hash *h, const char *key, void *value)
+void hashtab_put(struct hashtab *h, const char *key, void *value)
 {
 	if ((h->n + 1) * 2 > h->cap) {
 		struct slot *old = h->slots;
@@ -71,7 +71,7 @@ void hash_put(struct hash *h, const char *key, void *value)
 	s->value = value;
 }
 
-void *hash_get(const struct hash *h, const char *key)
+void *hashtab_get(const struct hashtab *h, const char *key)
 {
 	return find(h, key)->value;
 }

@@ -1,6 +1,6 @@
-/* Command templates for `weft exec`: GNU parallel's replacement strings ({} {.} {/} {//} {/.} {#} {%} {N...}) expanded and shell-quoted per input. */
-#ifndef WEFT_REPLACE_H
-#define WEFT_REPLACE_H
+/* Command templates, for weft exec and foreach tasks alike: GNU parallel's replacement strings ({} {.} {/} {//} {/.} {#} {%} {N...}) expanded and shell-quoted per input. */
+#ifndef WEFT_TMPL_H
+#define WEFT_TMPL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
-/* Fan-out input: values read as a stream from a file descriptor (lines, NUL- or DELIM-separated) without blocking the loop. */
-#ifndef WEFT_INPUT_H
-#define WEFT_INPUT_H
+/* A stream reader: values (lines, NUL- or DELIM-separated) read from a file descriptor as they come, without blocking the loop; fan-out input comes through it. */
+#ifndef WEFT_READER_H
+#define WEFT_READER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,7 +27,7 @@ struct reader {
 
 /* Sets up a reader of fd. With a loop, a pipe or terminal fd is watched
  * by the loop and made non-blocking, so it must be weft's own open file
- * description (see input_open_stdin), never one shared with the shell. */
+ * description (see reader_open_stdin), never one shared with the shell. */
 int reader_init(struct reader *r, uv_loop_t *loop, int fd, bool own_fd, char delim,
 		void (*ready)(void *ud), void *ud);
 
@@ -46,10 +46,6 @@ void reader_close(struct reader *r);
  * private reopening of a pipe or terminal, or fd 0 itself for a regular
  * file (which keeps its offset). *pollable says whether the loop may
  * watch it. Returns the fd (weft closes it unless it is 0). */
-int input_open_stdin(bool *pollable);
-
-/* Parses a -d argument ("\n", "\t", "\0", "\\", or one character); returns
- * 0 and *out, or -1. */
-int parse_delimiter(const char *s, char *out);
+int reader_open_stdin(bool *pollable);
 
 #endif

@@ -1,5 +1,5 @@
-/* Fan-out input: values read as a stream from a file descriptor (lines, NUL- or DELIM-separated) without blocking the loop. */
-#include "input.h"
+/* A stream reader: values (lines, NUL- or DELIM-separated) read from a file descriptor as they come, without blocking the loop; fan-out input comes through it. */
+#include "reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 	r->ready(r->ud);
 }
 
-int input_open_stdin(bool *pollable)
+int reader_open_stdin(bool *pollable)
 {
 	struct stat st;
 	*pollable = false;
@@ -166,23 +166,4 @@ void reader_close(struct reader *r)
 	r->fd = -1;
 	buf_release(&r->data);
 	buf_release(&r->value);
-}
-
-int parse_delimiter(const char *s, char *out)
-{
-	if (s[0] == '\\' && s[1] && !s[2]) {
-		switch (s[1]) {
-		case 'n': *out = '\n'; return 0;
-		case 't': *out = '\t'; return 0;
-		case 'r': *out = '\r'; return 0;
-		case '0': *out = '\0'; return 0;
-		case '\\': *out = '\\'; return 0;
-		default: return -1;
-		}
-	}
-	if (s[0] && !s[1]) {
-		*out = s[0];
-		return 0;
-	}
-	return -1;
 }

@@ -1,5 +1,5 @@
-/* Command templates for `weft exec`: GNU parallel's replacement strings ({} {.} {/} {//} {/.} {#} {%} {N...}) expanded and shell-quoted per input. */
-#include "replace.h"
+/* Command templates, for weft exec and foreach tasks alike: GNU parallel's replacement strings ({} {.} {/} {//} {/.} {#} {%} {N...}) expanded and shell-quoted per input. */
+#include "tmpl.h"
 
 #include <stdint.h>
 #include <stdlib.h>

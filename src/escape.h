@@ -1,0 +1,17 @@
+/* Backslash escapes that keep a text field on one line and free of tabs: \\ \t \n \r, for the formats of .weft/state and the job log. */
+#ifndef WEFT_ESCAPE_H
+#define WEFT_ESCAPE_H
+
+struct buf;
+
+/* Appends s to b with each byte that is in `which` (some of '\\', '\t',
+ * '\n' and '\r': the format's choice) written as \\ \t \n or \r. Other
+ * bytes are copied as they are. */
+void escape_add(struct buf *b, const char *s, const char *which);
+
+/* The byte that the escape '\\' c stands for, when that byte is in `which`
+ * (as for escape_add); -1 when it is not, or c is not an escape letter
+ * (NUL included). */
+int escape_decode(char c, const char *which);
+
+#endif
