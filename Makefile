@@ -56,10 +56,16 @@ install: bin/weft
 # The whole suite against a build with AddressSanitizer and UBSan; any
 # report fails the run (halt_on_error, and UBSan made fatal).
 ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# Reports go to files, so that one from a cluster's runner (whose stderr
+# only its master reads) fails the run too.
 asan: deps
 	@$(MAKE) --no-print-directory build-asan/bin/weft $(TEST_BINS)
-	@ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 WEFT_RSS_MAX_KB=1048576 \
-		WEFT=$(CURDIR)/build-asan/bin/weft t/run
+	@rm -rf build-asan/reports && mkdir -p build-asan/reports
+	@ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0:log_path=$(CURDIR)/build-asan/reports/asan \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(CURDIR)/build-asan/reports/ubsan WEFT_RSS_MAX_KB=1048576 \
+		WEFT=$(CURDIR)/build-asan/bin/weft t/run; status=$$?; \
+	if [ -n "$$(ls build-asan/reports)" ]; then echo "sanitizer reports:"; cat build-asan/reports/*; exit 1; fi; \
+	exit $$status
 
 build-asan/bin/weft: $(SRCS) $(wildcard src/*.h src/*/*.h)
 	@mkdir -p build-asan/bin
