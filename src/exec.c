@@ -370,7 +370,8 @@ int exec_main(int argc, char **argv, char **words)
 
 	/* The run's sinks come first: setting up the inputs may have things to say. */
 	term_init(COLOR_NEVER);
-	term.status = term.status && (c.bar || c.eta);
+	if (!c.bar && !c.eta)
+		term_no_status();
 	struct output_opts oo = {
 		.mode = c.keep_order && c.output != OUTPUT_RAW ? OUTPUT_GROUP : c.output,
 		.prefix = c.tag || c.tagstring ? PREFIX_TAB : PREFIX_NONE,

@@ -135,9 +135,9 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 	term_init(c->color);
 	enum output_mode mode = c->output;
 	if (mode == OUTPUT_DEFAULT)
-		mode = term.out_tty ? OUTPUT_LINE : OUTPUT_GROUP;
+		mode = term_stdout_is_tty() ? OUTPUT_LINE : OUTPUT_GROUP;
 	if (mode == OUTPUT_RAW)
-		term.status = false; /* raw bytes may end mid-line: nothing to draw under */
+		term_no_status(); /* raw bytes may end mid-line: nothing to draw under */
 	size_t width = 0;
 	for (size_t i = 0; i < g->ntasks; i++)
 		if (g->tasks[i]->selected && strlen(g->tasks[i]->name) > width)
@@ -151,7 +151,7 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 	/* --events=- owns stdout: the jobs' output is then only in the events. */
 	if (!c->events || strcmp(c->events, "-") != 0)
 		events_add(&ev, output_sink_new(&oo));
-	if (term.status)
+	if (term_can_status())
 		events_add(&ev, status_sink_new());
 	events_add(&ev, messages_sink_new("weft"));
 	events_add(&ev, summary_sink_new(SUMMARY_TASKS));

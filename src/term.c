@@ -57,6 +57,21 @@ void term_on_broken_pipe(void (*cb)(void *ud), void *ud)
 	broken_ud = ud;
 }
 
+bool term_stdout_is_tty(void)
+{
+	return term.out_tty;
+}
+
+bool term_can_status(void)
+{
+	return term.status;
+}
+
+void term_no_status(void)
+{
+	term.status = false;
+}
+
 int term_width(void)
 {
 	struct winsize ws;

@@ -25,6 +25,13 @@ int color_mode_parse(const char *s, enum color_mode *out);
 /* Looks at fds 1 and 2, TERM and NO_COLOR. */
 void term_init(enum color_mode mode);
 
+/* Whether stdout is a terminal (after term_init). */
+bool term_stdout_is_tty(void);
+/* Whether a status line can be drawn (stderr is a capable terminal). */
+bool term_can_status(void);
+/* No status line for this run (raw output, or none asked for). */
+void term_no_status(void);
+
 /* Called once when a write to stdout or stderr fails with EPIPE. */
 void term_on_broken_pipe(void (*cb)(void *ud), void *ud);
 

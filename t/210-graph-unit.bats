@@ -135,7 +135,7 @@ weft.ini:5: 'weft' is a reserved section, not a task
 weft.ini:5: 'vars' is a reserved section, not a task"
 }
 
-@test "suggest: one edit for names under 3 characters, else a third of the length plus one" {
+@test "suggest: at most a third of the name's length, rounded up, in edits" {
 	run -0 "$GT" <<'EOF'
 task build
 task lint
@@ -151,13 +151,14 @@ suggest bldx
 suggest lintlintlint
 EOF
 	# biuld and dcos: a swap of neighbours is one edit. bld: 2 edits from
-	# build, within 3/3+1. bldx: 3 edits from build, over 4/3+1.
+	# build, over 3/3 rounded up. bldx: 3 edits from build, over 4/3 rounded
+	# up. ac: one edit, within 2/3 rounded up.
 	assert_output "suggest build: build
 suggest biuld: build
 suggest dcos: docs
 suggest ac: ab
 suggest xy: -
-suggest bld: build
+suggest bld: -
 suggest bldx: -
 suggest lintlintlint: -"
 }

@@ -220,9 +220,8 @@ same_as_parallel() {
 	local p
 	for p in a/b.c b.c a/b.tar.gz .bashrc a/.bashrc a/b/ a/b.c/ / // //a /a.b \
 		a.b/c a//b x. . .. a/.. '' 'sp ace/f i.le' "q'u/o\"te.s" '$(x)/`y`.z'; do
-		for r in {} {.} {/} {//} {/.} {1} {1.} {1/} {1//} {1/.} {-1} {-1.} {-1/} {-1//} {-1/.}; do
-			same_as_parallel $show "$r" ::: "$p"
-		done
+		# All fifteen strings in one command: one run of parallel per path.
+		same_as_parallel $show {} {.} {/} {//} {/.} {1} {1.} {1/} {1//} {1/.} {-1} {-1.} {-1/} {-1//} {-1/.} ::: "$p"
 	done
 }
 
