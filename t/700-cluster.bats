@@ -178,6 +178,12 @@ SH
 	WEFT_RUNNER=$PWD/truncated run -1 --separate-stderr timeout 60 "$WEFT" exec --cluster 1 --requeue 0 touch ::: ran-a
 	[[ $stderr == *"weft exec: runner 1 ended inside a line: dropping it"* ]]
 	[ ! -e ran-a ]
+	# A line over 64 MiB is not read into memory to the end.
+	printf '#!/bin/sh\nhead -c 70000000 /dev/zero | tr "\\\\0" a >&3\nexec sleep 300\n' > oversized
+	chmod +x oversized
+	WEFT_RUNNER=$PWD/oversized run -1 --separate-stderr timeout 60 "$WEFT" exec --cluster 1 --requeue 0 touch ::: ran-a
+	[[ $stderr == *"weft exec: runner 1 sent a line too long: dropping it"* ]]
+	[ ! -e ran-a ]
 	assert_no_leftovers
 }
 
