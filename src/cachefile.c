@@ -504,20 +504,6 @@ static void format_body(const struct cache *c, struct buf *b)
 	free(v);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Removes temporary states that killed runs left behind. */
 static void remove_stale_tmps(int dfd)
 {
@@ -559,9 +545,9 @@ static int write_state(int dfd, const struct buf *head, const struct buf *body)
 	if (fchmod(fd, 0600) < 0)
 		err = -errno;
 	if (!err)
-		err = write_all(fd, head->p, head->len);
+		err = write_full(fd, head->p, head->len);
 	if (!err)
-		err = write_all(fd, body->p, body->len);
+		err = write_full(fd, body->p, body->len);
 	if (!err && fsync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err && errno != EINTR)
@@ -642,7 +628,7 @@ int cachefile_forget(struct cache *c, const char *name)
 	buf_add(&b, "\n", 1);
 	/* One write() so that a kill cannot tear the line; synced before the
 	 * task may touch anything. */
-	err = write_all(fd, b.p, b.len);
+	err = write_full(fd, b.p, b.len);
 	if (!err && fdatasync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err && errno != EINTR)

@@ -36,21 +36,6 @@ static int open_tmp(void)
 	return fd < 0 ? -err : fd;
 }
 
-static int write_fd(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int spool_add(struct spool *s, const char *data, size_t len)
 {
 	s->total += len;
@@ -63,12 +48,12 @@ int spool_add(struct spool *s, const char *data, size_t len)
 		if (fd < 0)
 			return fd;
 		s->fd = fd;
-		int r = write_fd(fd, s->mem.p ? s->mem.p : "", s->mem.len);
+		int r = write_full(fd, s->mem.p ? s->mem.p : "", s->mem.len);
 		buf_release(&s->mem);
 		if (r < 0)
 			return r;
 	}
-	return write_fd(s->fd, data, len);
+	return write_full(s->fd, data, len);
 }
 
 int spool_drain(struct spool *s, int fd_out, int (*write_fn)(int, const char *, size_t))

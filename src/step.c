@@ -103,26 +103,11 @@ static void flush(struct step_out *o)
 	pool_post(j->pool, &c->msg);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void file_flush(struct step_out *o)
 {
 	if (o->write_err || !o->fbuf.len)
 		return;
-	o->write_err = write_all(o->fd, o->fbuf.p, o->fbuf.len);
+	o->write_err = -write_full(o->fd, o->fbuf.p, o->fbuf.len);
 	buf_reset(&o->fbuf);
 	if (o->write_err)
 		step_error_errno(o, o->write_err, "cannot write '%s'", o->path);

@@ -1,10 +1,12 @@
 /* Small helpers used everywhere: allocation that never fails, a growable byte buffer, string utilities. */
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void oom(void)
 {
@@ -232,6 +234,22 @@ const char *suggest_word(const char *word, const char *const *candidates)
 		}
 	}
 	return best && best_d <= (strlen(word) + 2) / 3 ? best : NULL;
+}
+
+int write_full(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }
 
 uint64_t now_ns(void)

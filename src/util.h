@@ -57,6 +57,10 @@ size_t edit_distance(const char *a, const char *b);
  * one of candidates. */
 const char *suggest_word(const char *word, const char *const *candidates);
 
+/* Writes all n bytes to fd (a blocking fd), again after EINTR. Returns 0
+ * or -errno. */
+int write_full(int fd, const void *p, size_t n);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 

@@ -22,21 +22,6 @@ struct events_sink {
 	struct buf line;
 };
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void on_event(struct sink *sink, const struct event *e)
 {
 	struct events_sink *es = (struct events_sink *)sink;
@@ -48,7 +33,7 @@ static void on_event(struct sink *sink, const struct event *e)
 		es->start_ns = e->at_ns;
 	buf_reset(&es->line);
 	wire_encode(e, e->at_ns > es->start_ns ? (e->at_ns - es->start_ns) / 1000 : 0, &es->line);
-	int err = es->fd < 0 ? term_write(1, es->line.p, es->line.len) : write_all(es->fd, es->line.p, es->line.len);
+	int err = es->fd < 0 ? term_write(1, es->line.p, es->line.len) : write_full(es->fd, es->line.p, es->line.len);
 	if (err < 0) {
 		es->error = err;
 		if (es->fd >= 0) {
