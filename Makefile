@@ -124,6 +124,14 @@ test-cluster: deps
 	@$(MAKE) --no-print-directory bin/weft $(TEST_BINS)
 	@WEFT_REAL=$(CURDIR)/bin/weft WEFT=$(CURDIR)/t/helpers/weft-cluster t/run $(CLUSTER_TESTS)
 
+# The randomized fault tests (kill -9 at random moments, random recipes)
+# with ten times the rounds they make in `make test`: run on purpose.
+SOAK_TESTS = t/410-joblog.bats t/440-exec-joblog.bats t/510-cache.bats t/910-recipe-faults.bats
+.PHONY: soak
+soak: deps
+	@$(MAKE) --no-print-directory bin/weft $(TEST_BINS)
+	@WEFT_SOAK=1 t/run $(SOAK_TESTS)
+
 .PHONY: test-hostile
 test-hostile: deps
 	@$(MAKE) --no-print-directory bin/weft $(TEST_BINS)

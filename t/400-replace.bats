@@ -166,13 +166,14 @@ hostile() {
 
 @test "quoted strings reach the shell byte for byte" {
 	hostile
-	local i
-	for i in "${!H[@]}"; do
-		printf '%s' "${H[$i]}" > want
-		"$RT" --quote "${H[$i]}" > q
-		sh -c "printf '%s' $(cat q)" > got
-		cmp want got || { echo "input $i differs" >&2; return 1; }
-	done
+	# Every string quoted in one script, each printed with a line after it.
+	printf '%s\n--\n' "${H[@]}" > want
+	{
+		printf "printf '%%s\\n--\\n' "
+		"$RT" --quote "${H[@]}"
+	} > script
+	sh ./script > got
+	cmp want got
 	[ ! -e pwned ]
 }
 
@@ -180,16 +181,19 @@ hostile() {
 # 100 KB input pass the kernel's limit on one argv string (128 KiB).
 @test "expanded commands pass every arg to the command byte for byte" {
 	hostile
-	local i
-	for i in "${!H[@]}"; do
-		printf '%s\n' "${H[$i]}" "${H[$i]}" x "${H[$i]}" > want
-		"$RT" printf "'%s\n'" {} {1} x {-1} -- "${H[$i]}" > cmd
-		sh ./cmd > got
-		cmp want got || { echo "input $i differs" >&2; return 1; }
-		"$RT" printf "'%s\n'" -- "${H[$i]}" "${H[$i]}" x "${H[$i]}" > cmd
-		sh ./cmd > got
-		cmp want got || { echo "input $i differs (appended)" >&2; return 1; }
-	done
+	local h
+	for h in "${H[@]}"; do
+		printf '%s\n' "$h" "$h" x "$h"
+	done > want
+	# One command per input, all in one script.
+	"$RT" --each printf "'%s\n'" {} {1} x {-1} -- "${H[@]}" > cmd
+	sh ./cmd > got
+	cmp want got
+	for h in "${H[@]}"; do
+		"$RT" printf "'%s\n'" -- "$h" "$h" x "$h"
+	done > cmd
+	sh ./cmd > got
+	cmp want got
 	[ ! -e pwned ]
 }
 
@@ -216,22 +220,24 @@ same_as_parallel() {
 
 @test "every replacement string prints what GNU parallel prints" {
 	command -v parallel > /dev/null || skip "GNU parallel is not installed"
-	local show='printf [%s]'
-	local p
-	for p in a/b.c b.c a/b.tar.gz .bashrc a/.bashrc a/b/ a/b.c/ / // //a /a.b \
-		a.b/c a//b x. . .. a/.. '' 'sp ace/f i.le' "q'u/o\"te.s" '$(x)/`y`.z'; do
-		# All fifteen strings in one command: one run of parallel per path.
-		same_as_parallel $show {} {.} {/} {//} {/.} {1} {1.} {1/} {1//} {1/.} {-1} {-1.} {-1/} {-1//} {-1/.} ::: "$p"
-	done
+	local show='printf [%s]\\n'
+	local paths=(a/b.c b.c a/b.tar.gz .bashrc a/.bashrc a/b/ a/b.c/ / // //a /a.b
+		a.b/c a//b x. . .. a/.. '' 'sp ace/f i.le' "q'u/o\"te.s" '$(x)/`y`.z')
+	local words=($show {} {.} {/} {//} {/.} {1} {1.} {1/} {1//} {1/.} {-1} {-1.} {-1/} {-1//} {-1/.})
+	# All fifteen strings in one command, every path one input of one
+	# source: one run of parallel in all.
+	run -0 parallel --will-cite -k "${words[@]}" ::: "${paths[@]}"
+	[ "${#lines[@]}" -eq $((${#paths[@]} * 15)) ]
+	local want=$output
+	"$RT" --each "${words[@]}" -- "${paths[@]}" > cmd
+	run -0 sh ./cmd
+	assert_output "$want"
 }
 
 @test "positional strings and several args print what GNU parallel prints" {
 	command -v parallel > /dev/null || skip "GNU parallel is not installed"
 	local show='printf [%s]'
-	same_as_parallel $show {} ::: a/b.c 'd e/f.g'
-	same_as_parallel $show {1} {2} {-1} {-2} ::: a/b.c 'd e/f.g'
-	same_as_parallel $show {2.} {2/} {2//} {2/.} ::: a/b.c 'd e/f.g'
-	same_as_parallel $show {.} {/} {//} {/.} ::: a/b.c 'd e/f.g'
+	same_as_parallel $show {} {1} {2} {-1} {-2} {2.} {2/} {2//} {2/.} {.} {/} {//} {/.} ::: a/b.c 'd e/f.g'
 	same_as_parallel $show {3} {1} ::: a b
 	same_as_parallel $show x{}y '{{}' '{}}' {foo} {1x} ::: a b
 	same_as_parallel echo ::: a 'b c'

@@ -184,8 +184,9 @@ $fp"
 	many big 10000
 	local big=(--racy-ms 0 --source 'big/*.c' --cmd 'cat big/*.c')
 	run -0 "$CT" "${big[@]}" --record . big
-	local round
-	for round in $(seq 20); do
+	local round n
+	n=$(rounds 6)
+	for round in $(seq "$n"); do
 		"$CT" "${big[@]}" --save-loop 0 . big > /dev/null 2>&1 &
 		local pid=$!
 		# Past the load and check (some 30 ms), into the saves.
@@ -202,7 +203,7 @@ $fp"
 	# Each temporary file left is a kill that landed inside a save.
 	local torn=(.weft/state.tmp-*)
 	[ -e "${torn[0]}" ] || torn=()
-	echo "# ${#torn[@]} of 20 kills landed inside a save" >&3
+	echo "# ${#torn[@]} of $n kills landed inside a save" >&3
 }
 
 @test "10,000 unchanged sources are checked by stat alone, and on many threads at once alike" {

@@ -1,8 +1,25 @@
 # Shared set-up for weft's bats tests: the binary under test, a private
 # working directory per test, and small helpers for writing recipes.
 bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
+
+# bats-support and bats-assert, their files sourced here one by one: their
+# load.bash runs dirname once a file, 15 processes before every test.
+weft_load_libs() {
+	local dir f
+	local IFS=:
+	for dir in ${BATS_LIB_PATH:-} /usr/lib/bats; do
+		if [ -d "$dir/bats-support/src" ] && [ -d "$dir/bats-assert/src" ]; then
+			for f in "$dir"/bats-support/src/*.bash "$dir"/bats-assert/src/*.bash; do
+				# shellcheck disable=SC1090
+				source "$f" || return 1
+			done
+			return 0
+		fi
+	done
+	bats_load_library bats-support
+	bats_load_library bats-assert
+}
+weft_load_libs
 
 WEFT="${WEFT:-$BATS_TEST_DIRNAME/../bin/weft}"
 
@@ -41,6 +58,27 @@ assert_no_leftovers() {
 		echo "processes still alive:" >&2
 		echo "$left" >&2
 		return 1
+	fi
+}
+
+# wait_gone [SECONDS]: waits (bounded, default 10 s) until no process of
+# this test is left, then checks it with assert_no_leftovers.
+wait_gone() {
+	local i
+	for ((i = 0; i < ${1:-10} * 50; i++)); do
+		[ -z "$(leftovers 2> /dev/null)" ] && return 0
+		sleep 0.02
+	done
+	assert_no_leftovers
+}
+
+# rounds N: how many rounds a randomized fault test makes: N in `make
+# test`, ten times N in `make soak` (WEFT_SOAK=1), which is run on purpose.
+rounds() {
+	if [ -n "${WEFT_SOAK:-}" ]; then
+		echo $(($1 * 10))
+	else
+		echo "$1"
 	fi
 }
 

@@ -23,17 +23,6 @@ start_wx() {
 # by start_wx to end (SIGKILLs it after that); its exit status in $status.
 wait_wx() { wait_weft "$@"; }
 
-# wait_gone [SECONDS]: waits (bounded, default 10 s) until no process of
-# this test is left, then checks it with assert_no_leftovers.
-wait_gone() {
-	local i
-	for ((i = 0; i < ${1:-10} * 50; i++)); do
-		[ -z "$(leftovers 2> /dev/null)" ] && return 0
-		sleep 0.02
-	done
-	assert_no_leftovers
-}
-
 # err_is TEXT, out_is TEXT: ./err or ./out is exactly TEXT and a newline.
 err_is() { file_is err "$1"; }
 out_is() { file_is out "$1"; }

@@ -1,9 +1,12 @@
-/* Test driver for quote.c and tmpl.c: expands one command template for one input, or quotes one string.
+/* Test driver for quote.c and tmpl.c: expands one command template for one input, or quotes strings.
  *
  *   replace-test [--seq N] [--slot N] WORD... -- ARG...
- *   replace-test --quote STRING
+ *   replace-test --each WORD... -- ARG...
+ *   replace-test --quote STRING...
  *
- * Prints the result and a newline; exits 2 on a usage error. */
+ * Prints the result and a newline; exits 2 on a usage error. --each expands
+ * the template once per ARG, each its own input (numbered from 1), one
+ * result per line; --quote prints the quoted strings separated by spaces. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +18,8 @@
 static int usage(void)
 {
 	fputs("usage: replace-test [--seq N] [--slot N] WORD... -- ARG...\n"
-	      "       replace-test --quote STRING\n", stderr);
+	      "       replace-test --each WORD... -- ARG...\n"
+	      "       replace-test --quote STRING...\n", stderr);
 	return 2;
 }
 
@@ -36,14 +40,42 @@ static int parse_num(const char *s, unsigned long long *n)
 	return *end ? -1 : 0;
 }
 
+static int each(int argc, char **argv)
+{
+	int sep = 0;
+	while (sep < argc && strcmp(argv[sep], "--") != 0)
+		sep++;
+	if (sep == argc)
+		return usage();
+	struct tmpl *t = tmpl_new(argv, (size_t)sep);
+	int rc = 0;
+	for (int k = sep + 1; k < argc && rc == 0; k++) {
+		const char *args[1] = {argv[k]};
+		size_t lens[1] = {strlen(argv[k])};
+		struct tmpl_input in = {.seq = (unsigned long long)(k - sep), .slot = 1, .nargs = 1, .args = args, .lens = lens};
+		struct buf out;
+		buf_init(&out);
+		tmpl_expand(t, &in, &out);
+		rc = print(&out);
+	}
+	tmpl_free(t);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct buf out;
 	buf_init(&out);
-	if (argc == 3 && strcmp(argv[1], "--quote") == 0) {
-		shell_quote(&out, argv[2], strlen(argv[2]));
+	if (argc >= 3 && strcmp(argv[1], "--quote") == 0) {
+		for (int k = 2; k < argc; k++) {
+			if (k > 2)
+				buf_add(&out, " ", 1);
+			shell_quote(&out, argv[k], strlen(argv[k]));
+		}
 		return print(&out);
 	}
+	if (argc >= 3 && strcmp(argv[1], "--each") == 0)
+		return each(argc - 2, argv + 2);
 
 	struct tmpl_input in = { .seq = 1, .slot = 1 };
 	int i = 1;
