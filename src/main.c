@@ -19,6 +19,7 @@
 #include "exec.h"
 #include "events.h"
 #include "exitcode.h"
+#include "guard.h"
 #include "proc.h"
 #include "recipe.h"
 #include "run.h"
@@ -312,6 +313,8 @@ done:
 	free(words);
 	fflush(stdout);
 	uv_loop_close(uv_default_loop());
+	/* Every job is over: the guard can go, before weft does. */
+	guard_end();
 	if (status < 0) {
 		/* Die of the same signal, so a calling shell or make sees it. */
 		int sig = -status;

@@ -1,5 +1,6 @@
 /* One child process: spawned into its own process group, its output read and its exit watched on the loop, stopped as a group. */
 #include "proc.h"
+#include "guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +30,18 @@ int proc_setup(void)
 	return devnull < 0 ? -errno : 0;
 }
 
+static void unguard(struct proc *p)
+{
+	guard_remove(p->guard);
+	p->guard = -1;
+}
+
 static void maybe_closed(struct proc *p)
 {
-	if (--p->handles == 0 && p->ops->closed)
+	if (--p->handles != 0)
+		return;
+	unguard(p);
+	if (p->ops->closed)
 		p->ops->closed(p);
 }
 
@@ -48,6 +58,7 @@ static void finish(struct proc *p)
 	/* Anything the job left behind in its group goes with it; the group id
 	 * stays reserved while any member lives, so this cannot hit a stranger. */
 	kill(-p->pid, SIGKILL);
+	unguard(p);
 	uv_timer_stop(&p->timer);
 	uv_close((uv_handle_t *)&p->timer, handle_close_cb);
 	p->ops->done(p);
@@ -266,6 +277,8 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 		return r;
 	}
 	p->pid = pid;
+	/* Should weft die, its guard stops the group. */
+	p->guard = guard_add(pid);
 
 	/* WEFT_NO_PIDFD: use the SIGCHLD path even where pidfds exist (under
 	 * valgrind, which does not know pidfd_open; and to test that path). */

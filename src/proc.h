@@ -24,6 +24,7 @@ struct proc {
 	void *data;            /* the owner's */
 	pid_t pid;             /* also the process group id */
 	int pidfd;             /* -1: none (watched through SIGCHLD instead) */
+	int guard;             /* its slot in the guard (guard.h); -1: none */
 	struct proc *next_unwatched;
 	uv_poll_t exit_watch;  /* pidfd readable: the child has exited */
 	uv_pipe_t out[2];      /* stdout, stderr */

@@ -285,7 +285,7 @@ EOF
 		wait "$pid" 2> /dev/null && status=0 || status=$?
 		statuses="$statuses $status"
 		[ "$status" -ne 137 ] || killed=$((killed + 1))
-		# The jobs outlive a SIGKILLed weft: let them end.
+		# A SIGKILLed weft's guard stops its jobs: let them go.
 		wait_gone
 		tail -n +"$((before + 1))" ran | sort > new.$round
 		if [ -n "$(comm -12 done.$round new.$round)" ]; then

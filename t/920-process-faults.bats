@@ -295,3 +295,52 @@ run = python3 both.py big1 big2'
 	done
 	assert_no_leftovers
 }
+
+# killed_by SIG ARGS...: starts weft ARGS, whose two jobs each leave a
+# background sleeper and say they run (NAME.ready); kills weft with SIG
+# once both run. Every job, and what it started, must be gone within a
+# second, though weft had no chance to stop them.
+killed_by() {
+	local sig=$1 pid status=0 i
+	shift
+	rm -f ./*.ready
+	# (3>&-: bats waits for whoever holds its fd 3.)
+	"$WEFT" "$@" > out 2> err 3>&- &
+	pid=$!
+	wait_for a.ready
+	wait_for b.ready
+	kill -"$sig" "$pid"
+	for ((i = 0; i < 250; i++)); do
+		kill -0 "$pid" 2> /dev/null || break
+		sleep 0.02
+	done
+	if kill -0 "$pid" 2> /dev/null; then
+		kill -9 "$pid"
+		fail "weft outlived SIG$sig"
+	fi
+	wait "$pid" || status=$?
+	[ "$status" -eq $((128 + $(kill -l "$sig"))) ]
+	wait_gone 1
+}
+
+@test "weft killed by SIGKILL, or by a signal it does not handle: its jobs and what they started go too" {
+	cat > job.sh << 'EOF2'
+sleep 300 &
+touch "$1.ready"
+sleep 200
+EOF2
+	recipe '[all]
+deps = a b
+[a]
+run = sh job.sh a
+[b]
+run = sh job.sh b'
+	local sig
+	# (Not SIGQUIT, nor SIGALRM: a shell's `&`, or bats, starts weft with
+	# them ignored.)
+	for sig in KILL USR1 USR2; do
+		killed_by "$sig" -j2 all
+	done
+	killed_by KILL exec -j2 sh job.sh ::: a b < /dev/null
+	killed_by KILL -j2 --cluster 2 all
+}
