@@ -160,6 +160,13 @@ static void on_event(struct sink *s, const struct event *e)
 	struct link_src *ls = (struct link_src *)((char *)s - offsetof(struct link_src, sink));
 	switch (e->type) {
 	case EV_STARTED:
+		/* It waits for the next line that goes out (the job's output or
+		 * its end): a tiny job then costs the master one wake-up, not
+		 * two. The master needs no pid to stop the job should this
+		 * runner die: this runner's guard does that. */
+		if (e->job && e->job->id)
+			wire_encode(e, 0, link_out(&ls->link));
+		break;
 	case EV_OUTPUT:
 	case EV_FINISHED:
 	case EV_MESSAGE:
