@@ -31,10 +31,7 @@ static const char usage_text[] =
 	"      --output=MODE     line, group or raw (default: line on a terminal, else group)\n"
 	"      --color=WHEN      auto, always or never (default: auto)\n"
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
-	"      --events=FILE     write the events of the run to FILE as JSON Lines (- for stdout)\n"
-	"      --events-output   with --events: include the output of the jobs in the events\n"
-	"      --cluster=N       run the jobs on N runner processes (auto: one per CPU)\n"
-	"      --requeue=N       with --cluster: run a job again N times if its runner dies (default: 1)\n"
+	OPT_RUN_USAGE
 	"  -V, --version         print the version and exit\n"
 	"  -h, --help            print this help and exit\n"
 	"\n"
@@ -46,7 +43,7 @@ void cli_usage(void)
 	fputs(usage_text, stdout);
 }
 
-enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN, OPT_EVENTS, OPT_EVENTS_OUTPUT, OPT_CLUSTER, OPT_REQUEUE };
+enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN };
 
 static const struct option longopts[] = {
 	{"file", required_argument, NULL, 'f'},
@@ -62,10 +59,7 @@ static const struct option longopts[] = {
 	{"color", required_argument, NULL, OPT_COLOR},
 	{"colour", required_argument, NULL, OPT_COLOR},
 	{"grace", required_argument, NULL, OPT_GRACE},
-	{"events", required_argument, NULL, OPT_EVENTS},
-	{"events-output", no_argument, NULL, OPT_EVENTS_OUTPUT},
-	{"cluster", required_argument, NULL, OPT_CLUSTER},
-	{"requeue", required_argument, NULL, OPT_REQUEUE},
+	OPT_RUN_LONGOPTS,
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -90,7 +84,7 @@ int cli_parse(struct cli *c, int argc, char **argv)
 {
 	memset(c, 0, sizeof *c);
 	c->grace_ms = 2000;
-	c->requeue = 1;
+	opt_run_init(&c->run);
 	opterr = 0;
 	int ch;
 	while ((ch = getopt_long(argc, argv, ":f:C:j:kBnlVh", longopts, NULL)) != -1) {
@@ -135,34 +129,24 @@ int cli_parse(struct cli *c, int argc, char **argv)
 			if (duration_parse(optarg, &c->grace_ms) < 0)
 				return bad("invalid duration '%s' for --grace (use e.g. 500ms, 2s)", optarg);
 			break;
-		case OPT_EVENTS:
-			if (!*optarg)
-				return bad("invalid value '%s' for --events (a file, or - for stdout)", optarg);
-			c->events = optarg;
-			break;
-		case OPT_EVENTS_OUTPUT:
-			c->events_output = true;
-			break;
-		case OPT_CLUSTER:
-			if (opt_parse_cluster(optarg, &c->cluster) < 0)
-				return bad("invalid value '%s' for --cluster (a number from 1, or auto)", optarg);
-			break;
-		case OPT_REQUEUE:
-			if (opt_parse_requeue(optarg, &c->requeue) < 0)
-				return bad("invalid value '%s' for --requeue (a number from 0)", optarg);
-			break;
 		case 'V':
 			c->action = ACT_VERSION;
 			return 0;
 		case 'h':
 			c->action = ACT_HELP;
 			return 0;
-		default:
-			return opt_bad_getopt("weft", ch, argv);
+		default: {
+			int r = opt_run_parse(&c->run, "weft", ch, optarg);
+			if (r == 0)
+				return opt_bad_getopt("weft", ch, argv, longopts);
+			if (r < 0)
+				return -1;
+			break;
+		}
 		}
 	}
-	if (c->events_output && !c->events)
-		return bad("%s needs --events=FILE", "--events-output");
+	if (opt_run_check(&c->run, "weft") < 0)
+		return -1;
 	for (int i = optind; i < argc; i++) {
 		const char *a = argv[i];
 		if (is_assignment(a)) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "graph.h"
+#include "opt.h"
 #include "sinks/sinks.h"
 #include "term.h"
 
@@ -23,10 +24,7 @@ struct cli {
 	enum output_mode output;
 	enum color_mode color;
 	uint64_t grace_ms;
-	const char *events;      /* --events: a file, "-" for stdout; NULL: none */
-	bool events_output;      /* --events-output */
-	unsigned cluster;        /* --cluster: runner processes; 0: none */
-	unsigned requeue;        /* --requeue (default 1) */
+	struct opt_run run;      /* --events, --cluster and the like */
 	char **targets;          /* TASK and /REGEX/ arguments */
 	size_t ntargets;
 	struct kv *vars;         /* NAME=VALUE arguments */

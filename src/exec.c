@@ -53,10 +53,7 @@ static const char exec_usage[] =
 	"      --resume          with --joblog: skip the jobs FILE records as done\n"
 	"      --resume-failed   with --joblog: skip the jobs FILE records as succeeded\n"
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
-	"      --events=FILE     write the events of the run to FILE as JSON Lines (- for stdout)\n"
-	"      --events-output   with --events: include the output of the jobs in the events\n"
-	"      --cluster=N       run the jobs on N runner processes (auto: one per CPU)\n"
-	"      --requeue=N       with --cluster: run a job again N times if its runner dies (default: 1)\n"
+	OPT_RUN_USAGE
 	"  -h, --help            print this help and exit\n"
 	"\n"
 	"Replacement strings: {} {.} {/} {//} {/.} {#} {%} {N} {N.} {N/} {N//} {N/.} {-N}\n"
@@ -66,7 +63,6 @@ static const char exec_usage[] =
 enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
-	OPT_EVENTS, OPT_EVENTS_OUTPUT, OPT_CLUSTER, OPT_REQUEUE,
 };
 
 static const struct option longopts[] = {
@@ -89,10 +85,7 @@ static const struct option longopts[] = {
 	{"resume", no_argument, NULL, OPT_RESUME},
 	{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
 	{"grace", required_argument, NULL, OPT_GRACE},
-	{"events", required_argument, NULL, OPT_EVENTS},
-	{"events-output", no_argument, NULL, OPT_EVENTS_OUTPUT},
-	{"cluster", required_argument, NULL, OPT_CLUSTER},
-	{"requeue", required_argument, NULL, OPT_REQUEUE},
+	OPT_RUN_LONGOPTS,
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -141,14 +134,14 @@ int halt_parse(const char *s, struct halt *h)
 
 struct exec_cli {
 	const char *jobs;
-	bool keep_order, link, tag, dry_run, bar, eta, resume, resume_failed, events_output;
+	bool keep_order, link, tag, dry_run, bar, eta, resume, resume_failed;
 	char delim;
-	const char *colsep, *tagstring, *joblog, *events;
+	const char *colsep, *tagstring, *joblog;
 	enum output_mode output;
 	uint64_t timeout_ms;
 	unsigned timeout_pct;
 	unsigned retries;
-	unsigned cluster, requeue;
+	struct opt_run run;     /* --events, --cluster and the like */
 	struct halt halt;
 	uint64_t grace_ms;
 	char **cmd;
@@ -196,7 +189,7 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	memset(c, 0, sizeof *c);
 	c->delim = '\n';
 	c->grace_ms = 2000;
-	c->requeue = 1;
+	opt_run_init(&c->run);
 	c->output = OUTPUT_GROUP;
 	opterr = 0;
 	optind = 1;
@@ -281,33 +274,23 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			if (duration_parse(optarg, &c->grace_ms) < 0)
 				return bad("invalid duration '%s' for --grace (use e.g. 500ms, 2s)", optarg);
 			break;
-		case OPT_EVENTS:
-			if (!*optarg)
-				return bad("invalid value '%s' for --events (a file, or - for stdout)", optarg);
-			c->events = optarg;
-			break;
-		case OPT_EVENTS_OUTPUT:
-			c->events_output = true;
-			break;
-		case OPT_CLUSTER:
-			if (opt_parse_cluster(optarg, &c->cluster) < 0)
-				return bad("invalid value '%s' for --cluster (a number from 1, or auto)", optarg);
-			break;
-		case OPT_REQUEUE:
-			if (opt_parse_requeue(optarg, &c->requeue) < 0)
-				return bad("invalid value '%s' for --requeue (a number from 0)", optarg);
-			break;
 		case 'h':
 			fputs(exec_usage, stdout);
 			return 1;
-		default:
-			return opt_bad_getopt("weft exec", ch, argv);
+		default: {
+			int r = opt_run_parse(&c->run, "weft exec", ch, optarg);
+			if (r == 0)
+				return opt_bad_getopt("weft exec", ch, argv, longopts);
+			if (r < 0)
+				return -1;
+			break;
+		}
 		}
 	}
 	if ((c->resume || c->resume_failed) && !c->joblog)
 		return bad("%s needs --joblog=FILE", c->resume ? "--resume" : "--resume-failed");
-	if (c->events_output && !c->events)
-		return bad("%s needs --events=FILE", "--events-output");
+	if (opt_run_check(&c->run, "weft exec") < 0)
+		return -1;
 
 	/* COMMAND words, then sources: `::: values` and `:::: files`. */
 	int i = optind;
@@ -360,10 +343,10 @@ int exec_main(int argc, char **argv, char **words)
 		}
 		pcre2_jit_compile(colsep, PCRE2_JIT_COMPLETE);
 	}
-	if (c.events && !c.dry_run) {
-		int err = events_sink_new(c.events, c.events_output, &ev, &evsink);
+	if (c.run.events && !c.dry_run) {
+		int err = events_sink_new(c.run.events, c.run.events_output, &ev, &evsink);
 		if (err < 0) {
-			fprintf(stderr, "weft exec: cannot write the events to '%s': %s\n", c.events, strerror(-err));
+			fprintf(stderr, "weft exec: cannot write the events to '%s': %s\n", c.run.events, strerror(-err));
 			goto out;
 		}
 	}
@@ -378,7 +361,7 @@ int exec_main(int argc, char **argv, char **words)
 		.keep_order = c.keep_order,
 	};
 	/* --events=- owns stdout: the jobs' output is then only in the events. */
-	if (!c.dry_run && (!c.events || strcmp(c.events, "-") != 0))
+	if (!c.dry_run && (!c.run.events || strcmp(c.run.events, "-") != 0))
 		events_add(&ev, output_sink_new(&oo));
 	events_add(&ev, messages_sink_new("weft exec"));
 	events_add(&ev, summary_sink_new(SUMMARY_EXEC));
@@ -448,8 +431,8 @@ int exec_main(int argc, char **argv, char **words)
 		.shell = sh,
 		.direct = true,
 		.envp = environ,
-		.cluster = c.cluster,
-		.requeue = c.requeue,
+		.cluster = c.run.cluster,
+		.requeue = c.run.requeue,
 	};
 	struct run_result res;
 	run_jobs(&ev, fanout_src(f), &ro, &res);

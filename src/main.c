@@ -115,10 +115,10 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 	struct events ev;
 	events_init(&ev, argv);
 	struct sink *evsink = NULL;
-	if (c->events) {
-		int err = events_sink_new(c->events, c->events_output, &ev, &evsink);
+	if (c->run.events) {
+		int err = events_sink_new(c->run.events, c->run.events_output, &ev, &evsink);
 		if (err < 0) {
-			fprintf(stderr, "weft: cannot write the events to '%s': %s\n", c->events, strerror(-err));
+			fprintf(stderr, "weft: cannot write the events to '%s': %s\n", c->run.events, strerror(-err));
 			return EXIT_USAGE;
 		}
 	}
@@ -150,7 +150,7 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 	if (mode == OUTPUT_GROUP)
 		oo.prefix = PREFIX_NONE;
 	/* --events=- owns stdout: the jobs' output is then only in the events. */
-	if (!c->events || strcmp(c->events, "-") != 0)
+	if (!c->run.events || strcmp(c->run.events, "-") != 0)
 		events_add(&ev, output_sink_new(&oo));
 	if (term_can_status())
 		events_add(&ev, status_sink_new());
@@ -167,8 +167,8 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 		 * default shell and weft's own PATH. */
 		.direct = !r->shell && !path_changed(r, c),
 		.envp = env.v,
-		.cluster = c->cluster,
-		.requeue = c->requeue,
+		.cluster = c->run.cluster,
+		.requeue = c->run.requeue,
 	};
 	events_begin(&ev, run_fit_jobs(o.jobs));
 
@@ -241,11 +241,11 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	char *events_path = NULL;
-	if (c.events && c.events[0] != '/' && strcmp(c.events, "-") != 0) {
+	if (c.run.events && c.run.events[0] != '/' && strcmp(c.run.events, "-") != 0) {
 		/* As -f: relative to where weft is now, though tasks run in the recipe's directory. */
 		char *cwd = getcwd(NULL, 0);
 		if (cwd)
-			c.events = events_path = xasprintf("%s/%s", cwd, c.events);
+			c.run.events = events_path = xasprintf("%s/%s", cwd, c.run.events);
 		free(cwd);
 	}
 	char *path = c.file ? xstrdup(c.file) : recipe_find();

@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
@@ -16,13 +17,34 @@ int opt_bad(const char *prog, const char *fmt, const char *arg)
 	return -1;
 }
 
-int opt_bad_getopt(const char *prog, int ch, char **argv)
+int opt_bad_getopt(const char *prog, int ch, char **argv, const struct option *longopts)
 {
 	if (ch == ':')
 		return opt_bad(prog, "option '%s' needs a value", argv[optind - 1]);
 	if (optopt)
 		return opt_bad(prog, "unknown option '-%s'", (char[]){(char)optopt, 0});
-	return opt_bad(prog, "unknown option '%s'", argv[optind - 1]);
+	/* --name or --name=value: the nearest option's name, if one is near. */
+	const char *arg = argv[optind - 1];
+	size_t nopts = 0;
+	while (longopts[nopts].name)
+		nopts++;
+	const char **names = xcalloc(nopts + 1, sizeof *names);
+	for (size_t i = 0; i < nopts; i++)
+		names[i] = longopts[i].name;
+	char *word = xstrdup(arg + strspn(arg, "-"));
+	word[strcspn(word, "=")] = '\0';
+	const char *hint = *word ? suggest_word(word, names) : NULL;
+	int r;
+	if (hint) {
+		char *msg = xasprintf("unknown option '%%s' (did you mean '--%s'?)", hint);
+		r = opt_bad(prog, msg, arg);
+		free(msg);
+	} else {
+		r = opt_bad(prog, "unknown option '%s'", arg);
+	}
+	free(word);
+	free(names);
+	return r;
 }
 
 int opt_parse_delimiter(const char *s, char *out)
@@ -44,7 +66,7 @@ int opt_parse_delimiter(const char *s, char *out)
 	return -1;
 }
 
-int opt_parse_cluster(const char *s, unsigned *out)
+static int parse_cluster(const char *s, unsigned *out)
 {
 	if (strcmp(s, "auto") == 0) {
 		*out = uv_available_parallelism();
@@ -53,11 +75,48 @@ int opt_parse_cluster(const char *s, unsigned *out)
 	return parse_count(s, out);
 }
 
-int opt_parse_requeue(const char *s, unsigned *out)
+static int parse_requeue(const char *s, unsigned *out)
 {
 	if (strcmp(s, "0") == 0) {
 		*out = 0;
 		return 0;
 	}
 	return parse_count(s, out);
+}
+
+void opt_run_init(struct opt_run *r)
+{
+	memset(r, 0, sizeof *r);
+	r->requeue = 1;
+}
+
+int opt_run_parse(struct opt_run *r, const char *prog, int ch, const char *arg)
+{
+	switch (ch) {
+	case OPT_EVENTS:
+		if (!*arg)
+			return opt_bad(prog, "invalid value '%s' for --events (a file, or - for stdout)", arg);
+		r->events = arg;
+		return 1;
+	case OPT_EVENTS_OUTPUT:
+		r->events_output = true;
+		return 1;
+	case OPT_CLUSTER:
+		if (parse_cluster(arg, &r->cluster) < 0)
+			return opt_bad(prog, "invalid value '%s' for --cluster (a number from 1, or auto)", arg);
+		return 1;
+	case OPT_REQUEUE:
+		if (parse_requeue(arg, &r->requeue) < 0)
+			return opt_bad(prog, "invalid value '%s' for --requeue (a number from 0)", arg);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int opt_run_check(const struct opt_run *r, const char *prog)
+{
+	if (r->events_output && !r->events)
+		return opt_bad(prog, "%s needs --events=FILE", "--events-output");
+	return 0;
 }

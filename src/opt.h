@@ -2,6 +2,9 @@
 #ifndef WEFT_OPT_H
 #define WEFT_OPT_H
 
+#include <getopt.h>
+#include <stdbool.h>
+
 /* Prints a usage error on stderr: "PROG: " and fmt with arg (fmt has one
  * %s), then "Try 'PROG --help' for more information.". Returns -1, for a
  * parser to return it. */
@@ -9,16 +12,45 @@ int opt_bad(const char *prog, const char *fmt, const char *arg);
 
 /* The usage error for what getopt_long() returned with opterr 0 and an
  * optstring that starts with ':' (after any '+'): ch ':' is "option 'X'
- * needs a value", anything else "unknown option 'X'". Returns -1. */
-int opt_bad_getopt(const char *prog, int ch, char **argv);
+ * needs a value", anything else "unknown option 'X'", with the nearest
+ * long option of longopts when one is near ("did you mean '--jobs'?").
+ * Returns -1. */
+int opt_bad_getopt(const char *prog, int ch, char **argv, const struct option *longopts);
 
 /* Parses a -d argument ("\n", "\t", "\r", "\0", "\\", or one character);
  * returns 0 and *out, or -1 (and leaves *out alone). */
 int opt_parse_delimiter(const char *s, char *out);
 
-/* --cluster's value: N from 1, or auto (the CPUs). Returns 0 and *out, or -1. */
-int opt_parse_cluster(const char *s, unsigned *out);
-/* --requeue's value: N from 0. Returns 0 and *out, or -1. */
-int opt_parse_requeue(const char *s, unsigned *out);
+/* The options weft and weft exec share: where the run's events go, and
+ * whether it runs on a cluster. */
+struct opt_run {
+	const char *events;      /* --events: a file, "-" for stdout; NULL: none */
+	bool events_output;      /* --events-output */
+	unsigned cluster;        /* --cluster: runner processes; 0: none */
+	unsigned requeue;        /* --requeue (default 1) */
+};
+
+/* Their getopt_long() values (above any a parser uses of its own), their
+ * entries for its option table, and their lines of the usage text. */
+enum { OPT_EVENTS = 0x200, OPT_EVENTS_OUTPUT, OPT_CLUSTER, OPT_REQUEUE };
+#define OPT_RUN_LONGOPTS \
+	{"events", required_argument, NULL, OPT_EVENTS}, \
+	{"events-output", no_argument, NULL, OPT_EVENTS_OUTPUT}, \
+	{"cluster", required_argument, NULL, OPT_CLUSTER}, \
+	{"requeue", required_argument, NULL, OPT_REQUEUE}
+#define OPT_RUN_USAGE \
+	"      --events=FILE     write the events of the run to FILE as JSON Lines (- for stdout)\n" \
+	"      --events-output   with --events: include the output of the jobs in the events\n" \
+	"      --cluster=N       run the jobs on N runner processes (auto: one per CPU)\n" \
+	"      --requeue=N       with --cluster: run a job again N times if its runner dies (default: 1)\n"
+
+/* The defaults. */
+void opt_run_init(struct opt_run *r);
+/* Takes ch (what getopt_long() returned) and its value if ch is one of
+ * these options: returns 1; 0 if it is not; -1 after a usage error. */
+int opt_run_parse(struct opt_run *r, const char *prog, int ch, const char *arg);
+/* Once every option is read: -1 after a usage error (--events-output
+ * without --events), else 0. */
+int opt_run_check(const struct opt_run *r, const char *prog);
 
 #endif

@@ -194,7 +194,9 @@ int parse_count(const char *s, unsigned *out)
 	return 0;
 }
 
-size_t edit_distance(const char *a, const char *b)
+/* Levenshtein distance (a swap of two neighbours is one edit), for "did
+ * you mean" hints. */
+static size_t edit_distance(const char *a, const char *b)
 {
 	/* Optimal string alignment: insertions, deletions, substitutions and
 	 * swaps of two neighbours ("rnu" is one edit from "run"). */

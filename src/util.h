@@ -46,10 +46,6 @@ const char *parse_uint(const char *s, unsigned long long max, unsigned long long
 /* A count from 1 to 100000 ("jobs" and -j): returns 0 and *out, or -1. */
 int parse_count(const char *s, unsigned *out);
 
-/* Levenshtein distance (a swap of two neighbours is one edit), for "did
- * you mean" hints. */
-size_t edit_distance(const char *a, const char *b);
-
 /* The "did you mean" hint for an unknown word: the candidate (of a
  * NULL-terminated list) closest to word, the first of equals, when it is
  * at most one edit in three letters of word away (rounded up: 1 for up to

@@ -392,6 +392,24 @@ run = touch ran-t'
 	assert_nothing_ran
 }
 
+@test "an unknown option names the nearest one, for weft and weft exec; a far one gets no guess" {
+	recipe '[t]
+run = touch ran-t'
+	run -2 --separate-stderr "$WEFT" --jbos=2
+	assert_equal "$stderr" "weft: unknown option '--jbos=2' (did you mean '--jobs'?)
+Try 'weft --help' for more information."
+	run -2 --separate-stderr "$WEFT" --explian
+	assert_equal "${stderr_lines[0]}" "weft: unknown option '--explian' (did you mean '--explain'?)"
+	run -2 --separate-stderr "$WEFT" --evnets=x
+	assert_equal "${stderr_lines[0]}" "weft: unknown option '--evnets=x' (did you mean '--events'?)"
+	run -2 --separate-stderr "$WEFT" --zzzzzz
+	assert_equal "${stderr_lines[0]}" "weft: unknown option '--zzzzzz'"
+	run -255 --separate-stderr "$WEFT" exec --keep-ordr echo ::: a
+	assert_equal "${stderr_lines[0]}" "weft exec: unknown option '--keep-ordr' (did you mean '--keep-order'?)"
+	assert_output ""
+	assert_nothing_ran
+}
+
 @test "options after task names are options (GNU-style permutation)" {
 	recipe '[build]
 run = touch ran-build'
