@@ -243,9 +243,13 @@ static void split_columns(struct fanout *f, struct buf *args, size_t **lens, siz
 		size_t len = (*lens)[a];
 		PCRE2_SIZE start = 0;
 		for (;;) {
-			int rc = pcre2_match(re, (PCRE2_SPTR)p, len, start, 0, f->md, NULL);
+			/* As Perl's split (so GNU parallel's): a separator may match
+			 * the empty string, but not where the column starts, nor at
+			 * the very end; ' *' splits "ab" into "a" and "b". */
+			int rc = pcre2_match(re, (PCRE2_SPTR)p, len, start, PCRE2_NOTEMPTY_ATSTART, f->md, NULL);
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(f->md);
-			size_t end = rc >= 0 && ov[1] > ov[0] ? ov[0] : len;
+			bool sep = rc >= 0 && !(ov[0] == ov[1] && ov[0] == len);
+			size_t end = sep ? ov[0] : len;
 			if (n == cap) {
 				cap *= 2;
 				nl = xrealloc(nl, cap * sizeof *nl);

@@ -124,6 +124,24 @@ setup() { common_setup; }
 	out_is '[a b][c]'
 }
 
+@test "--colsep with a regex that can match the empty string splits as GNU parallel (Perl's split) does" {
+	printf 'for a; do printf "[%%s]" "$a"; done; echo\n' > args.sh
+	run -0 wx -k --colsep ' *' sh args.sh ::: 'a b' ab 'a  b' a, < /dev/null
+	out_is $'[a][b]\n[a][b]\n[a][b]\n[a][,]'
+	run -0 wx -k --colsep ',?' sh args.sh ::: a,b ab ,a < /dev/null
+	out_is $'[a][b]\n[a][b]\n[][a]'
+	run -0 wx -k --colsep '(?=b)' sh args.sh ::: ab a,b bb < /dev/null
+	out_is $'[a][b]\n[a,][b]\n[b][b]'
+	# (Inputs without blanks: GNU parallel also trims the columns.)
+	command -v parallel > /dev/null || return 0
+	local sep
+	for sep in ' *' '\s*' ',?' '(?=b)' ',*' '\b'; do
+		parallel --will-cite -k --colsep "$sep" echo '{1}/{2}/{3}' ::: a,b ab ,a abc a,,b > want
+		wx -k --colsep "$sep" echo '{1}/{2}/{3}' ::: a,b ab ,a abc a,,b < /dev/null
+		diff want out || fail "--colsep '$sep' splits otherwise than GNU parallel"
+	done
+}
+
 # ---- the command -------------------------------------------------------
 
 @test "replacement strings {} {.} {/} {//} {/.} {#} {%}: exact values, as GNU parallel" {
