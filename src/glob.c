@@ -96,6 +96,26 @@ static char *subdir(const char *dir, const struct dirent *e)
 	return NULL;
 }
 
+/* dir/NAME for the entry e of dir when it is a directory itself, not a
+ * symbolic link to one: what '**' goes down into. As bash's globstar and
+ * git do, '**' does not follow links, so a link to a parent cannot make
+ * the walk endless. */
+static char *real_subdir(const char *dir, const struct dirent *e)
+{
+#ifdef _DIRENT_HAVE_D_TYPE
+	if (e->d_type == DT_DIR)
+		return join(dir, e->d_name);
+	if (e->d_type != DT_UNKNOWN)
+		return NULL;
+#endif
+	char *p = join(dir, e->d_name);
+	struct stat st;
+	if (lstat_at(p, &st) == 0 && S_ISDIR(st.st_mode))
+		return p;
+	free(p);
+	return NULL;
+}
+
 /* Matches segs[0..n) below dir ("" is the current directory). */
 static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 {
@@ -116,7 +136,7 @@ static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 		while ((e = readdir(d))) {
 			if (e->d_name[0] == '.')
 				continue;
-			char *p = subdir(dir, e);
+			char *p = real_subdir(dir, e);
 			if (!p)
 				continue;
 			int r = walk(p, segs, n, out);

@@ -22,6 +22,30 @@ src/x.c"
 	[[ "$(tail -n 1 err)" =~ ^weft:\ 3\ tasks\ done\ in ]]
 }
 
+@test "** does not follow links to directories: a link to a parent neither loops nor repeats; a named link is followed" {
+	mkdir -p src/lib
+	touch src/a.c src/lib/b.c
+	ln -s .. src/lib/up
+	ln -s ../lib src/lib/again
+	ln -s lib src/ln
+	ln -s a.c src/linked.c
+	recipe '[all]
+deps = cc named
+[cc]
+foreach = src/**/*.c
+run = echo "{}" >> items
+[named]
+foreach = src/**/ln/*.c
+run = echo "{}" >> named'
+	run -0 timeout 20 "$WEFT" -j1
+	run -0 cat items
+	assert_output "src/a.c
+src/lib/b.c
+src/linked.c"
+	run -0 cat named
+	assert_output "src/ln/b.c"
+}
+
 @test "replacement strings expand per item, shell-quoted; with none the item is appended" {
 	recipe "[a]
 foreach = 'it s' dir/f.tar.gz
