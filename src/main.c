@@ -259,7 +259,13 @@ int main(int argc, char **argv)
 	diag_init(&d, path);
 	int err = recipe_load(&r, path, &d);
 	if (err < 0) {
-		fprintf(stderr, "weft: cannot read '%s': %s\n", path, strerror(-err));
+		char target[4096];
+		ssize_t n = err == -ENOENT ? readlink(path, target, sizeof target - 1) : -1;
+		if (n >= 0)
+			fprintf(stderr, "weft: cannot read '%s': a symbolic link to '%.*s', which does not exist\n", path,
+				(int)n, target);
+		else
+			fprintf(stderr, "weft: cannot read '%s': %s\n", path, strerror(-err));
 		goto out;
 	}
 	size_t errors = d.errors;

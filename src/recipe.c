@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -400,6 +401,10 @@ static bool task_key(struct parser *p, const char *name, const char *value)
 	} else if (strcmp(name, "deps") == 0) {
 		add_deps(p, value);
 	} else if (strcmp(name, "dir") == 0) {
+		if (!*value) {
+			diag_error(p->d, p->lineno, "empty value for 'dir' (use a directory, or leave the key out)");
+			return false;
+		}
 		t->dir = xstrdup(value);
 	} else if (strcmp(name, "timeout") == 0) {
 		if (duration_parse(value, &t->timeout_ms) < 0) {
@@ -573,6 +578,11 @@ int recipe_load(struct recipe *r, const char *path, struct diag *d)
 	p.f = fopen(path, "re");
 	if (!p.f)
 		return -errno;
+	struct stat st;
+	if (fstat(fileno(p.f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(p.f);
+		return -EISDIR;
+	}
 	p.r = r;
 	p.d = d;
 	/* Debian's inih exposes its options as variables: read whole lines
@@ -623,7 +633,11 @@ char *recipe_find(void)
 		for (int i = 0; i < up; i++)
 			buf_adds(&b, "../");
 		buf_adds(&b, "weft.ini");
-		if (access(b.p, F_OK) == 0)
+		/* A weft.ini in any form (a dangling link, a directory) stops
+		 * the search: loading it then says what is wrong, rather than a
+		 * parent's recipe running in its place. */
+		struct stat st;
+		if (lstat(b.p, &st) == 0)
 			return buf_take(&b);
 		buf_reset(&b);
 		for (int i = 0; i < up; i++)

@@ -251,3 +251,33 @@ chain() {
 	fi
 	assert_nothing_ran
 }
+
+@test "a weft.ini that is a dangling link, a link loop or a directory stops the search: an error, the parent's recipe never runs" {
+	recipe '[clean]
+run = touch ran-parent'
+	mkdir sub
+	cd sub
+	ln -s nowhere weft.ini
+	run -2 --separate-stderr "$WEFT" clean
+	assert_equal "$stderr" "weft: cannot read 'weft.ini': a symbolic link to 'nowhere', which does not exist"
+	rm weft.ini
+	ln -s loop weft.ini
+	ln -s weft.ini loop
+	run -2 --separate-stderr "$WEFT" clean
+	assert_equal "$stderr" "weft: cannot read 'weft.ini': Too many levels of symbolic links"
+	rm weft.ini
+	mkdir weft.ini
+	run -2 --separate-stderr "$WEFT" clean
+	assert_equal "$stderr" "weft: cannot read 'weft.ini': Is a directory"
+	cd ..
+	assert_nothing_ran
+}
+
+@test "an empty dir = is a recipe error at its line" {
+	recipe '[t]
+dir =
+run = touch ran-t'
+	run -2 --separate-stderr "$WEFT"
+	assert_equal "$stderr" "weft.ini:2: empty value for 'dir' (use a directory, or leave the key out)"
+	assert_nothing_ran
+}
