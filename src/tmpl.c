@@ -40,8 +40,24 @@ enum path_op {
 	OP_BASE_NOEXT, /* {/.} */
 };
 
+/* Where a replacement string stands in the shell code, which decides how
+ * its value is quoted so that the shell reads exactly its bytes back. */
+enum quote_ctx {
+	CTX_BARE,    /* outside quotes (also inside $(...) and `...`) */
+	CTX_SINGLE,  /* inside '...' */
+	CTX_DOUBLE,  /* inside "..." */
+	CTX_HEREDOC, /* in the body of a here-document whose word is bare */
+	CTX_RAW,     /* in the body of one whose word is quoted: nothing expands */
+};
+
 struct part {
 	enum part_kind kind;
+	enum quote_ctx ctx; /* PART_ARG only */
+	size_t at;          /* PART_ARG: where it starts in tmpl.text */
+	char *delim;        /* CTX_HEREDOC, CTX_RAW: the word that ends the body (owned) */
+	bool delim_tabs;    /* ... after leading tabs (<<-) */
+	unsigned bq;        /* PART_ARG: how many `...` it stands inside, */
+	unsigned bq_dq;     /* and of those (bit 0 the innermost), which stand inside "..." */
 	enum path_op op;   /* PART_ARG only */
 	size_t pos;        /* PART_ARG: 0 for every arg ({}), else N of {N} */
 	bool from_end;     /* PART_ARG: {-N}, the N'th arg from the last */
@@ -136,6 +152,211 @@ static size_t parse_repl(const char *s, size_t n, struct part *p)
 	return l ? i + l : 0;
 }
 
+/* A small reader of sh's quoting, enough to know the context of each
+ * replacement string: quotes, backslashes, $(...) and `...` (which open
+ * a bare context again, even inside "..."), comments and here-documents.
+ * What it cannot follow (unbalanced quotes) the shell rejects anyway. */
+#define CTX_DEPTH 64
+
+struct lexer {
+	const char *s;
+	size_t n, i;
+	enum { L_BARE, L_SINGLE, L_DOUBLE, L_PAREN, L_BACKQ, L_BACKQ_DQ } stack[CTX_DEPTH];
+	size_t parens[CTX_DEPTH]; /* L_PAREN: '(' open inside it */
+	size_t depth;
+	/* a here-document whose body starts at the next newline */
+	bool heredoc_pending, heredoc_quoted, heredoc_tabs;
+	char *heredoc_word;
+};
+
+static void lx_push(struct lexer *l, int k)
+{
+	if (l->depth + 1 < CTX_DEPTH) {
+		l->stack[++l->depth] = k;
+		l->parens[l->depth] = 0;
+	}
+}
+
+static void lx_pop(struct lexer *l)
+{
+	if (l->depth > 0)
+		l->depth--;
+}
+
+static bool word_start(const struct lexer *l)
+{
+	if (l->i == 0)
+		return true;
+	char c = l->s[l->i - 1];
+	return c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' || c == '|' || c == '(' || c == ')';
+}
+
+/* At "<<" in bare code: reads the here-document's word. */
+static void lx_heredoc_word(struct lexer *l)
+{
+	l->i += 2;
+	l->heredoc_tabs = l->i < l->n && l->s[l->i] == '-';
+	if (l->heredoc_tabs)
+		l->i++;
+	while (l->i < l->n && (l->s[l->i] == ' ' || l->s[l->i] == '\t'))
+		l->i++;
+	struct buf w;
+	buf_init(&w);
+	bool quoted = false;
+	char q = 0;
+	for (; l->i < l->n; l->i++) {
+		char c = l->s[l->i];
+		if (q) {
+			if (c == q)
+				q = 0;
+			else
+				buf_add(&w, &c, 1);
+			continue;
+		}
+		if (c == '\'' || c == '"') {
+			q = c;
+			quoted = true;
+		} else if (c == '\\' && l->i + 1 < l->n) {
+			quoted = true;
+			buf_add(&w, &l->s[++l->i], 1);
+		} else if (strchr(" \t\n;&|<>()", c)) {
+			break;
+		} else {
+			buf_add(&w, &c, 1);
+		}
+	}
+	free(l->heredoc_word);
+	l->heredoc_word = buf_take(&w);
+	l->heredoc_quoted = quoted;
+	l->heredoc_pending = true;
+}
+
+/* At the start of a here-document's body: returns where it ends (the
+ * start of its closing line, or the end of the text). */
+static size_t lx_heredoc_end(const struct lexer *l, size_t from)
+{
+	size_t wl = strlen(l->heredoc_word);
+	for (size_t i = from; i < l->n;) {
+		const char *nl = memchr(l->s + i, '\n', l->n - i);
+		size_t end = nl ? (size_t)(nl - l->s) : l->n;
+		size_t b = i;
+		while (l->heredoc_tabs && b < end && l->s[b] == '\t')
+			b++;
+		if (end - b == wl && memcmp(l->s + b, l->heredoc_word, wl) == 0)
+			return i;
+		i = end + 1;
+	}
+	return l->n;
+}
+
+/* Sets the context of every PART_ARG of t. */
+static void classify(struct tmpl *t)
+{
+	struct lexer l = {.s = t->text, .n = t->len};
+	size_t next = 0; /* the next part to classify */
+	size_t body_end = 0, body_ctx = CTX_BARE;
+	bool in_body = false;
+	while (next < t->nparts) {
+		struct part *p = &t->parts[next];
+		if (p->kind != PART_ARG) {
+			next++;
+			continue;
+		}
+		if (in_body && l.i >= body_end)
+			in_body = false;
+		if (l.i >= p->at || l.i >= l.n) {
+			if (in_body) {
+				p->ctx = body_ctx;
+				p->delim = xstrdup(l.heredoc_word);
+				p->delim_tabs = l.heredoc_tabs;
+			} else
+				switch (l.stack[l.depth]) {
+				case L_SINGLE:
+					p->ctx = CTX_SINGLE;
+					break;
+				case L_DOUBLE:
+					p->ctx = CTX_DOUBLE;
+					break;
+				default:
+					p->ctx = CTX_BARE;
+					break;
+				}
+			for (size_t d = l.depth; d > 0 && p->bq < 32; d--) {
+				if (l.stack[d] == L_BACKQ || l.stack[d] == L_BACKQ_DQ) {
+					if (l.stack[d] == L_BACKQ_DQ)
+						p->bq_dq |= 1u << p->bq;
+					p->bq++;
+				}
+			}
+			next++;
+			continue;
+		}
+		char c = l.s[l.i];
+		if (in_body) {
+			l.i++;
+			continue;
+		}
+		switch (l.stack[l.depth]) {
+		case L_SINGLE:
+			if (c == '\'')
+				lx_pop(&l);
+			l.i++;
+			break;
+		case L_DOUBLE:
+			if (c == '"') {
+				lx_pop(&l);
+			} else if (c == '\\') {
+				l.i++;
+			} else if (c == '$' && l.i + 1 < l.n && l.s[l.i + 1] == '(') {
+				l.i++;
+				lx_push(&l, L_PAREN);
+			} else if (c == '`') {
+				lx_push(&l, L_BACKQ_DQ);
+			}
+			l.i++;
+			break;
+		default: /* bare code: L_BARE, L_PAREN, L_BACKQ, L_BACKQ_DQ */
+			if (c == '\'') {
+				lx_push(&l, L_SINGLE);
+			} else if (c == '"') {
+				lx_push(&l, L_DOUBLE);
+			} else if (c == '\\') {
+				l.i++;
+			} else if (c == '#' && word_start(&l)) {
+				while (l.i + 1 < l.n && l.s[l.i + 1] != '\n')
+					l.i++;
+			} else if (c == '$' && l.i + 1 < l.n && l.s[l.i + 1] == '(') {
+				l.i++;
+				lx_push(&l, L_PAREN);
+			} else if (c == '`') {
+				if (l.stack[l.depth] == L_BACKQ || l.stack[l.depth] == L_BACKQ_DQ)
+					lx_pop(&l);
+				else
+					lx_push(&l, L_BACKQ);
+			} else if (c == '(' && l.stack[l.depth] == L_PAREN) {
+				l.parens[l.depth]++;
+			} else if (c == ')' && l.stack[l.depth] == L_PAREN) {
+				if (l.parens[l.depth])
+					l.parens[l.depth]--;
+				else
+					lx_pop(&l);
+			} else if (c == '<' && l.i + 1 < l.n && l.s[l.i + 1] == '<' &&
+				   !(l.i + 2 < l.n && l.s[l.i + 2] == '<')) {
+				lx_heredoc_word(&l);
+				continue;
+			} else if (c == '\n' && l.heredoc_pending) {
+				l.heredoc_pending = false;
+				body_end = lx_heredoc_end(&l, l.i + 1);
+				body_ctx = l.heredoc_quoted ? CTX_RAW : CTX_HEREDOC;
+				in_body = true;
+			}
+			l.i++;
+			break;
+		}
+	}
+	free(l.heredoc_word);
+}
+
 struct tmpl *tmpl_new(char *const *words, size_t nwords)
 {
 	struct tmpl *t = xcalloc(1, sizeof *t);
@@ -158,6 +379,7 @@ struct tmpl *tmpl_new(char *const *words, size_t nwords)
 			continue;
 		}
 		add_text(t, lit, i - lit);
+		p.at = i;
 		*add_part(t, p.kind) = p;
 		t->has_any = true;
 		if (p.kind == PART_ARG)
@@ -166,6 +388,7 @@ struct tmpl *tmpl_new(char *const *words, size_t nwords)
 		lit = i;
 	}
 	add_text(t, lit, t->len - lit);
+	classify(t);
 	return t;
 }
 
@@ -173,6 +396,8 @@ void tmpl_free(struct tmpl *t)
 {
 	if (!t)
 		return;
+	for (size_t i = 0; i < t->nparts; i++)
+		free(t->parts[i].delim);
 	free(t->text);
 	free(t->parts);
 	free(t);
@@ -231,9 +456,93 @@ static void dir_name(const char **s, size_t *n)
 	*n = l;
 }
 
-static void add_arg(struct buf *out, enum path_op op, const char *s, size_t n, bool quote)
+/* Whether a line of s[0..n) would end the here-document of p. */
+static bool ends_heredoc(const struct part *p, const char *s, size_t n)
 {
-	switch (op) {
+	size_t wl = strlen(p->delim);
+	for (size_t i = 0; i <= n;) {
+		const char *nl = memchr(s + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - s) : n;
+		size_t b = i;
+		while (p->delim_tabs && b < end && s[b] == '\t')
+			b++;
+		if (end - b == wl && memcmp(s + b, p->delim, wl) == 0)
+			return true;
+		i = end + 1;
+	}
+	return false;
+}
+
+/* s[0..n) as the shell reads it back whole where p stands. In a
+ * here-document nothing quotes a newline: a value with a line that would
+ * end the document has its newlines turned into spaces. */
+static void quote_in(struct buf *out, const struct part *p, const char *s, size_t n)
+{
+	enum quote_ctx ctx = p->ctx;
+	bool flatten = (ctx == CTX_HEREDOC || ctx == CTX_RAW) && memchr(s, '\n', n) && ends_heredoc(p, s, n);
+	switch (ctx) {
+	case CTX_BARE:
+		shell_quote(out, s, n);
+		return;
+	case CTX_SINGLE:
+		/* Close the quotes, a quoted word, open them again. */
+		buf_add(out, "'", 1);
+		shell_quote(out, s, n);
+		buf_add(out, "'", 1);
+		return;
+	case CTX_DOUBLE:
+	case CTX_HEREDOC:
+		for (size_t i = 0; i < n; i++) {
+			char c = s[i];
+			if (c == '\0')
+				continue;
+			if (c == '\n' && flatten)
+				c = ' ';
+			if (c == '\\' || c == '$' || c == '`' || (c == '"' && ctx == CTX_DOUBLE))
+				buf_add(out, "\\", 1);
+			buf_add(out, &c, 1);
+		}
+		return;
+	case CTX_RAW:
+		for (size_t i = 0; i < n; i++)
+			if (s[i])
+				buf_add(out, s[i] == '\n' && flatten ? " " : &s[i], 1);
+		return;
+	}
+}
+
+/* As quote_in, then through each `...` around p, the innermost first:
+ * the shell removes a backslash before \\ $ ` (and " inside "...") in
+ * there before it reads the command inside, so each layer adds them. */
+static void quote_for(struct buf *out, const struct part *p, const char *s, size_t n)
+{
+	if (!p->bq) {
+		quote_in(out, p, s, n);
+		return;
+	}
+	struct buf cur, next;
+	buf_init(&cur);
+	quote_in(&cur, p, s, n);
+	for (unsigned k = 0; k < p->bq; k++) {
+		bool dq = p->bq_dq & (1u << k);
+		buf_init(&next);
+		for (size_t i = 0; i < cur.len; i++) {
+			char c = cur.p[i];
+			if (c == '\\' || c == '$' || c == '`' || (c == '"' && dq))
+				buf_add(&next, "\\", 1);
+			buf_add(&next, &c, 1);
+		}
+		buf_release(&cur);
+		cur = next;
+	}
+	if (cur.len)
+		buf_add(out, cur.p, cur.len);
+	buf_release(&cur);
+}
+
+static void add_arg(struct buf *out, const struct part *p, const char *s, size_t n, bool quote)
+{
+	switch (p->op) {
 	case OP_NONE:
 		break;
 	case OP_NOEXT:
@@ -251,7 +560,7 @@ static void add_arg(struct buf *out, enum path_op op, const char *s, size_t n, b
 		break;
 	}
 	if (quote)
-		shell_quote(out, s, n);
+		quote_for(out, p, s, n);
 	else
 		buf_add(out, s, n);
 }
@@ -262,7 +571,7 @@ static void expand_arg(const struct part *p, const struct tmpl_input *in, struct
 		for (size_t i = 0; i < in->nargs; i++) {
 			if (i)
 				buf_add(out, " ", 1);
-			add_arg(out, p->op, in->args[i], in->lens[i], quote);
+			add_arg(out, p, in->args[i], in->lens[i], quote);
 		}
 		return;
 	}
@@ -271,7 +580,7 @@ static void expand_arg(const struct part *p, const struct tmpl_input *in, struct
 	if (p->pos > in->nargs)
 		return;
 	size_t i = p->from_end ? in->nargs - p->pos : p->pos - 1;
-	add_arg(out, p->op, in->args[i], in->lens[i], quote);
+	add_arg(out, p, in->args[i], in->lens[i], quote);
 }
 
 static void expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *out, bool quote)

@@ -177,6 +177,40 @@ hostile() {
 	[ ! -e pwned ]
 }
 
+# each_ctx TEMPLATE WANT-TEMPLATE: the driver expands TEMPLATE once per
+# hostile input into one script; sh runs it. Each input must come out as
+# bash prints it with WANT-TEMPLATE (where V holds the input), and nothing
+# may run: the input is quoted for where {} stands.
+each_ctx() {
+	local h
+	for h in "${H[@]}"; do
+		V=$h bash -c "$2"
+	done > want
+	"$RT" --each "$1" -- "${H[@]}" > cmd
+	sh ./cmd > got 2>&1
+	cmp want got || { echo "template: $1" >&2; diff want got | head -n 20 >&2; return 1; }
+	[ ! -e pwned ]
+}
+
+@test "{} inside the command's own quotes, \$(...), backquotes and here-documents: every input reaches the command whole, none runs" {
+	hostile
+	H+=($'x\nEOF\ntouch pwned' 'EOF' $'\tEOF')
+	each_ctx 'printf "<%s>\n" {}' 'printf "<%s>\n" "$V"'
+	each_ctx 'printf "<%s>\n" "{}"' 'printf "<%s>\n" "$V"'
+	each_ctx "printf '<%s>\n' '{}'" 'printf "<%s>\n" "$V"'
+	each_ctx "printf '<%s>\n' 'a'\"{}\"'b'" 'printf "<%s>\n" "a${V}b"'
+	each_ctx 'printf "<%s>\n" "a $(printf %s {}) b"' 'printf "<%s>\n" "a $(printf %s "$V") b"'
+	each_ctx 'printf "<%s>\n" "$(printf %s "{}" | od -An -c | tr -d " \n")"' \
+		'printf "<%s>\n" "$(printf %s "$V" | od -An -c | tr -d " \n")"'
+	each_ctx 'printf "<%s>\n" "x`printf %s {}`y"' 'printf "<%s>\n" "x$(printf %s "$V")y"'
+	each_ctx 'printf "<%s>\n" "`printf %s "{}"`"' 'printf "<%s>\n" "$(printf %s "$V")"'
+	# In a here-document nothing quotes a newline: an input with a line
+	# that would end the document has its newlines turned into spaces.
+	local flat='if printf "%s\n" "$V" | grep -qx EOF; then V=$(printf %s "$V" | tr "\n" " "); fi'
+	each_ctx $'cat <<EOF\n<{}>\nEOF' "$flat"'; printf "<%s>\n" "$V"'
+	each_ctx $'cat <<\'EOF\'\n<{}>\nEOF' "$flat"'; printf "<%s>\n" "$V"'
+}
+
 # The command goes to sh as a script file, not with -c: three copies of the
 # 100 KB input pass the kernel's limit on one argv string (128 KiB).
 @test "expanded commands pass every arg to the command byte for byte" {

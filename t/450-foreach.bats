@@ -46,6 +46,26 @@ src/linked.c"
 	assert_output "src/ln/b.c"
 }
 
+@test "\"{}\" in the recipe's own double quotes: a file named \$(touch PWNED) stays a name, in recipes and weft exec" {
+	mkdir up
+	touch 'up/$(touch PWNED)' 'up/a`touch PWNED`b' 'up/q"uo\te'
+	recipe '[t]
+foreach = up/*
+run = printf "<%s>\n" "{}" >> items'
+	run -0 "$WEFT" -j1
+	run -0 cat items
+	assert_output '<up/$(touch PWNED)>
+<up/a`touch PWNED`b>
+<up/q"uo\te>'
+	"$WEFT" exec -k 'printf "<%s>\n" "{/}"' ::: up/* > out 2> err < /dev/null
+	run -0 cat out
+	assert_output '<$(touch PWNED)>
+<a`touch PWNED`b>
+<q"uo\te>'
+	[ ! -e PWNED ]
+	[ ! -e up/PWNED ]
+}
+
 @test "replacement strings expand per item, shell-quoted; with none the item is appended" {
 	recipe "[a]
 foreach = 'it s' dir/f.tar.gz
