@@ -50,6 +50,23 @@ struct runner {
 
 static const int stop_signals[3] = {SIGINT, SIGTERM, SIGHUP};
 
+/* Whether stop_signals[i] was ignored when weft started (nohup; SIGINT
+ * for a command a script starts with &): it stays ignored, as make keeps
+ * it. Read once, before libuv has put its own handler in place. */
+static bool ignored_at_start(size_t i)
+{
+	static int ignored = -1; /* a bit per stop signal */
+	if (ignored < 0) {
+		ignored = 0;
+		for (size_t k = 0; k < 3; k++) {
+			struct sigaction old;
+			if (sigaction(stop_signals[k], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+				ignored |= 1 << k;
+		}
+	}
+	return ignored & (1 << i);
+}
+
 static void start_ready(struct runner *r);
 
 static void job_finished(struct runner *r, struct job *j)
@@ -376,7 +393,8 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 	for (size_t i = 0; i < 3; i++) {
 		uv_signal_init(r.loop, &r.sig[i]);
 		r.sig[i].data = &r;
-		uv_signal_start(&r.sig[i], signal_cb, stop_signals[i]);
+		if (!ignored_at_start(i))
+			uv_signal_start(&r.sig[i], signal_cb, stop_signals[i]);
 		uv_unref((uv_handle_t *)&r.sig[i]);
 	}
 	uv_timer_init(r.loop, &r.tick);

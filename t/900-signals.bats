@@ -138,3 +138,25 @@ run = echo hello; echo oops >&2'
 		[ "$(tail -n 1 out)" = True ]
 	done
 }
+
+@test "nohup weft: SIGHUP stays ignored, for weft and its jobs, and the run goes on (as make does)" {
+	recipe '[all]
+deps = j1 j2
+[j1]
+run = touch j1.ready; i=0; while [ ! -e go ] && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.02; done; touch j1.done
+[j2]
+run = touch j2.ready; i=0; while [ ! -e go ] && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.02; done; touch j2.done'
+	nohup "$WEFT" -j2 < /dev/null > out 2> err 3>&- &
+	pid=$!
+	wait_for j1.ready
+	wait_for j2.ready
+	kill -HUP "$pid"
+	# Were HUP not ignored, weft would stop both jobs at once and die of it.
+	kill -HUP -- "$(ps -o pgid= -p "$(pgrep -P "$pid" -f j1.ready)" | tr -d ' ')"
+	touch go
+	wait_weft
+	[ "$status" -eq 0 ]
+	[ -e j1.done ]
+	[ -e j2.done ]
+	grep -Eq '^weft: 3 tasks done in ' err
+}
