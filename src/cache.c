@@ -326,6 +326,27 @@ static void check_sources(struct cache_check *k, XXH3_state_t *s)
 	strlist_release(&all);
 }
 
+bool cache_check_sources_changed(const struct cache_check *k)
+{
+	if (!k->done || k->error || !k->files)
+		return false;
+	struct buf full;
+	buf_init(&full);
+	bool changed = false;
+	for (size_t i = 0; i < k->files->n && !changed; i++) {
+		const struct fentry *e = &k->files->v[i];
+		bool in_dir = k->dir && e->path[0] != '/';
+		if (in_dir) {
+			buf_reset(&full);
+			buf_addf(&full, "%s/%s", k->dir, e->path);
+		}
+		struct stat st;
+		changed = stat(in_dir ? full.p : e->path, &st) < 0 || !same_stat(e, &st);
+	}
+	buf_release(&full);
+	return changed;
+}
+
 static void check_outputs(struct cache_check *k)
 {
 	for (size_t i = 0; i < k->outputs.n && !k->missing; i++) {

@@ -53,10 +53,11 @@
  *  - Success is recorded in memory only (cache_record) and reaches disk
  *    with the next cache_save(); a run killed before that runs the task
  *    again next time, which is safe.
- *  - The fingerprint is taken before the task runs: a source edited
- *    while the command runs makes the next run stale, never a skipped
- *    build from old content. (A task that rewrites its own sources runs
- *    once more and then settles.)
+ *  - The fingerprint is taken before the task runs, and the sources are
+ *    stat()ed again after a success (cache_check_sources_changed): a
+ *    source edited while the command runs, even edited back, makes the
+ *    task run again next time, never a skipped build from old content.
+ *    (So a task that rewrites its own sources on every run always runs.)
  *  - A file whose mtime or ctime lies within the racy window (2 s by
  *    default) before the moment its hash was taken may have changed again
  *    within the same timestamp tick: its stat data is not trusted next
@@ -165,6 +166,13 @@ const char *cache_fresh(const struct cache *c, struct cache_check *k, bool *fres
  * written: the state on disk may then still call the task up to date, and
  * the caller should not start it. Loop thread. */
 int cache_forget(struct cache *c, const struct cache_check *k);
+
+/* After the task ran: whether a source k found has changed since k
+ * measured it (size, times, inode; or it is gone). A task whose sources
+ * changed while it ran must not be recorded: its outputs may come from
+ * content the fingerprint does not describe, even when a source went back
+ * to what it was (a `git stash` round trip). Stats each source. */
+bool cache_check_sources_changed(const struct cache_check *k);
 
 /* Records that k's task succeeded (or was found fresh) with k's
  * fingerprint and keeps its stat data; saved by the next cache_save().

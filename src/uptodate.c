@@ -226,6 +226,12 @@ void uptodate_ran(struct uptodate *u, struct task *t, bool ok)
 {
 	struct cache_check *k = u->checks[t->index];
 	u->checks[t->index] = NULL;
+	if (k && ok && cache_check_sources_changed(k)) {
+		events_say(u->o.ev, MSG_WARNING, NULL,
+			   "a source of task '%s' changed while it ran: it runs again next time", t->name);
+		cache_check_free(k);
+		k = NULL;
+	}
 	if (k && ok) {
 		cache_record(u->cache, k);
 		free(u->fps[t->index]);

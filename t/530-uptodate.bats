@@ -223,3 +223,26 @@ EOF2
 	run -2 --separate-stderr "$WEFT" -f empty.ini
 	[ "$stderr" = "empty.ini:2: empty value for 'outputs' (use file names or glob patterns)" ]
 }
+
+@test "a source edited while the task runs, then edited back, makes the task run again next time" {
+	# The first run's command reads a.c as edited (v2), and a.c then goes
+	# back to its old content: a git stash round trip while it runs. The
+	# command stays the same from run to run.
+	sed -i 's|^run = mkdir -p out.*|run = if [ ! -e once ]; then touch once; cp src/a.c saved; echo v2 > src/a.c; fi; mkdir -p out \&\& cat src/*.c > out/all; if [ -e saved ]; then cp saved src/a.c; rm saved; fi; echo run >> runs-build|' weft.ini
+	run -0 weft_files --explain test
+	grep -qx "weft: warning: a source of task 'build' changed while it ran: it runs again next time" err.txt
+	grep -qx v2 out/all
+	[ "$(cat src/a.c)" = one ]
+	# Same sources and command as before that run, yet not up to date:
+	# its output, and what depends on it, were built from v2.
+	run -0 weft_files --explain test
+	grep -qx "weft: task 'build' runs: last run failed or was interrupted" err.txt
+	grep -qx "weft: task 'test' runs: a dependency changed" err.txt
+	[ "$(runs build)" -eq 2 ]
+	[ "$(runs test)" -eq 2 ]
+	run -1 grep -c v2 out/all
+	# and then it settles
+	run -0 weft_files --explain test
+	grep -qx "weft: task 'build' is up to date" err.txt
+	[ "$(runs build)" -eq 2 ]
+}
