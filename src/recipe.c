@@ -40,9 +40,48 @@ struct parser {
 	bool prev_ok;      /* that key was accepted */
 	struct seen *seen; /* keys of this section, for duplicates */
 	size_t nseen, seen_cap;
-	char *line;        /* getline's buffer */
+	char *line;        /* the line read: at most ini_max_line bytes of it */
 	size_t line_cap;
+	size_t total;      /* bytes read from the file */
+	char tail[2];      /* the last two bytes of the line read */
+	bool stopped;      /* too large, or too many errors: no more lines */
 };
+
+/* A recipe is read up to this size, and up to this many errors: past
+ * them it is no recipe (weft -f /dev/zero, a file of junk lines), and
+ * reading on would only cost time and memory. */
+#define RECIPE_MAX_SIZE (16u << 20)
+#define RECIPE_MAX_ERRORS 100
+
+/* Reads one line (its newline included when there is one) into p->line,
+ * keeping at most cap bytes of it: the rest of a longer line is counted,
+ * not kept. Returns its whole length, or -1 at the end of the file or
+ * past RECIPE_MAX_SIZE. */
+static ssize_t read_bounded(struct parser *p, size_t cap)
+{
+	if (!p->line) {
+		p->line_cap = cap + 1;
+		p->line = xmalloc(p->line_cap);
+	}
+	size_t n = 0;
+	int c;
+	p->tail[0] = p->tail[1] = 0;
+	while ((c = getc_unlocked(p->f)) != EOF) {
+		if (++p->total > RECIPE_MAX_SIZE)
+			return -1;
+		if (n < cap)
+			p->line[n] = (char)c;
+		n++;
+		p->tail[0] = p->tail[1];
+		p->tail[1] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (n == 0)
+		return -1;
+	p->line[n < cap ? n : cap] = '\0';
+	return (ssize_t)n;
+}
 
 static const char *const task_keys[] = {"desc",	   "run",     "step",    "deps",	  "dir", "timeout",
 					 "foreach", "jobs",    "sources", "outputs", "env.NAME", NULL};
@@ -145,12 +184,25 @@ static void start_section(struct parser *p, const char *name, size_t len)
 static char *read_line(char *str, int num, void *stream)
 {
 	struct parser *p = stream;
-	ssize_t n = getline(&p->line, &p->line_cap, p->f);
-	if (n < 0)
+	if (p->stopped)
 		return NULL;
+	if (p->d->errors >= RECIPE_MAX_ERRORS) {
+		diag_error(p->d, p->lineno, "too many errors (%d); stopped reading", RECIPE_MAX_ERRORS);
+		p->stopped = true;
+		return NULL;
+	}
+	ssize_t n = read_bounded(p, (size_t)num);
+	if (n < 0) {
+		if (p->total > RECIPE_MAX_SIZE)
+			diag_error(p->d, p->lineno + 1, "the recipe is too large (more than %u MiB); stopped reading",
+				   RECIPE_MAX_SIZE >> 20);
+		p->stopped = true;
+		return NULL;
+	}
 	p->lineno++;
 	char *s = p->line;
-	size_t len = (size_t)n;
+	size_t whole = (size_t)n;
+	size_t len = whole < (size_t)num ? whole : (size_t)num;
 	bool bad = false;
 
 	if (len && s[len - 1] == '\n')
@@ -161,7 +213,12 @@ static char *read_line(char *str, int num, void *stream)
 		s += 3;
 		len -= 3;
 	}
-	if (len > (size_t)num - 2) {
+	if (whole > (size_t)num) {
+		/* Not all of it was kept: its length without the line ending. */
+		size_t full = whole - (p->tail[1] == '\n') - (p->tail[1] == '\n' && p->tail[0] == '\r');
+		diag_error(p->d, p->lineno, "line is too long (%zu bytes; at most %d)", full, num - 2);
+		bad = true;
+	} else if (len > (size_t)num - 2) {
 		diag_error(p->d, p->lineno, "line is too long (%zu bytes; at most %d)", len, num - 2);
 		bad = true;
 	} else if (memchr(s, '\0', len)) {

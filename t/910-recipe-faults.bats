@@ -135,19 +135,19 @@ same_parse() {
 	[ ! -e ran-a ]
 }
 
-@test "10 MB lines (no final newline) are errors with their real length; memory stays small" {
+@test "10 MB and 5 MB lines (no final newline) are errors with their real length; memory stays small" {
 	{
 		printf '[a]\nrun = touch ran-a\n'
 		printf 'desc = '
 		head -c $((10485760 - 7)) /dev/zero | tr '\0' d
 		printf '\nrum = x\nrun = '
-		head -c $((10485760 - 6)) /dev/zero | tr '\0' r
+		head -c $((5242880 - 6)) /dev/zero | tr '\0' r
 	} > weft.ini
 	run -2 --separate-stderr /usr/bin/time -f %M -o rss "$WEFT"
 	assert_output ""
 	assert_equal "$stderr" "weft.ini:3: line is too long (10485760 bytes; at most 1048575)
 weft.ini:4: unknown key 'rum' in task 'a' (did you mean 'run'?)
-weft.ini:5: line is too long (10485760 bytes; at most 1048575)"
+weft.ini:5: line is too long (5242880 bytes; at most 1048575)"
 	assert_nothing_ran
 	echo "peak RSS $(cat rss) KiB"
 	[ "$(tail -n 1 rss)" -lt "${WEFT_RSS_MAX_KB:-65536}" ]
@@ -279,5 +279,24 @@ dir =
 run = touch ran-t'
 	run -2 --separate-stderr "$WEFT"
 	assert_equal "$stderr" "weft.ini:2: empty value for 'dir' (use a directory, or leave the key out)"
+	assert_nothing_ran
+}
+
+@test "no memory bound was no recipe: -f /dev/zero, a file over 16 MiB and 2,000,000 junk lines stop at once, in little memory" {
+	run -2 --separate-stderr /usr/bin/time -f %M -o rss timeout 20 "$WEFT" -f /dev/zero
+	assert_equal "$stderr" "/dev/zero:1: the recipe is too large (more than 16 MiB); stopped reading"
+	[ "$(tail -n 1 rss)" -lt 65536 ]
+	{
+		printf '[a]\nrun = touch ran-a\n'
+		for i in $(seq 20); do head -c 1000000 /dev/zero | tr '\0' x; echo; done
+	} > big.ini
+	run -2 --separate-stderr "$WEFT" -f big.ini
+	[ "${#stderr_lines[@]}" -eq 17 ]
+	assert_equal "${stderr_lines[16]}" "big.ini:19: the recipe is too large (more than 16 MiB); stopped reading"
+	yes y | head -n 2000000 > junk.ini
+	run -2 --separate-stderr /usr/bin/time -f %M -o rss timeout 20 "$WEFT" -f junk.ini
+	[ "${#stderr_lines[@]}" -eq 101 ]
+	assert_equal "${stderr_lines[100]}" "junk.ini:100: too many errors (100); stopped reading"
+	[ "$(tail -n 1 rss)" -lt 65536 ]
 	assert_nothing_ran
 }
