@@ -485,7 +485,14 @@ static void quote_in(struct buf *out, const struct part *p, const char *s, size_
 		shell_quote(out, s, n);
 		return;
 	case CTX_SINGLE:
-		/* Close the quotes, a quoted word, open them again. */
+		/* Only ' ends them: any other bytes go in as they are; else
+		 * close the quotes, a quoted word, open them again. */
+		if (!memchr(s, '\'', n)) {
+			for (size_t i = 0; i < n; i++)
+				if (s[i])
+					buf_add(out, &s[i], 1);
+			return;
+		}
 		buf_add(out, "'", 1);
 		shell_quote(out, s, n);
 		buf_add(out, "'", 1);
