@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "escape.h"
 #include "util.h"
 
 void diag_init(struct diag *d, const char *file)
@@ -61,13 +62,7 @@ static char *shown(const char *msg)
 {
 	struct buf b;
 	buf_init(&b);
-	buf_adds(&b, "");
-	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-			buf_addf(&b, "\\x%02x", *p);
-		else
-			buf_add(&b, p, 1);
-	}
+	escape_controls(&b, msg);
 	return buf_take(&b);
 }
 

@@ -38,3 +38,14 @@ int escape_decode(char c, const char *which)
 	}
 	return strchr(which, byte) ? byte : -1;
 }
+
+void escape_controls(struct buf *b, const char *s)
+{
+	buf_adds(b, "");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			buf_addf(b, "\\x%02x", *p);
+		else
+			buf_add(b, p, 1);
+	}
+}

@@ -1,4 +1,4 @@
-/* Backslash escapes that keep a text field on one line and free of tabs: \\ \t \n \r, for the formats of .weft/state and the job log. */
+/* Backslash escapes: \\ \t \n \r that keep a text field on one line and free of tabs (the formats of .weft/state and the job log), and \xHH for control bytes shown on a terminal. */
 #ifndef WEFT_ESCAPE_H
 #define WEFT_ESCAPE_H
 
@@ -13,5 +13,11 @@ void escape_add(struct buf *b, const char *s, const char *which);
  * (as for escape_add); -1 when it is not, or c is not an escape letter
  * (NUL included). */
 int escape_decode(char c, const char *which);
+
+/* Appends s to b with each control byte (below 0x20 but the tab, and
+ * 0x7f) written as \xHH: text weft did not write (a file name, a damaged
+ * recipe) then cannot move the cursor, set the window title or break a
+ * line when shown. */
+void escape_controls(struct buf *b, const char *s);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "env.h"
+#include "escape.h"
 #include "events.h"
 #include "glob.h"
 #include "graph.h"
@@ -151,7 +152,14 @@ static void queue_items(struct tasksrc *ts, struct fe *fe)
 		struct item_job *ij = &fe->ijobs[i];
 		ij->fe = fe;
 		ij->index = i;
-		ij->name = xasprintf("%s[%s]", fe->t->name, fe->items.v[i]);
+		/* The name is shown (status line, prefixes, messages): an item
+		 * from a file name shows its control bytes as \xHH. */
+		struct buf name;
+		buf_init(&name);
+		buf_addf(&name, "%s[", fe->t->name);
+		escape_controls(&name, fe->items.v[i]);
+		buf_add(&name, "]", 1);
+		ij->name = buf_take(&name);
 		ij->job.task = fe->t;
 		ij->job.name = ij->name;
 		ij->job.item = fe->items.v[i];

@@ -146,3 +146,20 @@ run = pwd > ../sub.pwd; echo \"\$TMPDIR\" > ../sub.tmpdir"
 	no_tripwire "$BATS_TEST_TMPDIR" "$BATS_TEST_DIRNAME/.."
 	assert_no_leftovers
 }
+
+@test "control bytes in file names reach no terminal raw: item names in prefixes, failure lines and --explain show them as \\xHH" {
+	mkdir up
+	touch "up/$(printf 'a\033]0;pwned\007b')" "up/$(printf 'c\033[2Jd')" "up/$(printf 'e\nf')"
+	recipe '[t]
+foreach = up/*
+sources = up/*
+run = echo out; exit 3'
+	run -1 --separate-stderr "$WEFT" -k --output=line --explain
+	printf '%s\n' "$output" "$stderr" > all
+	# No ESC, BEL or newline from a name: each shows as \xHH.
+	run -1 grep -c "$(printf '\033')" all
+	run -1 grep -c "$(printf '\007')" all
+	grep -qF 't[up/a\x1b]0;pwned\x07b] | out' all
+	grep -qF "weft: task 't[up/c\\x1b[2Jd]' failed (exit 3)" all
+	grep -qF "weft: task 't[up/e\\x0af]' failed (exit 3)" all
+}
