@@ -438,8 +438,10 @@ int exec_main(int argc, char **argv, char **words)
 	run_jobs(&ev, fanout_src(f), &ro, &res);
 	if (res.signal)
 		status = -res.signal;
-	else if (joblog_sink_failed(logs) || events_sink_error(evsink))
+	else if (joblog_sink_failed(logs) || events_sink_error(evsink) || term_lost())
 		status = EXEC_ERROR;
+	if (!res.signal && term_lost())
+		events_say(&ev, MSG_ERROR, NULL, "output was lost: %s", strerror(-term_lost()));
 	else
 		status = fanout_status(f);
 out:

@@ -190,7 +190,11 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 		uptodate_save(utd);
 		uptodate_free(utd);
 	}
-	int st = res.signal ? -res.signal : ev.run.failed || events_sink_error(evsink) ? EXIT_FAILED : EXIT_OK;
+	if (!res.signal && term_lost())
+		events_say(&ev, MSG_ERROR, NULL, "output was lost: %s", strerror(-term_lost()));
+	int st = res.signal		 ? -res.signal
+		 : ev.run.failed || events_sink_error(evsink) || term_lost() ? EXIT_FAILED
+								       : EXIT_OK;
 	events_end(&ev, st < 0 ? EXIT_SIGNAL - st : st, res.signal);
 	tasksrc_release(&ts);
 	events_release(&ev);

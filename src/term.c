@@ -80,6 +80,19 @@ int term_width(void)
 	return 80;
 }
 
+static int lost; /* see term_lost() */
+
+void term_note_lost(int err)
+{
+	if (!lost && err < 0)
+		lost = err;
+}
+
+int term_lost(void)
+{
+	return lost;
+}
+
 /* Our fds are left blocking (we never make them non-blocking), but the
  * parent may have: then wait for room instead of failing. */
 static int write_all(int fd, const char *p, size_t n)
@@ -102,6 +115,8 @@ static int write_all(int fd, const char *p, size_t n)
 		}
 		int err = errno;
 		dead[fd] = true;
+		if (err != EPIPE)
+			term_note_lost(-err);
 		if (err == EPIPE && fd == 1)
 			term.quiet = true;
 		if (err == EPIPE && broken_cb)

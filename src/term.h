@@ -40,6 +40,13 @@ void term_on_broken_pipe(void (*cb)(void *ud), void *ud);
  * which nothing more is written to that fd. */
 int term_write(int fd, const char *data, size_t len);
 
+/* Output weft could not deliver: the first error (-errno) that kept a
+ * write to its stdout or stderr from happening (a full disk; not EPIPE,
+ * which means nobody reads), or that cut a job's held output short; 0:
+ * none. Such a run does not end as a success. */
+int term_lost(void);
+void term_note_lost(int err);
+
 /* Shows text as the status line (one line, no newline); NULL erases it. */
 void term_status(const char *text);
 

@@ -306,3 +306,18 @@ deps =$names$text"
 	fds_bounded
 	assert_no_leftovers
 }
+
+@test "stdout on a full disk (/dev/full): the output is lost, so weft says so and does not exit 0" {
+	recipe '[a]
+run = echo hello'
+	local mode
+	for mode in group line raw; do
+		run -1 --separate-stderr bash -c '"$0" --output="$1" > /dev/full' "$WEFT" "$mode"
+		assert_equal "${stderr_lines[0]}" "weft: output was lost: No space left on device"
+	done
+	run -255 --separate-stderr bash -c '"$0" exec echo ::: a b > /dev/full' "$WEFT"
+	assert_equal "$stderr" "weft exec: output was lost: No space left on device"
+	# Nobody reading is no loss to report: SIGPIPE, quietly.
+	run -0 bash -c '"$0" | head -c 0; echo "${PIPESTATUS[0]}" > st' "$WEFT"
+	[ "$(cat st)" -eq 141 ]
+}

@@ -156,6 +156,7 @@ static void print_held(struct output_sink *o, struct job *j)
 	spool_drain(&s->held[0], 1, term_write);
 	spool_drain(&s->held[1], 2, term_write);
 	if (s->spool_error) {
+		term_note_lost(s->spool_error);
 		char *msg = xasprintf("weft: output of '%s' was cut short: cannot hold it: %s\n", j->name,
 				      strerror(-s->spool_error));
 		term_write(2, msg, strlen(msg));
