@@ -2,6 +2,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <libgen.h>
 #include <pcre2.h>
 #include <signal.h>
@@ -254,7 +255,16 @@ int main(int argc, char **argv)
 	}
 	char *path = c.file ? xstrdup(c.file) : recipe_find();
 	if (!path) {
-		fprintf(stderr, "weft: no weft.ini in . or any parent directory\n");
+		fprintf(stderr, "weft: no weft.ini in . or any parent directory (-f FILE reads another)\n");
+		/* Recipes under another name, here: say which. */
+		glob_t gl;
+		if (glob("*.ini", 0, NULL, &gl) == 0) {
+			fprintf(stderr, "weft: .ini files here:");
+			for (size_t i = 0; i < gl.gl_pathc && i < 10; i++)
+				fprintf(stderr, " %s", gl.gl_pathv[i]);
+			fprintf(stderr, "%s\n", gl.gl_pathc > 10 ? " ..." : "");
+			globfree(&gl);
+		}
 		cli_release(&c);
 		free(events_path);
 		goto done;

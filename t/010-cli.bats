@@ -267,9 +267,14 @@ run = pwd'
 	done
 	run -2 --separate-stderr "$WEFT"
 	assert_output ""
-	assert_equal "$stderr" "weft: no weft.ini in . or any parent directory"
+	assert_equal "$stderr" "weft: no weft.ini in . or any parent directory (-f FILE reads another)"
 	run -2 --separate-stderr "$WEFT" -l
-	assert_equal "$stderr" "weft: no weft.ini in . or any parent directory"
+	assert_equal "$stderr" "weft: no weft.ini in . or any parent directory (-f FILE reads another)"
+	# Recipes under other names, here, are named.
+	touch build.ini 'a b.ini' notes.txt
+	run -2 --separate-stderr "$WEFT"
+	assert_equal "$stderr" "weft: no weft.ini in . or any parent directory (-f FILE reads another)
+weft: .ini files here: a b.ini build.ini"
 }
 
 @test "unknown task: message with a hint when one is close, exit 2, nothing runs" {

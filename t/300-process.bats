@@ -223,12 +223,17 @@ run = no-such-command-weft-test with args'
 	grep -q "no-such-command-weft-test.*not found" err
 }
 
-@test "a dir that does not exist: 'cannot start task'" {
+@test "a dir that does not exist, or is a file: 'cannot start task', naming the dir" {
 	recipe '[t]
 dir = no/such/dir
+run = touch ran
+[f]
+dir = weft.ini
 run = touch ran'
+	run -1 weft_files -k f
+	grep -qx "weft: cannot start task 'f': its dir 'weft.ini': Not a directory" err
 	run -1 weft_files
-	grep -Eqx "weft: cannot start task 't': .+" err
+	grep -qx "weft: cannot start task 't': its dir 'no/such/dir': No such file or directory" err
 	[ ! -e ran ]
 	[ ! -e no/such/dir/ran ]
 	[[ "$(tail -n 1 err)" =~ ^weft:\ 0\ done,\ 1\ failed,\ 0\ not\ started\ in\ $SECS$ ]]
@@ -294,4 +299,16 @@ run = sh job.sh $LIMIT'
 	no_control_codes tty
 	grep -qx 'weft: 1 task done in .*' tty
 	assert_no_leftovers
+}
+
+@test "shell = with arguments: weft adds -c and the script after them" {
+	recipe '[weft]
+shell = /bin/bash -o pipefail
+
+[t]
+run = false | true'
+	run -1 weft_files t
+	grep -qx "weft: task 't' failed (exit 1)" err
+	sed -i 's|^shell = .*|shell = /bin/bash|' weft.ini
+	run -0 weft_files t
 }

@@ -2,8 +2,10 @@
 #include "sinks.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../duration.h"
 #include "../events.h"
@@ -44,9 +46,18 @@ static void report_failure(const struct job *j)
 		duration_format(j->timeout_ms, detail, sizeof detail);
 		say("weft: task '%s' timed out after %s\n", j->name, detail);
 		break;
-	case JOB_SPAWN_ERROR:
-		say("weft: cannot start task '%s': %s\n", j->name, strerror(-j->spawn_error));
+	case JOB_SPAWN_ERROR: {
+		/* The usual cause of a task that cannot start at all: its dir. */
+		struct stat st;
+		int derr = !j->dir ? 0 : stat(j->dir, &st) < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
+		if (derr) {
+			char *why = xasprintf("its dir '%s': %s", j->dir, strerror(derr));
+			say("weft: cannot start task '%s': %s\n", j->name, why);
+			free(why);
+		} else
+			say("weft: cannot start task '%s': %s\n", j->name, strerror(-j->spawn_error));
 		break;
+	}
 	default:
 		break;
 	}
