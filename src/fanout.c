@@ -107,10 +107,19 @@ static void input_ready(void *ud)
 }
 
 /* Opens a SRC_FILE path ("-" is standard input). */
-static int open_input(const char *path, bool *pollable)
+static int open_input(struct fanout *f, const char *path, bool *pollable)
 {
-	if (strcmp(path, "-") == 0)
+	if (strcmp(path, "-") == 0) {
+		/* `weft exec gzip` with nothing piped in would wait in silence. */
+		static bool said;
+		if (!said && isatty(0)) {
+			said = true;
+			events_say(f->o.ev, MSG_WARNING, NULL,
+				   "reading inputs from the terminal: end them with Ctrl-D "
+				   "(or give ::: ARGS, :::: FILE, or pipe them in)");
+		}
 		return reader_open_stdin(pollable);
+	}
 	*pollable = false;
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
@@ -126,7 +135,7 @@ static int load_source(struct fanout *f, size_t k)
 	}
 	for (size_t i = 0; i < s->nitems; i++) {
 		bool pollable;
-		int fd = open_input(s->items[i], &pollable);
+		int fd = open_input(f, s->items[i], &pollable);
 		if (fd < 0) {
 			events_say(f->o.ev, MSG_ERROR, NULL, "cannot open input file '%s': %s", s->items[i], strerror(errno));
 			return -1;
@@ -696,7 +705,7 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 	if (f->streaming) {
 		bool pollable;
 		const char *path = f->o.sources[0].items[0];
-		int fd = open_input(path, &pollable);
+		int fd = open_input(f, path, &pollable);
 		if (fd < 0) {
 			events_say(f->o.ev, MSG_ERROR, NULL, "cannot open input file '%s': %s", path, strerror(errno));
 			return -1;

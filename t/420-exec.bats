@@ -571,3 +571,11 @@ EOF
 	[ ! -e c.ready ]
 	assert_no_leftovers
 }
+
+@test "weft exec reading its inputs from a terminal says so, once; from a pipe it says nothing" {
+	command -v script > /dev/null || skip "script (bsdutils) is not installed"
+	run -0 timeout 20 bash -c 'printf "a\nb\n\004" | script -qfec "$0 exec echo" /dev/null' "$WEFT"
+	[ "$(grep -c 'weft exec: warning: reading inputs from the terminal: end them with Ctrl-D' <<< "$output")" -eq 1 ]
+	run -0 bash -c 'printf "a\n" | "$0" exec echo 2>&1' "$WEFT"
+	assert_output a
+}
