@@ -440,10 +440,10 @@ int exec_main(int argc, char **argv, char **words)
 		status = -res.signal;
 	else if (joblog_sink_failed(logs) || events_sink_error(evsink) || term_lost())
 		status = EXEC_ERROR;
-	if (!res.signal && term_lost())
-		events_say(&ev, MSG_ERROR, NULL, "output was lost: %s", strerror(-term_lost()));
 	else
 		status = fanout_status(f);
+	if (!res.signal && term_lost())
+		events_say(&ev, MSG_ERROR, NULL, "output was lost: %s", strerror(-term_lost()));
 out:
 	if (begun)
 		events_end(&ev, status < 0 ? 128 - status : status, status < 0 ? -status : 0);
