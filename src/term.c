@@ -142,13 +142,27 @@ static void draw(void)
 	}
 }
 
+static bool holding;
+static bool shown_erased; /* erased while held: draw it on release */
+
+void term_hold(bool hold)
+{
+	holding = hold;
+	if (!hold && shown_erased) {
+		shown_erased = false;
+		draw();
+	}
+}
+
 int term_write(int fd, const char *data, size_t len)
 {
 	bool shares = status_visible && (fd == 2 || term.out_tty);
 	if (shares)
 		erase();
 	int r = write_all(fd, data, len);
-	if (shares)
+	if (shares && holding)
+		shown_erased = true;
+	else if (shares)
 		draw();
 	return r;
 }

@@ -40,6 +40,10 @@ void term_on_broken_pipe(void (*cb)(void *ud), void *ud);
  * which nothing more is written to that fd. */
 int term_write(int fd, const char *data, size_t len);
 
+/* While held, term_write() erases the status line but does not draw it
+ * again: a line written in several pieces stays whole on the screen. */
+void term_hold(bool hold);
+
 /* Output weft could not deliver: the first error (-errno) that kept a
  * write to its stdout or stderr from happening (a full disk; not EPIPE,
  * which means nobody reads), or that cut a job's held output short; 0:

@@ -234,3 +234,26 @@ head_one() {
 @test "| head -1 with endless input: weft ends at once, quietly (--output=line)" {
 	head_one --output=line echo
 }
+
+@test "lines over 64 KiB stay whole with --output=line and --tag: held on disk past a bound, never cut, never mixed" {
+	# a.txt: a 1 MB line of A, then a short one; b.txt: 300 KB of B, no newline.
+	awk 'BEGIN { s = "A"; while (length(s) < 1000000) s = s s; print substr(s, 1, 1000000); print "a" }' > a.txt
+	awk 'BEGIN { s = "B"; while (length(s) < 300000) s = s s; printf "%s", substr(s, 1, 300000) }' > b.txt
+	local mode
+	for mode in line group; do
+		run -0 wx --output=$mode --tag -j2 cat ::: a.txt b.txt < /dev/null
+		run -0 awk -F '\t' '{ print $1, length($2), ($2 ~ /^(A+|a|B+)$/) }' out
+		assert_output --partial 'a.txt 1000000 1'
+		assert_output --partial 'a.txt 1 1'
+		assert_output --partial 'b.txt 300000 1'
+		[ "$(wc -l < out)" -eq 3 ]
+	done
+	recipe '[t]
+foreach = a.txt b.txt
+run = cat {}'
+	run -0 bash -c '"$0" -j2 --output=line > out 2> err' "$WEFT"
+	run -0 awk -F ' [|] ' '{ print $1, length($2) }' out
+	assert_output --partial 't[a.txt] 1000000'
+	assert_output --partial 't[b.txt] 300000'
+	[ "$(wc -l < out)" -eq 3 ]
+}

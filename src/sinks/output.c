@@ -12,11 +12,13 @@
 #include "../term.h"
 #include "../util.h"
 
-/* A line longer than this is printed in pieces, so memory stays bounded. */
+/* An unfinished line longer than this waits in a spool (memory, then a
+ * temporary file) rather than in memory alone: lines are never cut. */
 #define LINE_MAX_HELD (64 * 1024)
 
 struct job_out {
-	struct buf partial[2]; /* the unfinished last line of each stream */
+	struct buf partial[2]; /* the unfinished last line of each stream, */
+	struct spool over[2];  /* after what of it passed LINE_MAX_HELD */
 	struct spool held[2];  /* group mode: everything, until the job ends */
 	int spool_error;
 };
@@ -64,6 +66,7 @@ static struct job_out *state(struct output_sink *o, struct job *j)
 		struct job_out *s = xcalloc(1, sizeof *s);
 		for (int i = 0; i < 2; i++) {
 			buf_init(&s->partial[i]);
+			spool_init(&s->over[i]);
 			spool_init(&s->held[i]);
 		}
 		j->sink_state[o->sink.slot] = s;
@@ -85,11 +88,45 @@ static void emit(struct output_sink *o, struct job *j, int stream, const char *p
 	}
 }
 
+static struct output_sink *draining;   /* where drain_emit sends, during put_line() */
+static struct job *draining_job;
+
+static int drain_emit(int fd, const char *p, size_t n)
+{
+	emit(draining, draining_job, fd, p, n);
+	return 0;
+}
+
+/* Prints one whole line: the prefix, what waited of it (spooled, then in
+ * memory), and tail[0..n) (its end, newline included). Nothing else is
+ * printed in between, and the status line is not redrawn inside it. */
+static void put_line(struct output_sink *o, struct job *j, int stream, const char *tail, size_t n)
+{
+	struct job_out *s = state(o, j);
+	struct buf *out = &o->line;
+	term_hold(true);
+	add_prefix(o, out, j, stream);
+	emit(o, j, stream, out->p, out->len);
+	buf_reset(out);
+	draining = o;
+	draining_job = j;
+	int r = spool_drain(&s->over[stream - 1], stream, drain_emit);
+	draining = NULL;
+	if (r < 0 && !s->spool_error)
+		s->spool_error = r;
+	struct buf *part = &s->partial[stream - 1];
+	emit(o, j, stream, part->p, part->len);
+	buf_reset(part);
+	emit(o, j, stream, tail, n);
+	term_hold(false);
+}
+
 /* Splits output into whole lines, each with the job's prefix. */
 static void add_lines(struct output_sink *o, struct job *j, int stream, const char *p, size_t n)
 {
 	struct job_out *s = state(o, j);
 	struct buf *part = &s->partial[stream - 1];
+	struct spool *over = &s->over[stream - 1];
 	struct buf *out = &o->line;
 	buf_reset(out);
 	while (n) {
@@ -98,11 +135,16 @@ static void add_lines(struct output_sink *o, struct job *j, int stream, const ch
 		if (!nl) {
 			buf_add(part, p, take);
 			if (part->len >= LINE_MAX_HELD) {
-				add_prefix(o, out, j, stream);
-				buf_add(out, part->p, part->len);
-				buf_add(out, "\n", 1);
+				int r = spool_add(over, part->p, part->len);
+				if (r < 0 && !s->spool_error)
+					s->spool_error = r;
 				buf_reset(part);
 			}
+		} else if (over->total) {
+			/* A long line ends: what came before it goes first. */
+			emit(o, j, stream, out->p, out->len);
+			buf_reset(out);
+			put_line(o, j, stream, p, take);
 		} else {
 			add_prefix(o, out, j, stream);
 			if (part->len) {
@@ -115,6 +157,7 @@ static void add_lines(struct output_sink *o, struct job *j, int stream, const ch
 		n -= take;
 	}
 	emit(o, j, stream, out->p, out->len);
+	buf_reset(out);
 }
 
 /* The unfinished last lines, printed with a newline added. */
@@ -124,14 +167,10 @@ static void flush_partial(struct output_sink *o, struct job *j)
 	if (!s)
 		return;
 	for (int i = 0; i < 2; i++) {
-		if (!s->partial[i].len)
+		if (!s->partial[i].len && !s->over[i].total)
 			continue;
 		buf_reset(&o->line);
-		add_prefix(o, &o->line, j, i + 1);
-		buf_add(&o->line, s->partial[i].p, s->partial[i].len);
-		buf_add(&o->line, "\n", 1);
-		buf_reset(&s->partial[i]);
-		emit(o, j, i + 1, o->line.p, o->line.len);
+		put_line(o, j, i + 1, "\n", 1);
 	}
 }
 
@@ -142,6 +181,7 @@ static void job_out_free(struct output_sink *o, struct job *j)
 		return;
 	for (int i = 0; i < 2; i++) {
 		buf_release(&s->partial[i]);
+		spool_release(&s->over[i]);
 		spool_release(&s->held[i]);
 	}
 	free(s);
