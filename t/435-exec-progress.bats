@@ -29,3 +29,22 @@ setup() { common_setup; }
 	run -0 tail -c 100 typescript
 	[[ "$output" == *"] 100% 3/3"$'\r'* ]]
 }
+
+@test "--bar after SIGINT counts what the job log holds: stopped jobs are not done" {
+	load helpers/background
+	cat > job.sh << 'EOF2'
+case $1 in
+1) ;;
+*) touch "$1.ready"; sleep 100 ;;
+esac
+EOF2
+	start_weft exec -j3 --bar --joblog jl sh job.sh ::: 1 2 3 4 5 6
+	wait_for 2.ready
+	wait_for 3.ready
+	kill -INT "$pid"
+	wait_weft
+	[ "$status" -eq 130 ]
+	# one job finished (1); 2 and 3 were stopped; 4 to 6 never started
+	[ "$(tail -n +2 jl | wc -l)" -eq 1 ]
+	grep -Eq '(^|[^0-9])1/6$' err
+}

@@ -69,7 +69,10 @@ static void on_event(struct sink *sink, const struct event *ev)
 		p->start_ns = ev->at_ns;
 		break;
 	case EV_FINISHED:
-		p->done++;
+		/* A job weft stopped (Ctrl-C) is not done: --resume runs it
+		 * again, and the job log, like GNU parallel's, leaves it out. */
+		if (!ev->job || !ev->job->interrupted)
+			p->done++;
 		break;
 	case EV_TICK:
 		if (term.status)
