@@ -30,6 +30,8 @@ struct task {
 	size_t nenv, env_cap;
 	uint64_t timeout_ms;/* 0: none */
 	char *foreach;      /* NULL: one job; else the items spec (glob, lines:FILE, cmd:COMMAND, words) */
+	enum { FOREACH_EMPTY_WARN, FOREACH_EMPTY_ERROR, FOREACH_EMPTY_OK } foreach_empty; /* no item at all */
+	int foreach_empty_line; /* where foreach-empty was set; 0: not set */
 	unsigned jobs;      /* 0: no cap of its own; else at most this many of its jobs at once */
 	struct tmpl *tmpl;  /* foreach: run as a template for each item */
 	const struct step_def *step; /* NULL: run is a shell command; else a built-in step */

@@ -84,7 +84,7 @@ static ssize_t read_bounded(struct parser *p, size_t cap)
 }
 
 static const char *const task_keys[] = {"desc",	   "run",     "step",    "deps",	  "dir", "timeout",
-					 "foreach", "jobs",    "sources", "outputs", "env.NAME", NULL};
+					 "foreach", "foreach-empty", "jobs", "sources", "outputs", "env.NAME", NULL};
 static const char *const weft_keys[] = {"default", "jobs", "shell", NULL};
 
 static bool valid_task_name(const char *s)
@@ -491,6 +491,18 @@ static bool task_key(struct parser *p, const char *name, const char *value)
 			return false;
 		}
 		t->foreach = xstrdup(value);
+	} else if (strcmp(name, "foreach-empty") == 0) {
+		if (strcmp(value, "warn") == 0)
+			t->foreach_empty = FOREACH_EMPTY_WARN;
+		else if (strcmp(value, "error") == 0)
+			t->foreach_empty = FOREACH_EMPTY_ERROR;
+		else if (strcmp(value, "ok") == 0)
+			t->foreach_empty = FOREACH_EMPTY_OK;
+		else {
+			diag_error(p->d, p->lineno, "invalid value '%s' for 'foreach-empty' (error, warn or ok)", value);
+			return false;
+		}
+		t->foreach_empty_line = p->lineno;
 	} else if (strcmp(name, "jobs") == 0) {
 		if (parse_count(value, &t->jobs) < 0) {
 			diag_error(p->d, p->lineno, "invalid value '%s' for 'jobs' (a number from 1)", value);
@@ -671,6 +683,8 @@ int recipe_load(struct recipe *r, const char *path, struct diag *d)
 			diag_error(d, t->sources_line, "empty value for 'sources' (use file names or glob patterns)");
 		if (t->outputs && !t->noutputs)
 			diag_error(d, t->outputs_line, "empty value for 'outputs' (use file names or glob patterns)");
+		if (t->foreach_empty_line && !t->foreach)
+			diag_error(d, t->foreach_empty_line, "'foreach-empty' in task '%s', which has no 'foreach'", t->name);
 		if (t->foreach && t->run && *t->run) {
 			char *words[] = {t->run};
 			t->tmpl = tmpl_new(words, 1);

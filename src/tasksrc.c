@@ -34,6 +34,7 @@ struct fe {
 	struct pool_work work;/* listing a glob or lines: spec on the pool */
 	struct tasksrc *ts;
 	char *error;          /* why the items could not be listed; NULL: they were */
+	char *empty;          /* no item at all: the patterns that matched nothing */
 	struct task *t;
 	struct strlist items;
 	size_t next;          /* the next item to start */
@@ -109,6 +110,8 @@ static void list_items(struct fe *fe)
 		else if ((r = glob_expand_in(fe->t->dir, words[i], &fe->items)) < 0)
 			fe->error = xasprintf("cannot list the items of task '%s': %s", fe->t->name, strerror(-r));
 	}
+	if (!fe->error && !fe->items.n)
+		fe->empty = xstrdup(spec);
 	free_words(words);
 }
 
@@ -257,9 +260,20 @@ static void listed(struct pool_work *w)
 		fe->error = NULL;
 		fe->failed = true;
 		failed_early(ts, fe->t, 1);
+	} else if (fe->empty && fe->t->foreach_empty == FOREACH_EMPTY_ERROR) {
+		events_say(ts->src.ev, MSG_ERROR, NULL, "task '%s' has no item: '%s' matches nothing", fe->t->name,
+			   fe->empty);
+		fe->failed = true;
+		failed_early(ts, fe->t, 1);
 	} else {
+		if (fe->empty && fe->t->foreach_empty == FOREACH_EMPTY_WARN)
+			events_say(ts->src.ev, MSG_WARNING, NULL,
+				   "task '%s' has no item: '%s' matches nothing (foreach-empty = ok says nothing)",
+				   fe->t->name, fe->empty);
 		queue_items(ts, fe);
 	}
+	free(fe->empty);
+	fe->empty = NULL;
 	if (ts->src.runner)
 		runner_kick(ts->src.runner);
 }

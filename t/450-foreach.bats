@@ -285,3 +285,32 @@ run = true'
 	[ "$stderr" = "weft.ini:2: empty value for 'foreach' (use a glob, lines:FILE, cmd:COMMAND or words)
 weft.ini:3: invalid value '0' for 'jobs' (a number from 1)" ]
 }
+
+@test "a foreach glob that matches nothing: a warning naming the task and pattern; foreach-empty = error fails it, ok says nothing" {
+	recipe '[w]
+foreach = src/*.nothing
+run = touch ran-w-{/}
+[e]
+foreach = src/*.nothing
+foreach-empty = error
+run = touch ran-e
+[o]
+foreach = src/*.nothing
+foreach-empty = ok
+run = touch ran-o'
+	run -0 --separate-stderr "$WEFT" w
+	assert_equal "${stderr_lines[0]}" "weft: warning: task 'w' has no item: 'src/*.nothing' matches nothing (foreach-empty = ok says nothing)"
+	run -1 --separate-stderr "$WEFT" e
+	assert_equal "${stderr_lines[0]}" "weft: task 'e' has no item: 'src/*.nothing' matches nothing"
+	run -0 --separate-stderr "$WEFT" o
+	[[ "$stderr" =~ ^weft:\ 0\ tasks\ done\ in ]]
+	recipe '[x]
+foreach-empty = sometimes
+run = true
+[y]
+foreach-empty = ok
+run = true'
+	run -2 --separate-stderr "$WEFT"
+	assert_equal "$stderr" "weft.ini:2: invalid value 'sometimes' for 'foreach-empty' (error, warn or ok)
+weft.ini:5: 'foreach-empty' in task 'y', which has no 'foreach'"
+}
