@@ -312,3 +312,23 @@ run = false | true'
 	sed -i 's|^shell = .*|shell = /bin/bash|' weft.ini
 	run -0 weft_files t
 }
+
+@test "the status line shows failures as they happen under -k: [1/3, 1 failed]" {
+	# 'slow' waits (bounded) until the status line on the terminal shows
+	# the failure of 'bad'.
+	cat > job.sh <<'EOF2'
+i=0
+until grep -q '1 failed\] running: slow' tty || [ $i -ge 500 ]; do i=$((i + 1)); sleep 0.02; done
+grep -q '1 failed\] running: slow' tty && touch seen
+EOF2
+	recipe '[all]
+deps = bad slow
+[bad]
+run = exit 1
+[slow]
+run = sh job.sh'
+	export TERM=xterm
+	run -1 on_tty "'$WEFT' -k -j2 > out"
+	[ -e seen ]
+	grep -q "weft: task 'bad' failed (exit 1)" tty
+}

@@ -12,18 +12,22 @@
 
 struct status_sink {
 	struct sink sink;
-	size_t total, finished;
+	size_t total, finished, failed;
 	uint64_t start_ns;
 	struct job **running;  /* in start order */
 	size_t nrunning, cap;
 };
 
-static void render(char *out, size_t size, size_t finished, size_t total, const char *const *running,
-		   size_t nrunning, uint64_t elapsed_ms, int width)
+static void render(char *out, size_t size, size_t finished, size_t total, size_t failed,
+		   const char *const *running, size_t nrunning, uint64_t elapsed_ms, int width)
 {
-	char head[64], clock[32];
+	char head[96], clock[32];
 	duration_clock(elapsed_ms / 1000, clock, sizeof clock);
-	snprintf(head, sizeof head, "[%zu/%zu] running: ", finished, total);
+	/* A failure under -k shows at once, not only in the summary. */
+	if (failed)
+		snprintf(head, sizeof head, "[%zu/%zu, %zu failed] running: ", finished, total, failed);
+	else
+		snprintf(head, sizeof head, "[%zu/%zu] running: ", finished, total);
 	/* The clock stays at the right end; names fill what room is left. */
 	int room = width - 1 - (int)strlen(head) - 2 - (int)strlen(clock);
 	struct buf names;
@@ -51,7 +55,7 @@ static void redraw(struct status_sink *st)
 	for (size_t i = 0; i < st->nrunning; i++)
 		names[i] = st->running[i]->name;
 	char line[1024];
-	render(line, sizeof line, st->finished, st->total, names, st->nrunning,
+	render(line, sizeof line, st->finished, st->total, st->failed, names, st->nrunning,
 		      (now_ns() - st->start_ns) / 1000000, term_width());
 	free(names);
 	term_status(line);
@@ -73,6 +77,8 @@ static void on_event(struct sink *sink, const struct event *ev)
 		break;
 	case EV_FINISHED:
 		st->finished++;
+		if (ev->job && !ev->job->interrupted && ev->job->result != JOB_OK)
+			st->failed++;
 		for (size_t i = 0; i < st->nrunning; i++)
 			if (st->running[i] == ev->job) {
 				memmove(&st->running[i], &st->running[i + 1],
