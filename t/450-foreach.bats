@@ -314,3 +314,17 @@ run = true'
 	assert_equal "$stderr" "weft.ini:2: invalid value 'sometimes' for 'foreach-empty' (error, warn or ok)
 weft.ini:5: 'foreach-empty' in task 'y', which has no 'foreach'"
 }
+
+@test "--output=line pads every prefix to the longest name queued, foreach items included (capped)" {
+	local long
+	long=$(printf 'x%.0s' $(seq 40)).c
+	touch a.c longer-name.c "$long"
+	recipe '[t]
+foreach = *.c
+run = test -n {} && echo hi'
+	run -0 --separate-stderr "$WEFT" -j1 --output=line
+	# 24 at most: the longest name here is longer, and is not padded.
+	assert_line -n 0 "$(printf '%-24s | hi' 't[a.c]')"
+	assert_line -n 1 "$(printf '%-24s | hi' 't[longer-name.c]')"
+	assert_line -n 2 "t[$long] | hi"
+}

@@ -16,6 +16,9 @@
  * temporary file) rather than in memory alone: lines are never cut. */
 #define LINE_MAX_HELD (64 * 1024)
 
+/* The widest a NAME | prefix is padded to. */
+#define PREFIX_MAX_WIDTH 24
+
 struct job_out {
 	struct buf partial[2]; /* the unfinished last line of each stream, */
 	struct spool over[2];  /* after what of it passed LINE_MAX_HELD */
@@ -282,6 +285,15 @@ static void on_event(struct sink *sink, const struct event *ev)
 	struct output_sink *o = (struct output_sink *)sink;
 	struct job *j = ev->job;
 	switch (ev->type) {
+	case EV_QUEUED:
+		/* Prefixes are padded to the longest name queued so far (foreach
+		 * items included, as they are listed), capped. */
+		if (o->o.prefix == PREFIX_NAME && ev->job && ev->job->name) {
+			size_t len = strlen(ev->job->name);
+			if (len > o->o.width)
+				o->o.width = len < PREFIX_MAX_WIDTH ? len : PREFIX_MAX_WIDTH;
+		}
+		break;
 	case EV_OUTPUT:
 		if (o->o.mode == OUTPUT_RAW)
 			term_write(ev->stream, ev->data, ev->len);
