@@ -476,6 +476,23 @@ static bool ends_heredoc(const struct part *p, const char *s, size_t n)
 /* s[0..n) as the shell reads it back whole where p stands. In a
  * here-document nothing quotes a newline: a value with a line that would
  * end the document has its newlines turned into spaces. */
+/* s[0..n) without its NUL bytes (no command can get them), a newline as a
+ * space when flatten, and a backslash before \\ $ ` (and " when dq): what
+ * double quotes, a here-document and a layer of `...` all need. */
+static void add_escaped(struct buf *out, const char *s, size_t n, bool escape, bool dq, bool flatten)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '\0')
+			continue;
+		if (c == '\n' && flatten)
+			c = ' ';
+		if (escape && (c == '\\' || c == '$' || c == '`' || (c == '"' && dq)))
+			buf_add(out, "\\", 1);
+		buf_add(out, &c, 1);
+	}
+}
+
 static void quote_in(struct buf *out, const struct part *p, const char *s, size_t n)
 {
 	enum quote_ctx ctx = p->ctx;
@@ -488,9 +505,7 @@ static void quote_in(struct buf *out, const struct part *p, const char *s, size_
 		/* Only ' ends them: any other bytes go in as they are; else
 		 * close the quotes, a quoted word, open them again. */
 		if (!memchr(s, '\'', n)) {
-			for (size_t i = 0; i < n; i++)
-				if (s[i])
-					buf_add(out, &s[i], 1);
+			add_escaped(out, s, n, false, false, false);
 			return;
 		}
 		buf_add(out, "'", 1);
@@ -499,21 +514,10 @@ static void quote_in(struct buf *out, const struct part *p, const char *s, size_
 		return;
 	case CTX_DOUBLE:
 	case CTX_HEREDOC:
-		for (size_t i = 0; i < n; i++) {
-			char c = s[i];
-			if (c == '\0')
-				continue;
-			if (c == '\n' && flatten)
-				c = ' ';
-			if (c == '\\' || c == '$' || c == '`' || (c == '"' && ctx == CTX_DOUBLE))
-				buf_add(out, "\\", 1);
-			buf_add(out, &c, 1);
-		}
+		add_escaped(out, s, n, true, ctx == CTX_DOUBLE, flatten);
 		return;
 	case CTX_RAW:
-		for (size_t i = 0; i < n; i++)
-			if (s[i])
-				buf_add(out, s[i] == '\n' && flatten ? " " : &s[i], 1);
+		add_escaped(out, s, n, false, false, flatten);
 		return;
 	}
 }
@@ -531,14 +535,8 @@ static void quote_for(struct buf *out, const struct part *p, const char *s, size
 	buf_init(&cur);
 	quote_in(&cur, p, s, n);
 	for (unsigned k = 0; k < p->bq; k++) {
-		bool dq = p->bq_dq & (1u << k);
 		buf_init(&next);
-		for (size_t i = 0; i < cur.len; i++) {
-			char c = cur.p[i];
-			if (c == '\\' || c == '$' || c == '`' || (c == '"' && dq))
-				buf_add(&next, "\\", 1);
-			buf_add(&next, &c, 1);
-		}
+		add_escaped(&next, cur.p, cur.len, true, p->bq_dq & (1u << k), false);
 		buf_release(&cur);
 		cur = next;
 	}
