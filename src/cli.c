@@ -135,14 +135,10 @@ int cli_parse(struct cli *c, int argc, char **argv)
 		case 'h':
 			c->action = ACT_HELP;
 			return 0;
-		default: {
-			int r = opt_run_parse(&c->run, "weft", ch, optarg);
-			if (r == 0)
-				return opt_bad_getopt("weft", ch, argv, longopts);
-			if (r < 0)
+		default:
+			if (opt_run_parse(&c->run, "weft", ch, optarg, argv, longopts) < 0)
 				return -1;
 			break;
-		}
 		}
 	}
 	if (opt_run_check(&c->run, "weft") < 0)

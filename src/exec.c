@@ -277,14 +277,10 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		case 'h':
 			fputs(exec_usage, stdout);
 			return 1;
-		default: {
-			int r = opt_run_parse(&c->run, "weft exec", ch, optarg);
-			if (r == 0)
-				return opt_bad_getopt("weft exec", ch, argv, longopts);
-			if (r < 0)
+		default:
+			if (opt_run_parse(&c->run, "weft exec", ch, optarg, argv, longopts) < 0)
 				return -1;
 			break;
-		}
 		}
 	}
 	if ((c->resume || c->resume_failed) && !c->joblog)

@@ -90,27 +90,28 @@ void opt_run_init(struct opt_run *r)
 	r->requeue = 1;
 }
 
-int opt_run_parse(struct opt_run *r, const char *prog, int ch, const char *arg)
+int opt_run_parse(struct opt_run *r, const char *prog, int ch, const char *arg, char **argv,
+		  const struct option *longopts)
 {
 	switch (ch) {
 	case OPT_EVENTS:
 		if (!*arg)
 			return opt_bad(prog, "invalid value '%s' for --events (a file, or - for stdout)", arg);
 		r->events = arg;
-		return 1;
+		return 0;
 	case OPT_EVENTS_OUTPUT:
 		r->events_output = true;
-		return 1;
+		return 0;
 	case OPT_CLUSTER:
 		if (parse_cluster(arg, &r->cluster) < 0)
 			return opt_bad(prog, "invalid value '%s' for --cluster (a number from 1, or auto)", arg);
-		return 1;
+		return 0;
 	case OPT_REQUEUE:
 		if (parse_requeue(arg, &r->requeue) < 0)
 			return opt_bad(prog, "invalid value '%s' for --requeue (a number from 0)", arg);
-		return 1;
-	default:
 		return 0;
+	default:
+		return opt_bad_getopt(prog, ch, argv, longopts);
 	}
 }
 

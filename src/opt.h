@@ -46,9 +46,12 @@ enum { OPT_EVENTS = 0x200, OPT_EVENTS_OUTPUT, OPT_CLUSTER, OPT_REQUEUE };
 
 /* The defaults. */
 void opt_run_init(struct opt_run *r);
-/* Takes ch (what getopt_long() returned) and its value if ch is one of
- * these options: returns 1; 0 if it is not; -1 after a usage error. */
-int opt_run_parse(struct opt_run *r, const char *prog, int ch, const char *arg);
+/* Takes what a parser does not know itself: ch (what getopt_long()
+ * returned) and its value when it is one of these options, else the
+ * usage error opt_bad_getopt() gives. Returns 0, or -1 after a usage
+ * error. */
+int opt_run_parse(struct opt_run *r, const char *prog, int ch, const char *arg, char **argv,
+		  const struct option *longopts);
 /* Once every option is read: -1 after a usage error (--events-output
  * without --events), else 0. */
 int opt_run_check(const struct opt_run *r, const char *prog);
