@@ -7,6 +7,7 @@
 # weft leaked into it and that weft's own fd count came back down, and
 # no process of the test is left. Every wait is bounded.
 load helpers/common
+load helpers/background
 
 setup() {
 	common_setup
@@ -301,24 +302,14 @@ run = python3 both.py big1 big2'
 # once both run. Every job, and what it started, must be gone within a
 # second, though weft had no chance to stop them.
 killed_by() {
-	local sig=$1 pid status=0 i
+	local sig=$1
 	shift
 	rm -f ./*.ready
-	# (3>&-: bats waits for whoever holds its fd 3.)
-	"$WEFT" "$@" > out 2> err 3>&- &
-	pid=$!
+	start_weft "$@"
 	wait_for a.ready
 	wait_for b.ready
 	kill -"$sig" "$pid"
-	for ((i = 0; i < 250; i++)); do
-		kill -0 "$pid" 2> /dev/null || break
-		sleep 0.02
-	done
-	if kill -0 "$pid" 2> /dev/null; then
-		kill -9 "$pid"
-		fail "weft outlived SIG$sig"
-	fi
-	wait "$pid" || status=$?
+	wait_weft 5
 	[ "$status" -eq $((128 + $(kill -l "$sig"))) ]
 	wait_gone 1
 }
