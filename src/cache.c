@@ -35,13 +35,17 @@ struct cache_check {
 	char *dir; /* the patterns' directory; NULL: the current one */
 	char *command; /* NULL: none */
 	struct strlist sources, outputs, env, deps; /* env and deps sorted */
-	struct files *old; /* the record's, at cache_check_new() */
+	struct files *old; /* the record's sources, at cache_check_new() */
+	struct files *old_outs; /* the record's outputs, when it says ok */
 	int64_t racy_ns;
 	/* Outputs. */
 	bool done;
+	int64_t checked_ns; /* CLOCK_REALTIME when cache_check_run() began */
 	char fp[HEX_LEN + 1], cmd[HEX_LEN + 1], envh[HEX_LEN + 1], depsh[HEX_LEN + 1];
-	struct files *files; /* built by cache_check_run() */
-	char *missing; /* NULL: every output pattern matched; else the reason */
+	struct files *files; /* built by cache_check_run(), rebuilt by cache_check_settle() */
+	struct files *outs;  /* the recorded outputs as now; after cache_check_settle(), what the patterns match */
+	bool changed;  /* cache_check_settle(): a source changed while the task ran */
+	char *missing; /* NULL: every output pattern matched and no recorded output changed; else the reason */
 	char *error;
 	size_t hashed;
 	char *why;
@@ -78,6 +82,13 @@ static int64_t ts_ns(struct timespec t)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+static int64_t realtime_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return ts_ns(t);
+}
+
 /* The records and the state on disk are cachefile.c's; a check only
  * sets how far it trusts them. */
 
@@ -108,6 +119,7 @@ static bool files_equal(const struct files *a, const struct files *b)
 		const struct fentry *x = &a->v[i], *y = &b->v[i];
 		if (strcmp(x->path, y->path) != 0 || x->size != y->size || x->mtime != y->mtime ||
 		    x->ctime != y->ctime || x->ino != y->ino || x->dev != y->dev || x->verified != y->verified ||
+		    x->from != y->from ||
 		    memcmp(x->hash, y->hash, 16) != 0)
 			return false;
 	}
@@ -151,7 +163,9 @@ struct cache_check *cache_check_new(const struct cache *c, const struct cache_ta
 	copy_list(&k->deps, t->deps, t->ndeps, true);
 	const struct record *r = hashtab_get(c->byname, t->name);
 	k->old = r && !c->ignore ? files_ref(r->files) : files_new(0);
+	k->old_outs = r && r->ok && !c->ignore ? files_ref(r->outs) : files_new(0);
 	k->files = files_new(0);
+	k->outs = files_new(0);
 	k->racy_ns = c->racy_ns;
 	return k;
 }
@@ -168,7 +182,9 @@ void cache_check_free(struct cache_check *k)
 	strlist_release(&k->env);
 	strlist_release(&k->deps);
 	files_unref(k->old);
+	files_unref(k->old_outs);
 	files_unref(k->files);
+	files_unref(k->outs);
 	free(k->missing);
 	free(k->error);
 	free(k->why);
@@ -230,18 +246,36 @@ static bool same_stat(const struct fentry *a, const struct stat *st)
 	       a->ino == st->st_ino && a->dev == st->st_dev;
 }
 
-/* Stats (and if need be hashes) the source name; full is where it is.
- * Returns 0 or -errno. */
-static int add_source(struct cache_check *k, const char *name, const char *full, size_t *cur, int64_t now,
-                      XXH3_state_t *s, char **buf)
+static void files_add(struct files *f, const struct fentry *e)
+{
+	grow(&f->v, &f->cap, f->n + 1, sizeof *f->v);
+	f->v[f->n++] = *e;
+}
+
+/* A fresh entry for a path that is no regular file (an output directory):
+ * only that it exists counts. */
+static void add_other(struct files *f, const char *name, const struct stat *st)
+{
+	struct fentry e = {.path = xstrdup(name), .size = -1, .ino = st->st_ino, .dev = st->st_dev};
+	files_add(f, &e);
+}
+
+/* Stats (and if need be hashes) the file name, full being where it is,
+ * into the list to (sorted, as o, the recorded entries it is compared
+ * with, whose cursor is *cur). Returns 0 (a missing file or one that is
+ * not a regular file adds nothing), or -errno. */
+static int add_file(struct cache_check *k, const struct files *o, struct files *to, const char *name,
+                    const char *full, size_t *cur, int64_t now, XXH3_state_t *s, char **buf)
 {
 	struct stat st;
 	if (stat(full, &st) < 0)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st.st_mode)) {
+		if (to == k->outs)
+			add_other(to, name, &st);
 		return 0;
+	}
 	/* Both lists are sorted: walk the old one along. */
-	const struct files *o = k->old;
 	int cmp = 1;
 	while (*cur < o->n && (cmp = strcmp(o->v[*cur].path, name)) < 0)
 		++*cur;
@@ -262,12 +296,22 @@ static int add_source(struct cache_check *k, const char *name, const char *full,
 			return r > 0 ? 0 : r;
 		e.verified = now;
 		e.path = xstrdup(name);
-		k->hashed++;
+		if (to == k->files)
+			k->hashed++;
 	}
-	struct files *f = k->files;
-	grow(&f->v, &f->cap, f->n + 1, sizeof *f->v);
-	f->v[f->n++] = e;
+	e.from = 0;
+	files_add(to, &e);
 	return 0;
+}
+
+/* k's dir/name, in full (a buffer the caller releases), or name itself. */
+static const char *full_path(const struct cache_check *k, const char *name, struct buf *full)
+{
+	if (!k->dir || *name == '/')
+		return name;
+	buf_reset(full);
+	buf_addf(full, "%s/%s", k->dir, name);
+	return full->p;
 }
 
 /* Appends what pattern matches to out, as names relative to the task's
@@ -285,11 +329,11 @@ static bool sorted(const struct strlist *l)
 	return true;
 }
 
+/* The sources: what the patterns match, and the files the depfile of the
+ * last successful run named. */
 static void check_sources(struct cache_check *k, XXH3_state_t *s)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	int64_t now = ts_ns(t);
+	int64_t now = k->checked_ns;
 	struct strlist all = { 0 };
 	for (size_t i = 0; i < k->sources.n; i++) {
 		int err = expand(k, k->sources.v[i], &all);
@@ -303,23 +347,33 @@ static void check_sources(struct cache_check *k, XXH3_state_t *s)
 	if (!sorted(&all))
 		qsort(all.v, all.n, sizeof *all.v, by_str);
 	char *buf = NULL;
-	size_t cur = 0;
+	size_t cur = 0, i = 0, d = 0;
+	const struct files *o = k->old;
 	struct buf full;
 	buf_init(&full);
-	for (size_t i = 0; i < all.n; i++) {
-		const char *name = all.v[i];
-		if (i > 0 && strcmp(all.v[i - 1], name) == 0)
+	while (i < all.n || d < o->n) {
+		/* The next name of the two sorted lists, and where it is from. */
+		if (d < o->n && !(o->v[d].from & FROM_DEPFILE)) {
+			d++;
 			continue;
-		bool in_dir = k->dir && *name != '/';
-		if (in_dir) {
-			buf_reset(&full);
-			buf_addf(&full, "%s/%s", k->dir, name);
 		}
-		int err = add_source(k, name, in_dir ? full.p : name, &cur, now, s, &buf);
+		if (i > 0 && i < all.n && strcmp(all.v[i - 1], all.v[i]) == 0) {
+			i++;
+			continue;
+		}
+		int cmp = i == all.n ? 1 : d == o->n ? -1 : strcmp(all.v[i], o->v[d].path);
+		const char *name = cmp <= 0 ? all.v[i] : o->v[d].path;
+		unsigned from = (cmp <= 0 ? FROM_PATTERN : 0) | (cmp >= 0 ? FROM_DEPFILE : 0);
+		i += cmp <= 0;
+		d += cmp >= 0;
+		size_t before = k->files->n;
+		int err = add_file(k, o, k->files, name, full_path(k, name, &full), &cur, now, s, &buf);
 		if (err) {
 			k->error = xasprintf("cannot read source '%s': %s", name, strerror(-err));
 			break;
 		}
+		if (k->files->n > before)
+			k->files->v[before].from = from;
 	}
 	buf_release(&full);
 	free(buf);
@@ -335,16 +389,35 @@ bool cache_check_sources_changed(const struct cache_check *k)
 	bool changed = false;
 	for (size_t i = 0; i < k->files->n && !changed; i++) {
 		const struct fentry *e = &k->files->v[i];
-		bool in_dir = k->dir && e->path[0] != '/';
-		if (in_dir) {
-			buf_reset(&full);
-			buf_addf(&full, "%s/%s", k->dir, e->path);
-		}
 		struct stat st;
-		changed = stat(in_dir ? full.p : e->path, &st) < 0 || !same_stat(e, &st);
+		changed = stat(full_path(k, e->path, &full), &st) < 0 || !same_stat(e, &st);
 	}
 	buf_release(&full);
 	return changed;
+}
+
+/* Each recorded output still exists with its content: a regular file's
+ * is hashed when its stat data changed, as sources are. Sets k->missing
+ * on the first one that does not. */
+static void check_recorded_outputs(struct cache_check *k, XXH3_state_t *s)
+{
+	const struct files *o = k->old_outs;
+	char *buf = NULL;
+	size_t cur = 0;
+	struct buf full;
+	buf_init(&full);
+	for (size_t i = 0; i < o->n && !k->missing; i++) {
+		const struct fentry *e = &o->v[i];
+		size_t before = k->outs->n;
+		int err = add_file(k, o, k->outs, e->path, full_path(k, e->path, &full), &cur, k->checked_ns, s, &buf);
+		const struct fentry *now = k->outs->n > before ? &k->outs->v[before] : NULL;
+		if (err || !now)
+			k->missing = xasprintf("output '%s' is missing", e->path);
+		else if ((now->size < 0) != (e->size < 0) || memcmp(now->hash, e->hash, 16) != 0)
+			k->missing = xasprintf("output '%s' changed", e->path);
+	}
+	buf_release(&full);
+	free(buf);
 }
 
 static void check_outputs(struct cache_check *k)
@@ -360,13 +433,37 @@ static void check_outputs(struct cache_check *k)
 	}
 }
 
+/* k->fp from the sources' hashes and the other parts' hashes. */
+static void fingerprint(struct cache_check *k, XXH3_state_t *s)
+{
+	XXH3_128bits_reset(s);
+	add_str(s, "weft-fingerprint-1", 18);
+	for (size_t i = 0; i < k->files->n; i++) {
+		const struct fentry *e = &k->files->v[i];
+		add_str(s, e->path, strlen(e->path));
+		XXH3_128bits_update(s, e->hash, 16);
+	}
+	add_str(s, "", 0); /* ends the files */
+	XXH3_128bits_update(s, k->cmd, HEX_LEN);
+	XXH3_128bits_update(s, k->envh, HEX_LEN);
+	XXH3_128bits_update(s, k->depsh, HEX_LEN);
+	digest_hex(s, k->fp);
+}
+
+static XXH3_state_t *new_state(void)
+{
+	XXH3_state_t *s = XXH3_createState();
+	if (!s)
+		abort();
+	return s;
+}
+
 void cache_check_run(struct cache_check *k)
 {
 	if (k->done)
 		abort();
-	XXH3_state_t *s = XXH3_createState();
-	if (!s)
-		abort();
+	XXH3_state_t *s = new_state();
+	k->checked_ns = realtime_ns();
 	check_sources(k, s);
 	if (!k->error) {
 		struct strlist cmd = { 0 };
@@ -376,22 +473,126 @@ void cache_check_run(struct cache_check *k)
 		strlist_release(&cmd);
 		list_hex(s, "env", &k->env, k->envh);
 		list_hex(s, "deps", &k->deps, k->depsh);
-		XXH3_128bits_reset(s);
-		add_str(s, "weft-fingerprint-1", 18);
-		for (size_t i = 0; i < k->files->n; i++) {
-			const struct fentry *e = &k->files->v[i];
-			add_str(s, e->path, strlen(e->path));
-			XXH3_128bits_update(s, e->hash, 16);
-		}
-		add_str(s, "", 0); /* ends the files */
-		XXH3_128bits_update(s, k->cmd, HEX_LEN);
-		XXH3_128bits_update(s, k->envh, HEX_LEN);
-		XXH3_128bits_update(s, k->depsh, HEX_LEN);
-		digest_hex(s, k->fp);
+		fingerprint(k, s);
 	}
-	XXH3_freeState(s);
 	check_outputs(k);
+	if (!k->missing)
+		check_recorded_outputs(k, s);
+	XXH3_freeState(s);
 	k->done = true;
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct fentry *)a)->path, ((const struct fentry *)b)->path);
+}
+
+/* The sources after a run: the patterns' files as measured before it,
+ * and the files the depfile names, hashed now. A file the depfile brings
+ * in that changed after the check began may be newer than what the
+ * command read: k->changed then. */
+static void settle_sources(struct cache_check *k, const struct strlist *deps, XXH3_state_t *s, char **buf)
+{
+	struct files *f = files_new(k->files->n + deps->n);
+	struct hashtab *at = hashtab_new();
+	for (size_t i = 0; i < k->files->n; i++) {
+		const struct fentry *e = &k->files->v[i];
+		hashtab_put(at, e->path, (void *)e);
+		if (!(e->from & FROM_PATTERN))
+			continue;
+		struct fentry c = *e;
+		c.path = xstrdup(e->path);
+		c.from = FROM_PATTERN;
+		files_add(f, &c);
+	}
+	struct buf full;
+	buf_init(&full);
+	struct hashtab *added = hashtab_new();
+	for (size_t i = 0; i < deps->n && !k->changed; i++) {
+		const char *name = deps->v[i];
+		const struct fentry *e = hashtab_get(at, name);
+		if (hashtab_get(added, name))
+			continue;
+		hashtab_put(added, name, (void *)name);
+		if (e && (e->from & FROM_PATTERN)) {
+			for (size_t j = 0; j < f->n; j++)
+				if (strcmp(f->v[j].path, name) == 0)
+					f->v[j].from |= FROM_DEPFILE;
+			continue;
+		}
+		struct fentry c;
+		if (e) {
+			/* Measured by the check; cache_check_sources_changed() saw it stay. */
+			c = *e;
+			c.path = xstrdup(e->path);
+		} else {
+			if (!*buf)
+				*buf = xmalloc(READ_SIZE);
+			int64_t now = realtime_ns();
+			int r = hash_file(full_path(k, name, &full), &c, s, *buf);
+			if (r)
+				continue; /* gone, or no file: nothing to record */
+			k->hashed++;
+			c.verified = now;
+			c.path = xstrdup(name);
+			if (c.mtime >= k->checked_ns || c.ctime >= k->checked_ns)
+				k->changed = true;
+		}
+		c.from = FROM_DEPFILE;
+		files_add(f, &c);
+	}
+	hashtab_free(added);
+	hashtab_free(at);
+	buf_release(&full);
+	if (f->n > 1)
+		qsort(f->v, f->n, sizeof *f->v, by_path);
+	files_unref(k->files);
+	k->files = f;
+}
+
+/* What the outputs patterns match now, hashed. */
+static void settle_outputs(struct cache_check *k, XXH3_state_t *s, char **buf)
+{
+	struct strlist all = {0};
+	for (size_t i = 0; i < k->outputs.n; i++)
+		expand(k, k->outputs.v[i], &all);
+	if (!sorted(&all))
+		qsort(all.v, all.n, sizeof *all.v, by_str);
+	files_unref(k->outs);
+	k->outs = files_new(all.n);
+	struct files none = {0};
+	size_t cur = 0;
+	int64_t now = realtime_ns();
+	struct buf full;
+	buf_init(&full);
+	for (size_t i = 0; i < all.n; i++) {
+		if (i > 0 && strcmp(all.v[i - 1], all.v[i]) == 0)
+			continue;
+		/* Compared with nothing: every output is hashed afresh. */
+		add_file(k, &none, k->outs, all.v[i], full_path(k, all.v[i], &full), &cur, now, s, buf);
+	}
+	buf_release(&full);
+	strlist_release(&all);
+}
+
+void cache_check_settle(struct cache_check *k, const struct strlist *deps)
+{
+	if (!k->done || k->error)
+		return;
+	k->changed = cache_check_sources_changed(k);
+	XXH3_state_t *s = new_state();
+	char *buf = NULL;
+	static const struct strlist no_deps;
+	settle_sources(k, deps ? deps : &no_deps, s, &buf);
+	fingerprint(k, s);
+	settle_outputs(k, s, &buf);
+	free(buf);
+	XXH3_freeState(s);
+}
+
+bool cache_check_changed(const struct cache_check *k)
+{
+	return k->changed;
 }
 
 const char *cache_check_fingerprint(const struct cache_check *k)
@@ -490,6 +691,8 @@ static void take_check(struct record *r, const struct cache_check *k)
 	memcpy(r->deps, k->depsh, sizeof r->deps);
 	files_unref(r->files);
 	r->files = files_ref(k->files);
+	files_unref(r->outs);
+	r->outs = files_ref(k->outs);
 }
 
 
@@ -518,7 +721,7 @@ void cache_record(struct cache *c, const struct cache_check *k)
 		return;
 	struct record *r = record_get(c, k->name);
 	if (r->ok && strcmp(r->fp, k->fp) == 0 && strcmp(r->cmd, k->cmd) == 0 && strcmp(r->env, k->envh) == 0 &&
-	    strcmp(r->deps, k->depsh) == 0 && files_equal(r->files, k->files))
+	    strcmp(r->deps, k->depsh) == 0 && files_equal(r->files, k->files) && files_equal(r->outs, k->outs))
 		return;
 	r->ok = true;
 	memcpy(r->fp, k->fp, sizeof r->fp);

@@ -8,7 +8,8 @@
 
 /*
  * A task with `sources` is skipped when its fingerprint equals the one of
- * its last successful run and every `outputs` pattern matches a path. The
+ * its last successful run, every `outputs` pattern matches a path and
+ * every file they matched after that run is still there, unchanged. The
  * fingerprint is an XXH3-128 over the sorted source names and their
  * content hashes, the command text, the environment the recipe gives the
  * task and the fingerprints of its deps. File content is hashed only when
@@ -22,7 +23,8 @@
  *   L  why = cache_fresh(cache, k, &fresh) the decision and its reason (--explain)
  *      fresh:  cache_record(cache, k)      keeps refreshed stat data; skip the task
  *      stale:  cache_forget(cache, k)      BEFORE the command starts; then run it
- *              success: cache_record(cache, k)
+ *              success: W cache_check_settle(k, depfile's files)
+ *                       L unless cache_check_changed(k): cache_record(cache, k)
  *              failure, kill, timeout: nothing
  *   L  cache_check_free(k)                 after the deps' checks no longer need
  *                                          its fingerprint
@@ -143,8 +145,8 @@ const char *cache_check_fingerprint(const struct cache_check *k);
 /* After cache_check_run(): "cannot read source 'PATH': REASON" and the
  * like, owned by k; NULL when none. */
 const char *cache_check_error(const struct cache_check *k);
-/* After cache_check_run(): how many files were hashed, and how many
- * sources the patterns found. */
+/* After cache_check_run(): how many sources were hashed (outputs do not
+ * count), and how many sources the patterns found. */
 size_t cache_check_hashed(const struct cache_check *k);
 size_t cache_check_nsources(const struct cache_check *k);
 
@@ -155,8 +157,10 @@ size_t cache_check_nsources(const struct cache_check *k);
  * "-B given", "last run failed or was interrupted", "command changed",
  * "environment changed", "a dependency changed", "source 'P' changed",
  * "source 'P' added", "source 'P' removed" (with " (and N more)" when
- * several sources differ), "output 'P' is missing", "no output matches
- * 'PATTERN'", or the check's error. Loop thread. */
+ * several sources differ), "output 'P' is missing" (a file the outputs
+ * patterns matched after the last success, or a plain name),
+ * "output 'P' changed" (its content is not what the last success left),
+ * "no output matches 'PATTERN'", or the check's error. Loop thread. */
 const char *cache_fresh(const struct cache *c, struct cache_check *k, bool *fresh);
 
 /* Withdraws the task's last success, durably, before its command starts
@@ -173,6 +177,22 @@ int cache_forget(struct cache *c, const struct cache_check *k);
  * content the fingerprint does not describe, even when a source went back
  * to what it was (a `git stash` round trip). Stats each source. */
 bool cache_check_sources_changed(const struct cache_check *k);
+
+/* After the task succeeded, on any thread (it touches only k): stats the
+ * sources again (see cache_check_sources_changed), adds the files deps
+ * names (a depfile's; NULL: none) to the sources, hashing those the check
+ * had not measured, replaces the files the check found only through the
+ * last depfile with deps, takes the fingerprint again, and hashes what
+ * the outputs patterns match now: that is what cache_record() then keeps.
+ * A file of deps that changed after the check began, or that is gone,
+ * counts as changed (cache_check_changed), as one that cannot be hashed
+ * is left out. */
+struct strlist;
+void cache_check_settle(struct cache_check *k, const struct strlist *deps);
+
+/* After cache_check_settle(): whether a source changed while the task
+ * ran; the task must then not be recorded. */
+bool cache_check_changed(const struct cache_check *k);
 
 /* Records that k's task succeeded (or was found fresh) with k's
  * fingerprint and keeps its stat data; saved by the next cache_save().

@@ -23,14 +23,21 @@
  * .weft/state, text, one record a line, fields separated by tabs, with
  * '\\', tab, newline and carriage return written \\ \t \n \r:
  *
- *   weft-state 1 ID LENGTH CHECKSUM          LENGTH bytes follow, their XXH3-128
- *   task NAME ok|failed FP CMD ENV DEPS N     FP is "-" when failed
- *   file PATH HASH SIZE MTIME CTIME INO DEV VERIFIED    N of these, sorted
+ *   weft-state 2 ID LENGTH CHECKSUM          LENGTH bytes follow, their XXH3-128
+ *   task NAME ok|failed FP CMD ENV DEPS N M   FP is "-" when failed
+ *   file PATH HASH SIZE MTIME CTIME INO DEV VERIFIED    N sources, sorted;
+ *   dep PATH ...                                          "dep": from a depfile
+ *   out PATH HASH SIZE MTIME CTIME INO DEV VERIFIED     M outputs, sorted
+ *
+ * NAME is a task's name, or "TASK[ITEM]" for an item of a foreach task
+ * checked item by item (task names hold no '['). A state of another
+ * format version is not read: every task runs once, and the next save
+ * replaces it.
  *
  * .weft/journal: "forget ID NAME" lines, appended by cache_forget().
  */
 #define STATE_MAGIC "weft-state"
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 /* A temporary state older than this was left by a killed weft. */
 #define STALE_TMP_SECONDS (10 * 60)
 
@@ -74,6 +81,7 @@ void files_unref(struct files *f)
 static void record_free(struct record *r)
 {
 	files_unref(r->files);
+	files_unref(r->outs);
 	free(r->name);
 	free(r);
 }
@@ -86,6 +94,7 @@ struct record *record_get(struct cache *c, const char *name)
 	r = xcalloc(1, sizeof *r);
 	r->name = xstrdup(name);
 	r->files = files_new(0);
+	r->outs = files_new(0);
 	grow(&c->recs, &c->cap, c->nrecs + 1, sizeof *c->recs);
 	c->recs[c->nrecs++] = r;
 	hashtab_put(c->byname, r->name, r);
@@ -229,11 +238,16 @@ static char *next_line(char **p, char *end)
 	return line;
 }
 
-static bool parse_file(char *line, struct fentry *e)
+/* kind: "file" or "dep" (a source), "out" (an output). */
+static bool parse_file(char *line, struct fentry *e, bool out)
 {
 	char *f[9];
-	if (split(line, f, 9) != 9 || strcmp(f[0], "file") != 0 || !unescape(f[1]) || !*f[1] ||
-	    !parse_hash(f[2], e->hash) || !parse_i64(f[3], &e->size) || !parse_i64(f[4], &e->mtime) ||
+	if (split(line, f, 9) != 9 || !unescape(f[1]) || !*f[1])
+		return false;
+	if (out ? strcmp(f[0], "out") != 0 : strcmp(f[0], "file") != 0 && strcmp(f[0], "dep") != 0)
+		return false;
+	e->from = out ? 0 : strcmp(f[0], "dep") == 0 ? FROM_DEPFILE : FROM_PATTERN;
+	if (!parse_hash(f[2], e->hash) || !parse_i64(f[3], &e->size) || !parse_i64(f[4], &e->mtime) ||
 	    !parse_i64(f[5], &e->ctime) || !parse_u64(f[6], &e->ino) || !parse_u64(f[7], &e->dev) ||
 	    !parse_i64(f[8], &e->verified))
 		return false;
@@ -249,10 +263,11 @@ static int parse_body(struct cache *c, char *p, char *end, int lineno)
 		char *line = next_line(&p, end);
 		if (!line)
 			return lineno;
-		char *f[8];
-		uint64_t n;
-		if (split(line, f, 8) != 8 || strcmp(f[0], "task") != 0 || !unescape(f[1]) ||
-		    hashtab_get(c->byname, f[1]) || !parse_u64(f[7], &n) || n > (uint64_t)(end - p))
+		char *f[9];
+		uint64_t n, m;
+		if (split(line, f, 9) != 9 || strcmp(f[0], "task") != 0 || !unescape(f[1]) ||
+		    hashtab_get(c->byname, f[1]) || !parse_u64(f[7], &n) || n > (uint64_t)(end - p) ||
+		    !parse_u64(f[8], &m) || m > (uint64_t)(end - p))
 			return lineno;
 		bool ok = strcmp(f[2], "ok") == 0;
 		if (!ok && strcmp(f[2], "failed") != 0)
@@ -269,16 +284,21 @@ static int parse_body(struct cache *c, char *p, char *end, int lineno)
 		snprintf(rec->env, sizeof rec->env, "%s", f[5]);
 		snprintf(rec->deps, sizeof rec->deps, "%s", f[6]);
 		files_unref(rec->files);
-		struct files *fs = rec->files = files_new(n);
-		for (uint64_t i = 0; i < n; i++) {
-			lineno++;
-			char *fl = next_line(&p, end);
-			if (!fl || !parse_file(fl, &fs->v[i]))
-				return lineno;
-			fs->n++;
-			/* Checks merge sorted lists: the order is part of the format. */
-			if (i > 0 && strcmp(fs->v[i - 1].path, fs->v[i].path) >= 0)
-				return lineno;
+		files_unref(rec->outs);
+		rec->files = files_new(n);
+		rec->outs = files_new(m);
+		for (int list = 0; list < 2; list++) {
+			struct files *fs = list ? rec->outs : rec->files;
+			for (uint64_t i = 0; i < fs->cap; i++) {
+				lineno++;
+				char *fl = next_line(&p, end);
+				if (!fl || !parse_file(fl, &fs->v[i], list == 1))
+					return lineno;
+				fs->n++;
+				/* Checks merge sorted lists: the order is part of the format. */
+				if (i > 0 && strcmp(fs->v[i - 1].path, fs->v[i].path) >= 0)
+					return lineno;
+			}
 		}
 		lineno++;
 	}
@@ -482,13 +502,14 @@ static void format_body(const struct cache *c, struct buf *b)
 		const struct record *r = v[i];
 		buf_adds(b, "task\t");
 		escape_add(b, r->name, escaped);
-		buf_addf(b, "\t%s\t%s\t%s\t%s\t%s\t%zu\n", r->ok ? "ok" : "failed", r->ok ? r->fp : "-", r->cmd, r->env,
-		         r->deps, r->files->n);
-		for (size_t j = 0; j < r->files->n; j++) {
-			const struct fentry *e = &r->files->v[j];
+		buf_addf(b, "\t%s\t%s\t%s\t%s\t%s\t%zu\t%zu\n", r->ok ? "ok" : "failed", r->ok ? r->fp : "-", r->cmd,
+		         r->env, r->deps, r->files->n, r->outs->n);
+		for (size_t j = 0; j < r->files->n + r->outs->n; j++) {
+			bool out = j >= r->files->n;
+			const struct fentry *e = out ? &r->outs->v[j - r->files->n] : &r->files->v[j];
 			char h[HEX_LEN + 1];
 			cachefile_hex16(e->hash, h);
-			buf_adds(b, "file\t");
+			buf_adds(b, out ? "out\t" : e->from & FROM_DEPFILE ? "dep\t" : "file\t");
 			escape_add(b, e->path, escaped);
 			buf_add(b, "\t", 1);
 			buf_add(b, h, HEX_LEN);

@@ -8,9 +8,16 @@
 
 #define HEX_LEN 32
 
-/* One source file as last hashed. */
+/* Where a source came from (bits). */
+enum {
+	FROM_PATTERN = 1, /* the task's sources patterns (in memory only) */
+	FROM_DEPFILE = 2, /* the depfile of its last successful run */
+};
+
+/* One source or output file as last hashed. */
 struct fentry {
 	char *path; /* relative to the task's dir, as the patterns matched it */
+	unsigned from; /* sources: FROM_* bits; 0 for outputs */
 	int64_t size, mtime, ctime; /* ns */
 	uint64_t ino, dev;
 	int64_t verified; /* CLOCK_REALTIME ns just before the stat and hash */
@@ -31,7 +38,8 @@ struct record {
 	bool disk_ok; /* the state on disk (id c->id) says ok and no journal line withdrew it */
 	char fp[HEX_LEN + 1]; /* "" when !ok */
 	char cmd[HEX_LEN + 1], env[HEX_LEN + 1], deps[HEX_LEN + 1]; /* "": unknown */
-	struct files *files;
+	struct files *files; /* the sources */
+	struct files *outs;  /* what the outputs patterns matched after the last success */
 };
 
 struct cache {

@@ -31,6 +31,7 @@ static void task_free(struct task *t)
 	free(t->foreach);
 	free_words(t->sources);
 	free_words(t->outputs);
+	free(t->depfile);
 	for (int i = 0; i < t->step_argc; i++)
 		free(t->step_argv[i]);
 	free(t->step_argv);

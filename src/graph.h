@@ -43,6 +43,11 @@ struct task {
 	char **outputs;     /* glob patterns that must match for the task to be up to date */
 	size_t noutputs;
 	int sources_line, outputs_line; /* where they were set, for their errors */
+	char *depfile;      /* make-format dependency file the command writes; NULL: none */
+	int depfile_line;
+	/* A foreach task whose sources, outputs or depfile use the item: each
+	 * item is checked and recorded on its own. */
+	bool per_item;
 	size_t index;       /* position in the recipe, from 0 */
 	bool selected;      /* part of this run (graph_select) */
 	int mark;           /* scratch for graph walks */

@@ -22,6 +22,11 @@ struct jobsrc {
 	/* Optional: a job failed; return true to run it again (it comes back
 	 * through next()) instead of finishing it. */
 	bool (*retry)(struct jobsrc *s, struct job *j);
+	/* Optional: a job succeeded; return true to hold its EV_FINISHED while
+	 * the source looks at what it left (a depfile, its outputs) off the
+	 * loop. The source then calls runner_settled(), having set a failure
+	 * in j's result if it found one. */
+	bool (*settle)(struct jobsrc *s, struct job *j);
 	/* A started job has finished; EV_FINISHED has been sent. The source
 	 * may free it now. */
 	void (*done)(struct jobsrc *s, struct job *j);

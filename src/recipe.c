@@ -84,7 +84,7 @@ static ssize_t read_bounded(struct parser *p, size_t cap)
 }
 
 static const char *const task_keys[] = {"desc",	   "run",     "step",    "deps",	  "dir", "timeout",
-					 "foreach", "foreach-empty", "jobs", "sources", "outputs", "env.NAME", NULL};
+					 "foreach", "foreach-empty", "jobs", "sources", "outputs", "depfile", "env.NAME", NULL};
 static const char *const weft_keys[] = {"default", "jobs", "shell", NULL};
 
 static bool valid_task_name(const char *s)
@@ -427,6 +427,53 @@ static bool step_key(struct parser *p, const char *value)
 	return true;
 }
 
+/* Whether the pattern uses the item ({} {.} {/} ...). */
+static bool uses_item(const char *pattern)
+{
+	char *w[] = {(char *)pattern};
+	struct tmpl *t = tmpl_new(w, 1);
+	bool r = tmpl_has_inputs(t);
+	tmpl_free(t);
+	return r;
+}
+
+/* Sources, outputs and depfile may use the item only in a foreach task,
+ * which is then checked item by item; a foreach task's depfile must be
+ * the item's own, since its items run at once. */
+static void check_item_patterns(struct task *t, struct diag *d)
+{
+	const struct {
+		const char *key;
+		char **v;
+		size_t n;
+		int line;
+	} lists[] = {{"sources", t->sources, t->nsources, t->sources_line},
+		     {"outputs", t->outputs, t->noutputs, t->outputs_line}};
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; i < lists[l].n; i++) {
+			if (!uses_item(lists[l].v[i]))
+				continue;
+			if (!t->foreach) {
+				diag_error(d, lists[l].line,
+					   "'%s' pattern '%s' uses a replacement string, but task '%s' has no 'foreach'",
+					   lists[l].key, lists[l].v[i], t->name);
+				break;
+			}
+			t->per_item = true;
+		}
+	if (!t->depfile)
+		return;
+	bool item = uses_item(t->depfile);
+	if (item && !t->foreach)
+		diag_error(d, t->depfile_line, "'depfile' '%s' uses a replacement string, but task '%s' has no 'foreach'",
+			   t->depfile, t->name);
+	else if (!item && t->foreach)
+		diag_error(d, t->depfile_line,
+			   "'depfile' of foreach task '%s' must name each item's own file (use e.g. {.}.d)", t->name);
+	else if (item)
+		t->per_item = true;
+}
+
 /* The step's own check of its words. A foreach task's step gets its item
  * later, so it is checked with a stand-in for it. */
 static void check_step(struct task *t, struct diag *d)
@@ -484,6 +531,13 @@ static bool task_key(struct parser *p, const char *name, const char *value)
 			t->noutputs = n;
 			t->outputs_line = p->lineno;
 		}
+	} else if (strcmp(name, "depfile") == 0) {
+		if (!*value) {
+			diag_error(p->d, p->lineno, "empty value for 'depfile' (use e.g. {.}.d, or leave the key out)");
+			return false;
+		}
+		t->depfile = xstrdup(value);
+		t->depfile_line = p->lineno;
 	} else if (strcmp(name, "foreach") == 0) {
 		if ((strncmp(value, "lines:", 6) == 0 && !value[6]) || (strncmp(value, "cmd:", 4) == 0 && !value[4]) ||
 		    !*value) {
@@ -683,6 +737,7 @@ int recipe_load(struct recipe *r, const char *path, struct diag *d)
 			diag_error(d, t->sources_line, "empty value for 'sources' (use file names or glob patterns)");
 		if (t->outputs && !t->noutputs)
 			diag_error(d, t->outputs_line, "empty value for 'outputs' (use file names or glob patterns)");
+		check_item_patterns(t, d);
 		if (t->foreach_empty_line && !t->foreach)
 			diag_error(d, t->foreach_empty_line, "'foreach-empty' in task '%s', which has no 'foreach'", t->name);
 		if (t->foreach && t->run && *t->run) {

@@ -77,9 +77,18 @@ static void job_finished(struct runner *r, struct job *j)
 		events_job(r->ev, EV_RETRY, j);
 		return;
 	}
+	if (j->result == JOB_OK && !j->capture && !j->decided && r->src->settle && r->src->settle(r->src, j))
+		return;
 	if (!j->capture)
 		events_job(r->ev, EV_FINISHED, j);
 	r->src->done(r->src, j);
+}
+
+void runner_settled(struct runner *r, struct job *j)
+{
+	events_job(r->ev, EV_FINISHED, j);
+	r->src->done(r->src, j);
+	start_ready(r);
 }
 
 static void job_output(void *ud, int stream, const char *data, size_t len)

@@ -58,6 +58,9 @@ void runner_timeout(struct runner *r, struct job *j);
  * that came back): start what the free slots allow. */
 void runner_kick(struct runner *r);
 
+/* A job the source held in settle() is settled: report it finished. */
+void runner_settled(struct runner *r, struct job *j);
+
 /* The run's worker pool (-j threads), made on first use; NULL if no
  * thread can be started. */
 struct pool *runner_pool(struct runner *r);

@@ -18,6 +18,13 @@
 #include "uptodate.h"
 #include "util.h"
 
+/* A task's up-to-date check: what its callbacks need. */
+struct tstate {
+	struct tasksrc *ts;
+	struct task *t;
+	struct utd_unit *unit; /* NULL: none, or over */
+};
+
 /* One item of a foreach task. */
 struct item_job {
 	struct job job;
@@ -27,6 +34,10 @@ struct item_job {
 	size_t index;
 	char **argv;   /* a step's words for this item */
 	int argc;
+	/* Items of a per_item task are checked one by one. */
+	enum { ITEM_WAITING, ITEM_CHECKING, ITEM_READY, ITEM_STARTED } state;
+	struct utd_unit *unit;  /* its check, until it is over */
+	struct item_job *rnext; /* in fe's ready queue */
 };
 
 /* A foreach task's items and how far they have got. */
@@ -37,8 +48,10 @@ struct fe {
 	char *empty;          /* no item at all: the patterns that matched nothing */
 	struct task *t;
 	struct strlist items;
-	size_t next;          /* the next item to start */
+	size_t next;          /* the next item to start (per_item: to check) */
 	size_t running, finished;
+	size_t checking;      /* per_item: checks on the pool */
+	struct item_job *ready, **ready_tail; /* per_item: checked, found stale, not started */
 	bool failed;
 	struct fe *anext;     /* in the active list */
 	bool listed;
@@ -118,8 +131,12 @@ static void list_items(struct fe *fe)
 /* t is over: what it did is recorded, and its dependents may go. */
 static void task_done(struct tasksrc *ts, struct task *t, bool ok)
 {
-	if (ts->utd)
-		uptodate_ran(ts->utd, t, ok);
+	if (ts->utd) {
+		struct tstate *st = &ts->tstates[t->index];
+		uptodate_unit_free(st->unit);
+		st->unit = NULL;
+		uptodate_task_done(ts->utd, t, ok);
+	}
 	sched_done(&ts->sched, t, ok);
 }
 
@@ -149,6 +166,8 @@ static void failed_early(struct tasksrc *ts, struct task *t, int code)
 static void queue_items(struct tasksrc *ts, struct fe *fe)
 {
 	fe->listed = true;
+	fe->ts = ts;
+	fe->ready_tail = &fe->ready;
 	fe->ijobs = xcalloc(fe->items.n ? fe->items.n : 1, sizeof *fe->ijobs);
 	for (size_t i = 0; i < fe->items.n; i++) {
 		/* Each item is queued now, so progress counts it. */
@@ -205,15 +224,58 @@ static void step_words(struct item_job *ij, struct task *t, const struct tmpl_in
 	ij->job.step_argc = ij->argc;
 }
 
+static void item_checked(void *ud, enum verdict v);
+
+/* Whether a foreach task's items are checked one by one. */
+static bool per_item(const struct tasksrc *ts, const struct task *t)
+{
+	return ts->utd && t->per_item;
+}
+
+/* Starts the checks of a per_item task's items that are not checked yet:
+ * on the pool, all at once; they come back through item_checked(). */
+static void check_items(struct tasksrc *ts, struct fe *fe)
+{
+	struct pool *pool = runner_pool(ts->src.runner);
+	while (fe->next < fe->items.n && !ts->sched.stopped && (!fe->failed || ts->keep_going)) {
+		struct item_job *ij = &fe->ijobs[fe->next++];
+		ij->state = ITEM_CHECKING;
+		fe->checking++;
+		struct utd_unit *x = uptodate_check(ts->utd, pool, fe->t, fe->items.v[ij->index], ij->index + 1,
+						    ij->name, item_checked, ij);
+		/* A check without a pool has come back already. */
+		if (ij->state == ITEM_CHECKING || ij->state == ITEM_READY)
+			ij->unit = x;
+		else
+			uptodate_unit_free(x);
+	}
+}
+
+/* The next item of fe that may start now, or NULL. */
+static struct item_job *take_item(struct tasksrc *ts, struct fe *fe)
+{
+	if (fe->t->jobs && fe->running >= fe->t->jobs)
+		return NULL;
+	if (fe->failed && !ts->keep_going)
+		return NULL;
+	if (per_item(ts, fe->t)) {
+		check_items(ts, fe);
+		struct item_job *ij = fe->ready;
+		if (ij && !(fe->ready = ij->rnext))
+			fe->ready_tail = &fe->ready;
+		return ij;
+	}
+	return fe->next < fe->items.n ? &fe->ijobs[fe->next++] : NULL;
+}
+
 static struct job *next_item(struct tasksrc *ts, unsigned slot)
 {
 	for (struct fe *fe = ts->active; fe; fe = fe->anext) {
-		if (fe->next >= fe->items.n || (fe->t->jobs && fe->running >= fe->t->jobs))
-			continue;
-		if (fe->failed && !ts->keep_going)
+		struct item_job *ij = take_item(ts, fe);
+		if (!ij)
 			continue;
 		struct task *t = fe->t;
-		struct item_job *ij = &fe->ijobs[fe->next++];
+		ij->state = ITEM_STARTED;
 		const char *item = fe->items.v[ij->index];
 		size_t len = strlen(item);
 		struct tmpl_input in = {&item, &len, 1, ij->index + 1, slot};
@@ -314,9 +376,11 @@ static struct job *start_task(struct tasksrc *ts, struct task *t)
 	return NULL;
 }
 
-static void checked(void *ud, struct task *t, enum verdict v)
+static void checked(void *ud, enum verdict v)
 {
-	struct tasksrc *ts = ud;
+	struct tstate *st = ud;
+	struct tasksrc *ts = st->ts;
+	struct task *t = st->t;
 	struct job *j = &ts->jobs[t->index];
 	switch (v) {
 	case VERDICT_FRESH:
@@ -361,10 +425,17 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 			t = sched_next(&ts->sched);
 			if (!t)
 				return NULL;
-			if (ts->utd && uptodate_manages(t)) {
+			if (ts->utd && uptodate_manages(t) && !t->per_item) {
 				/* Its fingerprint is taken on the pool; it comes back
 				 * through checked(). */
-				uptodate_check(ts->utd, runner_pool(ts->src.runner), t, checked, ts);
+				struct tstate *st = &ts->tstates[t->index];
+				struct utd_unit *x = uptodate_check(ts->utd, runner_pool(ts->src.runner), t, NULL, 0,
+								    t->name, checked, st);
+				/* Kept for settle() when it is to run. */
+				if (ts->jobs[t->index].decided)
+					uptodate_unit_free(x);
+				else
+					st->unit = x;
 				continue;
 			}
 		}
@@ -372,6 +443,29 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 		if (j)
 			return j;
 	}
+}
+
+static void fe_settled(void *ud, const char *error)
+{
+	struct tstate *st = ud;
+	(void)error; /* a task checked whole has no depfile */
+	task_done(st->ts, st->t, true);
+}
+
+/* The foreach task is over if nothing of it runs or is checked and no
+ * more of it may start. */
+static void fe_maybe_done(struct tasksrc *ts, struct fe *fe)
+{
+	bool more = (fe->next < fe->items.n || fe->ready) && (!fe->failed || ts->keep_going);
+	if (fe->running || fe->checking || more)
+		return;
+	drop_active(ts, fe);
+	struct tstate *st = ts->utd ? &ts->tstates[fe->t->index] : NULL;
+	/* A task checked whole is recorded once all its items succeeded. */
+	if (!fe->failed && st &&
+	    uptodate_settle(ts->utd, runner_pool(ts->src.runner), st->unit, fe_settled, st))
+		return;
+	task_done(ts, fe->t, !fe->failed);
 }
 
 static void item_done(struct tasksrc *ts, struct item_job *ij)
@@ -388,17 +482,89 @@ static void item_done(struct tasksrc *ts, struct item_job *ij)
 	free(ij->argv);
 	ij->argv = NULL;
 	ij->argc = 0;
-	bool more = fe->next < fe->items.n && (!fe->failed || ts->keep_going);
-	if (fe->running || more)
-		return;
-	drop_active(ts, fe);
-	task_done(ts, fe->t, !fe->failed);
+	uptodate_unit_free(ij->unit);
+	ij->unit = NULL;
+	fe_maybe_done(ts, fe);
+}
+
+/* Back on the loop: whether a per_item task's item runs. */
+static void item_checked(void *ud, enum verdict v)
+{
+	struct item_job *ij = ud;
+	struct fe *fe = ij->fe;
+	struct tasksrc *ts = fe->ts;
+	fe->checking--;
+	switch (v) {
+	case VERDICT_FRESH:
+	case VERDICT_ERROR:
+		ij->state = ITEM_STARTED;
+		ij->job.result = v == VERDICT_FRESH ? JOB_OK : JOB_EXIT;
+		ij->job.exit_code = v == VERDICT_FRESH ? 0 : 2;
+		ij->job.up_to_date = v == VERDICT_FRESH;
+		fe->running++;
+		decide(ts, &ij->job);
+		break;
+	case VERDICT_RUN:
+		ij->state = ITEM_READY;
+		*fe->ready_tail = ij;
+		fe->ready_tail = &ij->rnext;
+		break;
+	}
+	if (ts->src.runner)
+		runner_kick(ts->src.runner);
+	/* Stopped, or failed, while it was checked: the task may be over. */
+	if (v == VERDICT_RUN && fe->failed && !ts->keep_going)
+		fe_maybe_done(ts, fe);
+}
+
+/* A job's success is settled: a depfile it left that cannot be read
+ * makes it fail after all. */
+static void settled(struct tasksrc *ts, struct job *j, const char *error)
+{
+	if (error) {
+		events_say(ts->src.ev, MSG_ERROR, j, "%s", error);
+		j->result = JOB_EXIT;
+		j->exit_code = 1;
+	}
+	runner_settled(ts->src.runner, j);
+}
+
+static void item_settled(void *ud, const char *error)
+{
+	struct item_job *ij = ud;
+	settled(ij->fe->ts, &ij->job, error);
+}
+
+static void task_settled(void *ud, const char *error)
+{
+	struct tstate *st = ud;
+	settled(st->ts, &st->ts->jobs[st->t->index], error);
+}
+
+/* A job that succeeded and was checked: what it left is recorded, on the
+ * pool, before it counts as finished. A foreach task checked whole is
+ * recorded once all its items are over (fe_maybe_done). */
+static bool settle(struct jobsrc *s, struct job *j)
+{
+	struct tasksrc *ts = (struct tasksrc *)s;
+	if (!ts->utd)
+		return false;
+	struct pool *pool = runner_pool(s->runner);
+	if (j->src_data) {
+		struct item_job *ij = j->src_data;
+		return uptodate_settle(ts->utd, pool, ij->unit, item_settled, ij);
+	}
+	if (j->task->foreach)
+		return false;
+	struct tstate *st = &ts->tstates[j->task->index];
+	return uptodate_settle(ts->utd, pool, st->unit, task_settled, st);
 }
 
 static void done(struct jobsrc *s, struct job *j)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
 	if (j->src_data) {
+		j->decided = false;
 		item_done(ts, j->src_data);
 		return;
 	}
@@ -453,8 +619,9 @@ static void finish(struct jobsrc *s)
 		struct fe *fe = ts->fe[i];
 		if (fe && fe->listed) {
 			/* Items that never started. */
-			for (size_t k = fe->next; k < fe->items.n; k++)
-				events_skip(s->ev, &fe->ijobs[k].job, why);
+			for (size_t k = 0; k < fe->items.n; k++)
+				if (fe->ijobs[k].state != ITEM_STARTED)
+					events_skip(s->ev, &fe->ijobs[k].job, why);
 		} else if (!ts->jobs[i].start_ns) {
 			events_skip(s->ev, &ts->jobs[i], why);
 		}
@@ -475,6 +642,7 @@ void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const st
 	memset(ts, 0, sizeof *ts);
 	ts->src.begin = begin;
 	ts->src.next = next;
+	ts->src.settle = settle;
 	ts->src.done = done;
 	ts->src.stop = stop;
 	ts->src.finish = finish;
@@ -488,8 +656,11 @@ void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const st
 	ts->jobs = xcalloc(g->ntasks, sizeof *ts->jobs);
 	ts->envs = xcalloc(g->ntasks, sizeof *ts->envs);
 	ts->fe = xcalloc(g->ntasks, sizeof *ts->fe);
+	ts->tstates = xcalloc(g->ntasks, sizeof *ts->tstates);
 	for (size_t i = 0; i < g->ntasks; i++) {
 		struct task *t = g->tasks[i];
+		ts->tstates[i].ts = ts;
+		ts->tstates[i].t = t;
 		struct job *j = &ts->jobs[i];
 		j->task = t;
 		j->name = t->name;
@@ -512,9 +683,12 @@ void tasksrc_release(struct tasksrc *ts)
 		if (ts->envs[i].v)
 			env_release(&ts->envs[i]);
 		struct fe *fe = ts->fe[i];
+		uptodate_unit_free(ts->tstates[i].unit);
 		if (fe) {
-			for (size_t k = 0; fe->ijobs && k < fe->items.n; k++)
+			for (size_t k = 0; fe->ijobs && k < fe->items.n; k++) {
 				free(fe->ijobs[k].name);
+				uptodate_unit_free(fe->ijobs[k].unit);
+			}
 			free(fe->ijobs);
 			strlist_release(&fe->items);
 			free(fe);
@@ -523,6 +697,7 @@ void tasksrc_release(struct tasksrc *ts)
 	free(ts->jobs);
 	free(ts->envs);
 	free(ts->fe);
+	free(ts->tstates);
 	free(ts->cleared);
 	free(ts->decided);
 }

@@ -12,6 +12,7 @@ struct env;
 struct kv;
 struct fe;
 struct uptodate;
+struct tstate;
 
 struct tasksrc {
 	struct jobsrc src;
@@ -26,6 +27,7 @@ struct tasksrc {
 	const struct kv *overrides;/* command-line NAME=VALUE, over a task's env.* */
 	size_t noverrides;
 	struct uptodate *utd;      /* NULL: no task has sources or outputs */
+	struct tstate *tstates;    /* by task index: its up-to-date check */
 	struct task **cleared;     /* checked and found stale: to start */
 	size_t ncleared, cleared_head, cleared_cap;
 	struct job **decided;      /* jobs whose outcome is known without running: to report */

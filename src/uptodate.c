@@ -1,4 +1,4 @@
-/* Whether a task with sources runs, decided during the run: its fingerprint taken on the pool, the skip-or-run decision, and its success recorded in .weft/. */
+/* Whether a task, or an item of a foreach task, runs, decided during the run: its fingerprint taken on the pool, the skip-or-run decision, and its success, outputs and depfile recorded in .weft/. */
 #include "uptodate.h"
 
 #include <errno.h>
@@ -10,7 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "cache.h"
+#include "depfile.h"
+#include "glob.h"
+#include "tmpl.h"
 #include "events.h"
 #include "graph.h"
 #include "pool.h"
@@ -21,18 +26,25 @@ struct uptodate {
 	struct graph *g;
 	struct cache *cache;
 	struct uptodate_opts o;
-	struct cache_check **checks; /* by task index: the check of a task running now */
-	char **fps;                  /* by task index: what its dependents see of it */
+	char **fps;                  /* by task index: what its dependents see of it; NULL: not yet */
+	struct strlist *item_fps;    /* by task index, per_item tasks: "KEY\tFP" of each item recorded */
+	bool *item_gaps;             /* by task index: an item ran without being recorded */
 	unsigned long long runs;     /* for tokens of tasks without a fingerprint */
 	uint64_t started;
 };
 
-struct pending {
+struct utd_unit {
 	struct pool_work work;
 	struct uptodate *u;
 	struct task *t;
-	struct cache_check *k;
-	void (*done)(void *ud, struct task *t, enum verdict v);
+	char *key;                   /* the record's name: the task's, or "TASK[ITEM]" */
+	char *label;                 /* for messages */
+	char *depfile;               /* as the command writes it, relative to the task's dir; NULL: none */
+	struct cache_check *k;       /* while checking, and from a stale verdict until settled */
+	struct strlist deps;         /* settling: what the depfile names */
+	char *error;                 /* settling: why the depfile cannot be used */
+	void (*checked)(void *ud, enum verdict v);
+	void (*settled)(void *ud, const char *error);
 	void *ud;
 };
 
@@ -79,8 +91,9 @@ struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o)
 	}
 	if (o->always)
 		cache_ignore_state(u->cache);
-	u->checks = xcalloc(g->ntasks, sizeof *u->checks);
 	u->fps = xcalloc(g->ntasks, sizeof *u->fps);
+	u->item_fps = xcalloc(g->ntasks, sizeof *u->item_fps);
+	u->item_gaps = xcalloc(g->ntasks, sizeof *u->item_gaps);
 	u->started = now_ns();
 	return u;
 }
@@ -90,12 +103,12 @@ void uptodate_free(struct uptodate *u)
 	if (!u)
 		return;
 	for (size_t i = 0; i < u->g->ntasks; i++) {
-		if (u->checks[i])
-			cache_check_free(u->checks[i]);
 		free(u->fps[i]);
+		strlist_release(&u->item_fps[i]);
 	}
-	free(u->checks);
 	free(u->fps);
+	free(u->item_fps);
+	free(u->item_gaps);
 	free((void *)u->o.envs);
 	free((void *)u->o.nenvs);
 	cache_free(u->cache);
@@ -106,73 +119,157 @@ void uptodate_free(struct uptodate *u)
 
 bool uptodate_manages(const struct task *t)
 {
-	return t->nsources || t->noutputs;
+	return t->nsources || t->noutputs || t->depfile;
 }
 
-/* What the fingerprint covers of the command: the text as it runs, and
- * what else changes the work (where, over which items). */
-static char *command_text(const struct task *t)
+void uptodate_unit_free(struct utd_unit *x)
+{
+	if (!x)
+		return;
+	cache_check_free(x->k);
+	strlist_release(&x->deps);
+	free(x->key);
+	free(x->label);
+	free(x->depfile);
+	free(x->error);
+	free(x);
+}
+
+/* word with the item's replacement strings replaced, plainly. */
+static char *expand_word(const char *word, const struct tmpl_input *in, bool *used)
+{
+	char *w[] = {(char *)word};
+	struct tmpl *t = tmpl_new(w, 1);
+	struct buf b;
+	buf_init(&b);
+	buf_add(&b, "", 0);
+	if (used)
+		*used = tmpl_has_inputs(t);
+	tmpl_expand_plain(t, in, &b);
+	tmpl_free(t);
+	return buf_take(&b);
+}
+
+/* What the fingerprint covers of the command: the text as it runs (for an
+ * item, with its replacement strings replaced, {%} as 0), and what else
+ * changes the work: where, and over which items for a task checked whole. */
+static char *command_text(const struct task *t, const struct tmpl_input *in)
 {
 	struct buf b;
 	buf_init(&b);
 	if (t->step) {
 		buf_adds(&b, "step:");
-		for (int i = 0; i < t->step_argc; i++)
-			buf_addf(&b, " %s", t->step_argv[i]);
+		bool used = false;
+		for (int i = 0; i < t->step_argc; i++) {
+			bool u = false;
+			char *w = in ? expand_word(t->step_argv[i], in, &u) : NULL;
+			used |= u;
+			buf_addf(&b, " %s", w ? w : t->step_argv[i]);
+			free(w);
+		}
+		if (in && !used)
+			buf_addf(&b, " %s", in->args[0]);
+	} else if (t->run && in && t->tmpl) {
+		tmpl_expand(t->tmpl, in, &b);
 	} else if (t->run) {
 		buf_adds(&b, t->run);
 	}
-	if (t->foreach)
+	if (t->foreach && !in)
 		buf_addf(&b, "\nforeach: %s", t->foreach);
 	if (t->dir)
 		buf_addf(&b, "\ndir: %s", t->dir);
 	return buf_take(&b);
 }
 
-static void work_cb(struct pool_work *w)
+/* An item as a literal part of a glob pattern: '*', '?', '[' and '\'
+ * in brackets, so "a[1].c" matches only itself. */
+static char *glob_literal(const char *s)
 {
-	cache_check_run(((struct pending *)w)->k);
+	struct buf b;
+	buf_init(&b);
+	buf_add(&b, "", 0);
+	for (; *s; s++) {
+		if (strchr("*?[\\", *s))
+			buf_addf(&b, "[%c]", *s);
+		else
+			buf_add(&b, s, 1);
+	}
+	return buf_take(&b);
 }
 
-static void after_cb(struct pool_work *w)
+/* The patterns of a task, with the item's replacement strings replaced
+ * when there is an item; a NULL-terminated array the caller frees. */
+static char **item_patterns(char **v, size_t n, const struct tmpl_input *in)
 {
-	struct pending *pc = (struct pending *)w;
-	struct uptodate *u = pc->u;
-	struct task *t = pc->t;
-	struct cache_check *k = pc->k;
+	char **out = xcalloc(n + 1, sizeof *out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = in ? expand_word(v[i], in, NULL) : xstrdup(v[i]);
+	return out;
+}
+
+static void check_work_cb(struct pool_work *w)
+{
+	cache_check_run(((struct utd_unit *)w)->k);
+}
+
+/* For the dependents of a per_item task: its items' records, whole. */
+static void add_item_fp(struct uptodate *u, struct utd_unit *x)
+{
+	if (!x->t->per_item)
+		return;
+	char *line = xasprintf("%s\t%s", x->key, cache_check_fingerprint(x->k));
+	strlist_add(&u->item_fps[x->t->index], line);
+	free(line);
+}
+
+static void check_after_cb(struct pool_work *w)
+{
+	struct utd_unit *x = (struct utd_unit *)w;
+	struct uptodate *u = x->u;
 	enum verdict v;
-	const char *err = cache_check_error(k);
+	const char *err = cache_check_error(x->k);
 	bool fresh = false;
-	const char *why = err ? NULL : cache_fresh(u->cache, k, &fresh);
+	const char *why = err ? NULL : cache_fresh(u->cache, x->k, &fresh);
 	if (err) {
-		events_say(u->o.ev, MSG_ERROR, NULL, "cannot check whether task '%s' is up to date: %s", t->name, err);
-		cache_check_free(k);
+		events_say(u->o.ev, MSG_ERROR, NULL, "cannot check whether task '%s' is up to date: %s", x->label, err);
+		cache_check_free(x->k);
+		x->k = NULL;
 		v = VERDICT_ERROR;
 	} else if (fresh) {
 		if (u->o.explain)
-			events_say(u->o.ev, MSG_INFO, NULL, "task '%s' is up to date", t->name);
-		cache_record(u->cache, k);
-		u->fps[t->index] = xstrdup(cache_check_fingerprint(k));
-		cache_check_free(k);
+			events_say(u->o.ev, MSG_INFO, NULL, "task '%s' is up to date", x->label);
+		cache_record(u->cache, x->k);
+		if (x->t->per_item)
+			add_item_fp(u, x);
+		else
+			u->fps[x->t->index] = xstrdup(cache_check_fingerprint(x->k));
+		cache_check_free(x->k);
+		x->k = NULL;
 		v = VERDICT_FRESH;
 	} else {
 		if (u->o.explain)
-			events_say(u->o.ev, MSG_INFO, NULL, "task '%s' runs: %s", t->name, why);
+			events_say(u->o.ev, MSG_INFO, NULL, "task '%s' runs: %s", x->label, why);
 		/* Withdraw the recorded success before the command starts, so a
 		 * run killed half-way is never taken for done. */
-		if (cache_forget(u->cache, k) < 0)
-			events_say(u->o.ev, MSG_WARNING, NULL, "cannot update .weft/ before task '%s' runs", t->name);
-		u->checks[t->index] = k;
+		if (cache_forget(u->cache, x->k) < 0)
+			events_say(u->o.ev, MSG_WARNING, NULL, "cannot update .weft/ before task '%s' runs", x->label);
 		v = VERDICT_RUN;
 	}
-	void (*done)(void *, struct task *, enum verdict) = pc->done;
-	void *ud = pc->ud;
-	free(pc);
-	done(ud, t, v);
+	x->checked(x->ud, v);
 }
 
-void uptodate_check(struct uptodate *u, struct pool *pool, struct task *t,
-		    void (*done)(void *ud, struct task *t, enum verdict v), void *ud)
+/* Runs w on pool, or here and now when there is no pool to take it. */
+static void submit(struct pool *pool, struct pool_work *w)
+{
+	if (!pool || pool_submit(pool, w) < 0) {
+		w->work(w);
+		w->after(w);
+	}
+}
+
+struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct task *t, const char *item,
+				unsigned long long seq, const char *label, void (*done)(void *ud, enum verdict v),
+				void *ud)
 {
 	/* The recipe's own variables, then the task's, as "NAME=VALUE". */
 	size_t nenv = t->nenv;
@@ -190,13 +287,27 @@ void uptodate_check(struct uptodate *u, struct pool *pool, struct task *t,
 	for (size_t i = 0; i < t->ndeps; i++)
 		if (t->deps[i])
 			deps[nd++] = u->fps[t->deps[i]->index] ? u->fps[t->deps[i]->index] : "none";
-	char *cmd = command_text(t);
+	struct utd_unit *x = xcalloc(1, sizeof *x);
+	size_t len = item ? strlen(item) : 0;
+	struct tmpl_input raw = {&item, &len, 1, seq, 0};
+	char *lit = item ? glob_literal(item) : NULL;
+	size_t lit_len = lit ? strlen(lit) : 0;
+	const char *litp = lit;
+	struct tmpl_input as_glob = {&litp, &lit_len, 1, seq, 0};
+	const struct tmpl_input *in = item ? &raw : NULL, *gin = item ? &as_glob : NULL;
+	char *cmd = command_text(t, in);
+	char **sources = item_patterns(t->sources, t->nsources, gin);
+	char **outputs = item_patterns(t->outputs, t->noutputs, gin);
+	x->key = item ? xasprintf("%s[%s]", t->name, item) : xstrdup(t->name);
+	x->label = xstrdup(label);
+	if (t->depfile)
+		x->depfile = item ? expand_word(t->depfile, in, NULL) : xstrdup(t->depfile);
 	struct cache_task ct = {
-		.name = t->name,
+		.name = x->key,
 		.dir = t->dir,
-		.sources = (const char *const *)t->sources,
+		.sources = (const char *const *)sources,
 		.nsources = t->nsources,
-		.outputs = (const char *const *)t->outputs,
+		.outputs = (const char *const *)outputs,
 		.noutputs = t->noutputs,
 		.command = cmd,
 		.env = (const char *const *)env,
@@ -204,46 +315,100 @@ void uptodate_check(struct uptodate *u, struct pool *pool, struct task *t,
 		.deps = deps,
 		.ndeps = nd,
 	};
-	struct pending *pc = xcalloc(1, sizeof *pc);
-	pc->u = u;
-	pc->t = t;
-	pc->k = cache_check_new(u->cache, &ct);
-	pc->done = done;
-	pc->ud = ud;
-	pc->work.work = work_cb;
-	pc->work.after = after_cb;
+	x->u = u;
+	x->t = t;
+	x->k = cache_check_new(u->cache, &ct);
+	x->checked = done;
+	x->ud = ud;
+	x->work.work = check_work_cb;
+	x->work.after = check_after_cb;
 	free(cmd);
+	free(lit);
+	free_words(sources);
+	free_words(outputs);
 	free(deps);
 	free_words(env);
-	if (!pool || pool_submit(pool, &pc->work) < 0) {
-		/* No thread could start: check here, on the loop, rather than fail. */
-		work_cb(&pc->work);
-		after_cb(&pc->work);
-	}
+	submit(pool, &x->work);
+	return x;
 }
 
-void uptodate_ran(struct uptodate *u, struct task *t, bool ok)
+static void settle_work_cb(struct pool_work *w)
 {
-	struct cache_check *k = u->checks[t->index];
-	u->checks[t->index] = NULL;
-	if (k && ok && cache_check_sources_changed(k)) {
+	struct utd_unit *x = (struct utd_unit *)w;
+	if (x->depfile && depfile_read(x->t->dir, x->depfile, &x->deps, &x->error) < 0)
+		return;
+	cache_check_settle(x->k, &x->deps);
+}
+
+static void settle_after_cb(struct pool_work *w)
+{
+	struct utd_unit *x = (struct utd_unit *)w;
+	struct uptodate *u = x->u;
+	strlist_release(&x->deps);
+	if (x->error) {
+		/* Nothing recorded: it runs again next time. */
+	} else if (cache_check_changed(x->k)) {
 		events_say(u->o.ev, MSG_WARNING, NULL,
-			   "a source of task '%s' changed while it ran: it runs again next time", t->name);
-		cache_check_free(k);
-		k = NULL;
+			   "a source of task '%s' changed while it ran: it runs again next time", x->label);
+	} else {
+		cache_record(u->cache, x->k);
+		if (x->t->per_item)
+			add_item_fp(u, x);
+		else
+			u->fps[x->t->index] = xstrdup(cache_check_fingerprint(x->k));
 	}
-	if (k && ok) {
-		cache_record(u->cache, k);
-		free(u->fps[t->index]);
-		u->fps[t->index] = xstrdup(cache_check_fingerprint(k));
-	} else if (!k) {
+	if (x->error || cache_check_changed(x->k))
+		u->item_gaps[x->t->index] = true;
+	cache_check_free(x->k);
+	x->k = NULL;
+	x->settled(x->ud, x->error);
+}
+
+bool uptodate_settle(struct uptodate *u, struct pool *pool, struct utd_unit *x,
+		     void (*done)(void *ud, const char *error), void *ud)
+{
+	(void)u;
+	if (!x || !x->k)
+		return false;
+	x->settled = done;
+	x->ud = ud;
+	x->work.work = settle_work_cb;
+	x->work.after = settle_after_cb;
+	submit(pool, &x->work);
+	return true;
+}
+
+static int by_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void uptodate_task_done(struct uptodate *u, struct task *t, bool ok)
+{
+	size_t i = t->index;
+	if (t->per_item && ok && !u->item_gaps[i]) {
+		/* Its items, whatever order they finished in. */
+		struct strlist *l = &u->item_fps[i];
+		if (l->n > 1)
+			qsort(l->v, l->n, sizeof *l->v, by_str);
+		XXH3_state_t *s = XXH3_createState();
+		if (!s)
+			abort();
+		XXH3_128bits_reset(s);
+		for (size_t k = 0; k < l->n; k++)
+			XXH3_128bits_update(s, l->v[k], strlen(l->v[k]) + 1);
+		XXH128_hash_t h = XXH3_128bits_digest(s);
+		XXH3_freeState(s);
+		free(u->fps[i]);
+		u->fps[i] = xasprintf("items:%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+		return;
+	}
+	if (!u->fps[i] || t->per_item) {
 		/* Ran without a fingerprint: new every time, so dependents that
 		 * are decided by content run too. */
-		free(u->fps[t->index]);
-		u->fps[t->index] = xasprintf("ran:%llu:%llu", (unsigned long long)u->started, ++u->runs);
+		free(u->fps[i]);
+		u->fps[i] = xasprintf("ran:%llu:%llu", (unsigned long long)u->started, ++u->runs);
 	}
-	if (k)
-		cache_check_free(k);
 }
 
 int uptodate_save(struct uptodate *u)

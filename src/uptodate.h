@@ -1,4 +1,4 @@
-/* Whether a task with sources runs, decided during the run: its fingerprint taken on the pool, the skip-or-run decision, and its success recorded in .weft/. */
+/* Whether a task, or an item of a foreach task, runs, decided during the run: its fingerprint taken on the pool, the skip-or-run decision, and its success, outputs and depfile recorded in .weft/. */
 #ifndef WEFT_UPTODATE_H
 #define WEFT_UPTODATE_H
 
@@ -28,23 +28,44 @@ struct uptodate_opts {
 
 struct uptodate;
 
+/* One thing checked and recorded on its own: a task, or one item of a
+ * task whose sources, outputs or depfile use the item (task->per_item). */
+struct utd_unit;
+
 /* Loads .weft/state in the current directory (a damaged state is a
  * warning, never an error), waiting for another weft that holds it. */
 struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o);
 void uptodate_free(struct uptodate *u);
 
-/* Whether t is decided by content: it has sources or outputs. */
+/* Whether t is decided by content: it has sources, outputs or a depfile. */
 bool uptodate_manages(const struct task *t);
 
-/* Takes t's fingerprint on pool (its deps have finished), then calls
- * done(ud, t, verdict) on the loop thread. Tasks without sources or
- * outputs must not come here. */
-void uptodate_check(struct uptodate *u, struct pool *pool, struct task *t,
-		    void (*done)(void *ud, struct task *t, enum verdict v), void *ud);
+/* Checks t (item NULL), or its item number seq (from 1) for a per_item
+ * task, once t's deps have finished: the fingerprint is taken on pool,
+ * then done(ud, verdict) runs on the loop thread (at once, before this
+ * returns, when pool is NULL or full). label names it in messages (the
+ * job's name; copied). Returns the unit, which the caller frees with
+ * uptodate_unit_free() once it is over (after settled, or when it will
+ * not run). */
+struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct task *t, const char *item,
+				unsigned long long seq, const char *label, void (*done)(void *ud, enum verdict v),
+				void *ud);
+void uptodate_unit_free(struct utd_unit *x);
 
-/* t has finished (ok or not): a success is recorded; any task's run
- * changes what its dependents see. */
-void uptodate_ran(struct uptodate *u, struct task *t, bool ok);
+/* The unit's command succeeded: on pool, reads its depfile (and deletes
+ * it), measures its sources again and hashes its outputs; then, on the
+ * loop thread, records the success and calls done(ud, NULL), or calls
+ * done(ud, why) when the depfile could not be read or parsed: the job
+ * must then count as failed (nothing is recorded). Returns false, and
+ * calls nothing, when the unit has nothing to settle (its check said
+ * fresh or failed). */
+bool uptodate_settle(struct uptodate *u, struct pool *pool, struct utd_unit *x,
+		     void (*done)(void *ud, const char *error), void *ud);
+
+/* t has finished (ok or not), after its units were settled: what its
+ * dependents see of it. A task that ran without a recorded fingerprint
+ * changes for them. */
+void uptodate_task_done(struct uptodate *u, struct task *t, bool ok);
 
 /* Writes the state. Returns 0 or -errno (after saying so on the run's events). */
 int uptodate_save(struct uptodate *u);

@@ -91,7 +91,7 @@ $fp"
 	assert_line -n 0 'stale: a dependency changed'
 }
 
-@test "a missing output makes the task stale" {
+@test "a missing output, or one whose content changed since the run, makes the task stale" {
 	mkdir bin
 	echo y > bin/y
 	run -0 check --output bin/y --record
@@ -100,6 +100,9 @@ $fp"
 	run -0 check --output bin/y
 	assert_line -n 0 "stale: no output matches 'out/*'"
 	echo x > out/x
+	run -0 check --output bin/y
+	assert_line -n 0 "stale: output 'out/x' changed"
+	echo built > out/x
 	run -0 check --output bin/y
 	assert_line -n 0 'fresh'
 	rm bin/y
@@ -246,13 +249,22 @@ hashed=2 sources=2'
 	run -0 --separate-stderr check
 	assert_equal "${stderr_lines[0]}" 'cache-test: warning: .weft/state: not a weft state file; starting afresh'
 
-	printf 'weft-state\t2\t0123456789abcdef\t0\t00000000000000000000000000000000\n' > .weft/state
+	printf 'weft-state\t3\t0123456789abcdef\t0\t00000000000000000000000000000000\n' > .weft/state
 	run -0 --separate-stderr check
-	assert_equal "${stderr_lines[0]}" 'cache-test: warning: .weft/state: written by another version of weft (format 2); starting afresh'
+	assert_equal "${stderr_lines[0]}" 'cache-test: warning: .weft/state: written by another version of weft (format 3); starting afresh'
+
+	# A state of the first format, before outputs were recorded: stale, not read.
+	local z=00000000000000000000000000000000
+	printf 'task\tbuild\tok\t%s\t%s\t%s\t%s\t0\n' "$z" "$z" "$z" "$z" > body
+	printf 'weft-state\t1\t0123456789abcdef\t%s\t%s\n' "$(wc -c < body)" "$(xxhsum -H2 body | cut -d' ' -f1)" > .weft/state
+	cat body >> .weft/state
+	run -0 --separate-stderr check
+	assert_equal "${stderr_lines[0]}" 'cache-test: warning: .weft/state: written by another version of weft (format 1); starting afresh'
+	assert_line -n 0 'stale: never ran'
 
 	# A checksum that matches a body that does not parse.
 	printf 'task\tbuild\tok\n' > body
-	printf 'weft-state\t1\t0123456789abcdef\t%s\t%s\n' "$(wc -c < body)" "$(xxhsum -H2 body | cut -d' ' -f1)" > .weft/state
+	printf 'weft-state\t2\t0123456789abcdef\t%s\t%s\n' "$(wc -c < body)" "$(xxhsum -H2 body | cut -d' ' -f1)" > .weft/state
 	cat body >> .weft/state
 	run -0 --separate-stderr check
 	assert_equal "${stderr_lines[0]}" 'cache-test: warning: .weft/state: bad line 2; starting afresh'

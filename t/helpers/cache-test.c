@@ -15,9 +15,10 @@
  *   --always                     -B: ignore the state
  *   --racy-ms N                  the racy window (default: the cache's)
  *   --time                       "load_us=N check_us=N" on stderr
- *   --record                     then record the task as succeeded and save
+ *   --record                     then record the task as succeeded (its
+ *                                outputs hashed) and save
  *   --run CMD                    when stale, forget the task, run `sh -c CMD`
- *                                and record it if that succeeds; when fresh,
+ *                                and record it (settled) if that succeeds; when fresh,
  *                                record (fresh stat data). Saves either way;
  *                                exits with CMD's status
  *   --save-loop N                record, then save N times (0: until killed),
@@ -237,6 +238,8 @@ int main(int argc, char **argv)
 			} else {
 				status = run_command(run);
 				if (status == 0)
+					cache_check_settle(k, NULL);
+				if (status == 0 && !cache_check_changed(k))
 					cache_record(c, k);
 			}
 		}
@@ -244,6 +247,7 @@ int main(int argc, char **argv)
 		if (r && !status)
 			status = r;
 	} else if (record || loop >= 0) {
+		cache_check_settle(k, NULL);
 		cache_record(c, k);
 		status = save(c);
 		if (!status && loop >= 0)
