@@ -522,7 +522,7 @@ static void item_checked(void *ud, enum verdict v)
 static void settled(struct tasksrc *ts, struct job *j, const char *error)
 {
 	if (error) {
-		events_say(ts->src.ev, MSG_ERROR, j, "%s", error);
+		events_say(ts->src.ev, MSG_ERROR, j, "task '%s': %s", j->name, error);
 		j->result = JOB_EXIT;
 		j->exit_code = 1;
 	}
