@@ -31,6 +31,7 @@ static const char usage_text[] =
 	"      --output=MODE     line, group or raw (default: line on a terminal, else group)\n"
 	"      --color=WHEN      auto, always or never (default: auto)\n"
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
+	"      --joblog=FILE     record each finished job in FILE (GNU parallel's format)\n"
 	OPT_RUN_USAGE
 	"  -V, --version         print the version and exit\n"
 	"  -h, --help            print this help and exit\n"
@@ -43,7 +44,7 @@ void cli_usage(void)
 	fputs(usage_text, stdout);
 }
 
-enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN };
+enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN, OPT_JOBLOG };
 
 static const struct option longopts[] = {
 	{"file", required_argument, NULL, 'f'},
@@ -59,6 +60,7 @@ static const struct option longopts[] = {
 	{"color", required_argument, NULL, OPT_COLOR},
 	{"colour", required_argument, NULL, OPT_COLOR},
 	{"grace", required_argument, NULL, OPT_GRACE},
+	{"joblog", required_argument, NULL, OPT_JOBLOG},
 	OPT_RUN_LONGOPTS,
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -128,6 +130,11 @@ int cli_parse(struct cli *c, int argc, char **argv)
 		case OPT_GRACE:
 			if (duration_parse(optarg, &c->grace_ms) < 0)
 				return bad("invalid duration '%s' for --grace (use e.g. 500ms, 2s)", optarg);
+			break;
+		case OPT_JOBLOG:
+			if (!*optarg)
+				return bad("invalid value '%s' for --joblog (a file)", optarg);
+			c->joblog = optarg;
 			break;
 		case 'V':
 			c->action = ACT_VERSION;

@@ -24,6 +24,7 @@ struct cli {
 	enum output_mode output;
 	enum color_mode color;
 	uint64_t grace_ms;
+	const char *joblog;      /* --joblog; NULL: none */
 	struct opt_run run;      /* --events, --cluster and the like */
 	char **targets;          /* TASK and /REGEX/ arguments */
 	size_t ntargets;

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 struct buf;
+struct outcheck;
+struct outrules;
 struct step_def;
 struct task;
 
@@ -21,6 +23,7 @@ enum job_result {
 	JOB_SIGNAL,      /* killed by term_signal */
 	JOB_TIMEOUT,     /* killed after timeout_ms */
 	JOB_SPAWN_ERROR, /* never started: spawn_error (UV_E*) */
+	JOB_RULE,        /* exited 0, but an output rule failed it: check->why */
 };
 
 /* One thing to run: a task of a recipe, an item of a foreach, or one
@@ -58,6 +61,10 @@ struct job {
 	int spawn_error;
 	int interrupted;     /* stopped because weft was told to stop */
 	bool up_to_date;     /* not run: its sources and command are as at its last success */
+	const struct outrules *rules; /* its task's output rules; NULL: none */
+	/* Its output rules at work (runner), from its start until
+	 * after EV_FINISHED: the captures, annotations and why it failed. */
+	struct outcheck *check;
 	unsigned long long out_bytes; /* stdout received (the job log's Receive, as GNU parallel's) */
 	void *sink_state[EVENTS_MAX_SINKS];
 	void *src_data;      /* the job source's */

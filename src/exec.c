@@ -321,7 +321,7 @@ int exec_main(int argc, char **argv, char **words)
 	struct tmpl *cmd = NULL, *tagstring = NULL;
 	struct fanout *f = NULL;
 	struct joblog *jl = NULL;
-	struct sink *logs = NULL, *evsink = NULL;
+	struct sink *logs = NULL, *evsink = NULL, *junit = NULL;
 	struct events ev;
 	events_init(&ev, words);
 	bool begun = false;
@@ -363,6 +363,14 @@ int exec_main(int argc, char **argv, char **words)
 	events_add(&ev, summary_sink_new(SUMMARY_EXEC));
 	if (evsink)
 		events_add(&ev, evsink);
+	if (c.run.junit && !c.dry_run) {
+		int err = junit_sink_new(c.run.junit, "weft exec", &junit);
+		if (err < 0) {
+			fprintf(stderr, "weft exec: cannot write the JUnit report '%s': %s\n", c.run.junit, strerror(-err));
+			goto out;
+		}
+		events_add(&ev, junit);
+	}
 	unsigned jobs = uv_available_parallelism();
 	if (c.jobs)
 		exec_parse_jobs(c.jobs, &jobs);
@@ -432,9 +440,13 @@ int exec_main(int argc, char **argv, char **words)
 	};
 	struct run_result res;
 	run_jobs(&ev, fanout_src(f), &ro, &res);
+	int junit_err = junit ? junit_sink_finish(junit) : 0;
+	if (junit_err)
+		events_say(&ev, MSG_ERROR, NULL, "cannot write the JUnit report '%s': %s", c.run.junit,
+			   strerror(-junit_err));
 	if (res.signal)
 		status = -res.signal;
-	else if (joblog_sink_failed(logs) || events_sink_error(evsink) || term_lost())
+	else if (joblog_sink_failed(logs) || events_sink_error(evsink) || junit_err || term_lost())
 		status = EXEC_ERROR;
 	else
 		status = fanout_status(f);

@@ -6,6 +6,7 @@
 
 #include "diag.h"
 #include "hashtab.h"
+#include "outrules.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -32,6 +33,7 @@ static void task_free(struct task *t)
 	free_words(t->sources);
 	free_words(t->outputs);
 	free(t->depfile);
+	outrules_free(t->rules);
 	for (int i = 0; i < t->step_argc; i++)
 		free(t->step_argv[i]);
 	free(t->step_argv);

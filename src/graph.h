@@ -48,6 +48,8 @@ struct task {
 	/* A foreach task whose sources, outputs or depfile use the item: each
 	 * item is checked and recorded on its own. */
 	bool per_item;
+	struct outrules *rules; /* expect, fail-on, capture, error-format; NULL: none */
+	int rules_line;     /* where the first of them was set */
 	size_t index;       /* position in the recipe, from 0 */
 	bool selected;      /* part of this run (graph_select) */
 	int mark;           /* scratch for graph walks */

@@ -21,6 +21,7 @@
 #include "events.h"
 #include "exitcode.h"
 #include "guard.h"
+#include "joblog.h"
 #include "proc.h"
 #include "recipe.h"
 #include "run.h"
@@ -159,6 +160,28 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 	events_add(&ev, summary_sink_new(SUMMARY_TASKS));
 	if (evsink)
 		events_add(&ev, evsink);
+	struct joblog *jl = NULL;
+	struct sink *logs = NULL, *junit = NULL;
+	if (c->joblog) {
+		int err = joblog_open(&jl, c->joblog, true);
+		if (err < 0) {
+			fprintf(stderr, "weft: cannot open the job log '%s': %s\n", c->joblog, strerror(-err));
+			events_release(&ev);
+			return EXIT_USAGE;
+		}
+		events_add(&ev, logs = joblog_sink_new(jl, c->joblog, &ev));
+	}
+	if (c->run.junit) {
+		int err = junit_sink_new(c->run.junit, path, &junit);
+		if (err < 0) {
+			fprintf(stderr, "weft: cannot write the JUnit report '%s': %s\n", c->run.junit, strerror(-err));
+			events_release(&ev);
+			if (jl)
+				joblog_close(jl);
+			return EXIT_USAGE;
+		}
+		events_add(&ev, junit);
+	}
 
 	struct run_opts o = {
 		.jobs = c->jobs ? c->jobs : r->jobs ? r->jobs : uv_available_parallelism(),
@@ -193,12 +216,17 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 	}
 	if (!res.signal && term_lost())
 		events_say(&ev, MSG_ERROR, NULL, "output was lost: %s", strerror(-term_lost()));
-	int st = res.signal		 ? -res.signal
-		 : ev.run.failed || events_sink_error(evsink) || term_lost() ? EXIT_FAILED
-								       : EXIT_OK;
+	int junit_err = junit ? junit_sink_finish(junit) : 0;
+	if (junit_err)
+		events_say(&ev, MSG_ERROR, NULL, "cannot write the JUnit report '%s': %s", c->run.junit,
+			   strerror(-junit_err));
+	bool lost = events_sink_error(evsink) || joblog_sink_failed(logs) || junit_err || term_lost();
+	int st = res.signal ? -res.signal : ev.run.failed || lost ? EXIT_FAILED : EXIT_OK;
 	events_end(&ev, st < 0 ? EXIT_SIGNAL - st : st, res.signal);
 	tasksrc_release(&ts);
 	events_release(&ev);
+	if (jl)
+		joblog_close(jl);
 	free_words(shell);
 	env_release(&env);
 	return st;
@@ -245,14 +273,17 @@ int main(int argc, char **argv)
 		cli_release(&c);
 		goto done;
 	}
-	char *events_path = NULL;
-	if (c.run.events && c.run.events[0] != '/' && strcmp(c.run.events, "-") != 0) {
-		/* As -f: relative to where weft is now, though tasks run in the recipe's directory. */
-		char *cwd = getcwd(NULL, 0);
-		if (cwd)
-			c.run.events = events_path = xasprintf("%s/%s", cwd, c.run.events);
-		free(cwd);
-	}
+	/* The files weft writes are named, as -f, relative to where weft is
+	 * now, though tasks run in the recipe's directory. */
+	char *paths[3] = {NULL, NULL, NULL};
+	const char **named[3] = {&c.run.events, &c.run.junit, &c.joblog};
+	for (size_t i = 0; i < 3; i++)
+		if (*named[i] && (*named[i])[0] != '/' && strcmp(*named[i], "-") != 0) {
+			char *cwd = getcwd(NULL, 0);
+			if (cwd)
+				*named[i] = paths[i] = xasprintf("%s/%s", cwd, *named[i]);
+			free(cwd);
+		}
 	char *path = c.file ? xstrdup(c.file) : recipe_find();
 	if (!path) {
 		fprintf(stderr, "weft: no weft.ini in . or any parent directory (-f FILE reads another)\n");
@@ -266,7 +297,8 @@ int main(int argc, char **argv)
 			globfree(&gl);
 		}
 		cli_release(&c);
-		free(events_path);
+		for (size_t i = 0; i < 3; i++)
+			free(paths[i]);
 		goto done;
 	}
 	recipe_init(&r);
@@ -327,7 +359,8 @@ out:
 	diag_release(&d);
 	recipe_release(&r);
 	free(path);
-	free(events_path);
+	for (size_t i = 0; i < 3; i++)
+		free(paths[i]);
 	cli_release(&c);
 done:
 	free(words);

@@ -106,6 +106,11 @@ int opt_run_parse(struct opt_run *r, const char *prog, int ch, const char *arg, 
 		if (parse_cluster(arg, &r->cluster) < 0)
 			return opt_bad(prog, "invalid value '%s' for --cluster (a number from 1, or auto)", arg);
 		return 0;
+	case OPT_JUNIT:
+		if (!*arg)
+			return opt_bad(prog, "invalid value '%s' for --junit (a file)", arg);
+		r->junit = arg;
+		return 0;
 	case OPT_REQUEUE:
 		if (parse_requeue(arg, &r->requeue) < 0)
 			return opt_bad(prog, "invalid value '%s' for --requeue (a number from 0)", arg);

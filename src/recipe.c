@@ -13,6 +13,7 @@
 
 #include "diag.h"
 #include "duration.h"
+#include "outrules.h"
 #include "step.h"
 #include "tmpl.h"
 #include "util.h"
@@ -84,7 +85,8 @@ static ssize_t read_bounded(struct parser *p, size_t cap)
 }
 
 static const char *const task_keys[] = {"desc",	   "run",     "step",    "deps",	  "dir", "timeout",
-					 "foreach", "foreach-empty", "jobs", "sources", "outputs", "depfile", "env.NAME", NULL};
+					 "foreach", "foreach-empty", "jobs", "sources", "outputs", "depfile", "env.NAME",
+					 "expect",  "fail-on", "capture", "error-format", NULL};
 static const char *const weft_keys[] = {"default", "jobs", "shell", NULL};
 
 static bool valid_task_name(const char *s)
@@ -494,6 +496,15 @@ static void check_step(struct task *t, struct diag *d)
 	free(argv);
 }
 
+/* The output rule a key sets, or -1. */
+static int rule_kind(const char *name)
+{
+	for (int k = 0; k < RULE_KINDS; k++)
+		if (strcmp(name, outrule_keys[k]) == 0)
+			return k;
+	return -1;
+}
+
 static bool task_key(struct parser *p, const char *name, const char *value)
 {
 	struct task *t = p->task;
@@ -562,6 +573,15 @@ static bool task_key(struct parser *p, const char *name, const char *value)
 			diag_error(p->d, p->lineno, "invalid value '%s' for 'jobs' (a number from 1)", value);
 			return false;
 		}
+	} else if (rule_kind(name) >= 0) {
+		char *err;
+		if (outrules_set(&t->rules, (enum outrule_kind)rule_kind(name), value, &err) < 0) {
+			diag_error(p->d, p->lineno, "%s", err);
+			free(err);
+			return false;
+		}
+		if (!t->rules_line)
+			t->rules_line = p->lineno;
 	} else if (strncmp(name, "env.", 4) == 0) {
 		if (!valid_var_name(name + 4)) {
 			diag_error(p->d, p->lineno, "invalid variable name '%s'", name + 4);
@@ -738,6 +758,9 @@ int recipe_load(struct recipe *r, const char *path, struct diag *d)
 		if (t->outputs && !t->noutputs)
 			diag_error(d, t->outputs_line, "empty value for 'outputs' (use file names or glob patterns)");
 		check_item_patterns(t, d);
+		if (t->rules_line && !t->step && !(t->run && *t->run))
+			diag_error(d, t->rules_line, "output rules in task '%s', which runs nothing (it has no 'run' or 'step')",
+				   t->name);
 		if (t->foreach_empty_line && !t->foreach)
 			diag_error(d, t->foreach_empty_line, "'foreach-empty' in task '%s', which has no 'foreach'", t->name);
 		if (t->foreach && t->run && *t->run) {

@@ -12,6 +12,7 @@
 #include "events.h"
 #include "executor.h"
 #include "jobsrc.h"
+#include "outrules.h"
 #include "pool.h"
 #include "term.h"
 #include "util.h"
@@ -73,14 +74,21 @@ static void job_finished(struct runner *r, struct job *j)
 {
 	j->end_ns = now_ns();
 	j->pid = 0;
+	if (j->check)
+		outcheck_judge(j->check, j);
 	if (j->result != JOB_OK && !j->interrupted && !r->stopped && r->src->retry && r->src->retry(r->src, j)) {
 		events_job(r->ev, EV_RETRY, j);
+		outcheck_free(j->check);
+		j->check = NULL;
 		return;
 	}
 	if (j->result == JOB_OK && !j->capture && !j->decided && r->src->settle && r->src->settle(r->src, j))
 		return;
 	if (!j->capture)
 		events_job(r->ev, EV_FINISHED, j);
+	/* Every sink has seen what the rules found: they keep what they need. */
+	outcheck_free(j->check);
+	j->check = NULL;
 	r->src->done(r->src, j);
 }
 
@@ -101,6 +109,8 @@ static void job_output(void *ud, int stream, const char *data, size_t len)
 		buf_add(&j->capture[stream - 1], data, len);
 		return;
 	}
+	if (j->check)
+		outcheck_feed(j->check, stream, data, len);
 	struct event ev = {.type = EV_OUTPUT, .job = j, .stream = stream, .data = data, .len = len};
 	events_emit(rj->r->ev, &ev);
 }
@@ -169,6 +179,8 @@ static void start_job(struct runner *r, struct job *j, unsigned slot)
 		job_finished(r, j);
 		return;
 	}
+	if (j->rules && !j->capture)
+		j->check = outcheck_new(j->rules);
 	struct running *rj = &r->slots[slot - 1];
 	struct executor *x = executor_for(r, j);
 	rj->r = r;

@@ -186,6 +186,7 @@ static void queue_items(struct tasksrc *ts, struct fe *fe)
 		ij->job.name = ij->name;
 		ij->job.item = fe->items.v[i];
 		ij->job.seq = i + 1;
+		ij->job.rules = fe->t->rules;
 		ij->job.src_data = ij;
 		events_queue(ts->src.ev, &ij->job);
 	}
@@ -668,6 +669,7 @@ void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const st
 		j->cmd_lines = t->run_lines;
 		j->dir = t->dir;
 		j->timeout_ms = t->timeout_ms;
+		j->rules = t->rules;
 		if (t->step && !t->foreach) {
 			j->step = t->step;
 			j->step_argv = t->step_argv;

@@ -57,6 +57,10 @@ const char *suggest_word(const char *word, const char *const *candidates);
  * or -errno. */
 int write_full(int fd, const void *p, size_t n);
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes; never an
+ * overlong form or a surrogate), or 0. */
+size_t utf8_len(const unsigned char *p, size_t n);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 

@@ -8,38 +8,10 @@
 #include <string.h>
 
 #include "graph.h"
+#include "outrules.h"
 #include "step.h"
 
 /* --- Encoding --- */
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0];
-	size_t len;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	unsigned cp = c & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 static void add_str(struct buf *b, const char *s, size_t n)
 {
@@ -122,6 +94,7 @@ static const char *const type_names[] = {
 static const char *const result_names[] = {
 	[JOB_PENDING] = "pending", [JOB_OK] = "ok",           [JOB_EXIT] = "exit",
 	[JOB_SIGNAL] = "signal",   [JOB_TIMEOUT] = "timeout", [JOB_SPAWN_ERROR] = "spawn-error",
+	[JOB_RULE] = "rule",
 };
 static const char *const level_names[] = {[MSG_INFO] = "info", [MSG_WARNING] = "warning", [MSG_ERROR] = "error"};
 
@@ -131,6 +104,37 @@ static size_t nwords(char *const *v)
 	while (v && v[n])
 		n++;
 	return n;
+}
+
+/* What a job's output rules found: why they failed it, its captures,
+ * its annotations. */
+static void add_check(struct buf *b, const struct outcheck *c)
+{
+	if (c->why)
+		key_str(b, "why", c->why);
+	if (c->ncaptures) {
+		key(b, "captures");
+		for (size_t i = 0; i < c->ncaptures; i++) {
+			buf_add(b, i ? "," : "{", 1);
+			add_str(b, c->captures[i].name, strlen(c->captures[i].name));
+			buf_add(b, ":", 1);
+			add_str(b, c->captures[i].value, strlen(c->captures[i].value));
+		}
+		buf_add(b, "}", 1);
+	}
+	if (c->nnotes) {
+		key(b, "annotations");
+		for (size_t i = 0; i < c->nnotes; i++) {
+			const struct annotation *a = &c->notes[i];
+			buf_add(b, i ? ",{" : "[{", 2);
+			buf_adds(b, "\"file\":");
+			add_str(b, a->file, strlen(a->file));
+			buf_addf(b, ",\"line\":%lu,\"col\":%lu,\"message\":", a->line, a->col);
+			add_str(b, a->message, strlen(a->message));
+			buf_add(b, "}", 1);
+		}
+		buf_add(b, "]", 1);
+	}
 }
 
 void wire_encode(const struct event *e, uint64_t t_us, struct buf *b)
@@ -195,6 +199,8 @@ void wire_encode(const struct event *e, uint64_t t_us, struct buf *b)
 			buf_adds(b, ",\"interrupted\":true");
 		if (e->type == EV_RETRY)
 			buf_adds(b, ",\"retry\":true");
+		if (j->check)
+			add_check(b, j->check);
 		break;
 	}
 	case EV_SKIPPED:

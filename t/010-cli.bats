@@ -40,10 +40,12 @@ Options:
       --output=MODE     line, group or raw (default: line on a terminal, else group)
       --color=WHEN      auto, always or never (default: auto)
       --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)
+      --joblog=FILE     record each finished job in FILE (GNU parallel'\''s format)
       --events=FILE     write the events of the run to FILE as JSON Lines (- for stdout)
       --events-output   with --events: include the output of the jobs in the events
       --cluster=N       run the jobs on N runner processes (auto: one per CPU)
       --requeue=N       with --cluster: run a job again N times if its runner dies (default: 1)
+      --junit=FILE      write a JUnit XML report to FILE: a testcase for each job
   -V, --version         print the version and exit
   -h, --help            print this help and exit
 
@@ -77,7 +79,7 @@ Exit status: 0 all tasks succeeded, 1 a task failed, 2 usage or recipe error,
 		fi
 		[[ $text == *"$desc"* ]] || fail "man/weft.1 does not say '$desc' (for --$long)"
 	done
-	assert_equal "$n" 18
+	assert_equal "$n" 20
 }
 
 @test "--version and -V print the version" {

@@ -28,19 +28,29 @@ static void on_event(struct sink *sink, const struct event *ev)
 	 * --resume runs it again. */
 	if (j->interrupted || j->result == JOB_SPAWN_ERROR)
 		return;
+	/* A recipe's step is logged as its words; a task that only groups
+	 * its deps, as an empty command. */
+	struct buf words;
+	buf_init(&words);
+	for (int i = 0; j->step && i < j->step_argc; i++)
+		buf_addf(&words, "%s%s", i ? " " : "", j->step_argv[i]);
 	struct joblog_rec r = {
-		.seq = j->seq,
+		/* A recipe's items number from 1 in each task: its jobs' ids are
+		 * unique in the run. */
+		.seq = j->task ? j->id : j->seq,
 		.host = ":",
 		.start = ls->epoch_minus_mono + (double)j->start_ns / 1e9,
 		.runtime = (double)(j->end_ns - j->start_ns) / 1e9,
 		.send = 0,
 		.receive = j->out_bytes,
-		/* As GNU parallel: a signal leaves Exitval 0, a timeout writes -1. */
-		.exitval = j->result == JOB_EXIT ? j->exit_code : j->result == JOB_TIMEOUT ? -1 : 0,
+		/* As GNU parallel: a signal leaves Exitval 0, a timeout writes -1;
+		 * a job an output rule failed (it exited 0) writes 1. */
+		.exitval = j->result == JOB_EXIT ? j->exit_code : j->result == JOB_TIMEOUT ? -1 : j->result == JOB_RULE ? 1 : 0,
 		.signal = j->result == JOB_SIGNAL ? j->term_signal : j->result == JOB_TIMEOUT ? 15 : 0,
-		.command = j->cmd,
+		.command = j->step ? (words.p ? words.p : "") : j->cmd ? j->cmd : "",
 	};
 	int err = joblog_append(ls->jl, &r);
+	buf_release(&words);
 	if (err < 0) {
 		ls->failed = err;
 		events_say(ls->ev, MSG_ERROR, NULL, "cannot write the job log '%s': %s; starting no more jobs", ls->path,

@@ -61,4 +61,12 @@ int events_sink_new(const char *path, bool with_output, struct events *ev, struc
 /* -errno of the first write that failed, or 0. */
 int events_sink_error(const struct sink *s);
 
+/* --- junit.c: a JUnit XML report (--junit=FILE), one testcase per job --- */
+/* suite: the testsuite's name and every testcase's classname. Returns 0
+ * and *out, or -errno when its scratch file next to path cannot be made. */
+int junit_sink_new(const char *path, const char *suite, struct sink **out);
+/* Writes the report, whole or not at all (a new file renamed over path),
+ * before the run's last event. Returns 0 or -errno. */
+int junit_sink_finish(struct sink *s);
+
 #endif

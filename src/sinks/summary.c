@@ -9,6 +9,7 @@
 
 #include "../duration.h"
 #include "../events.h"
+#include "../outrules.h"
 #include "../term.h"
 #include "../util.h"
 
@@ -17,6 +18,7 @@ struct summary_sink {
 	enum summary_style style;
 	uint64_t start_ns;
 	size_t done, failed, skipped, stopped, fresh;
+	struct buf captures;      /* "weft: NAME: k=v k=v" lines, for the end */
 };
 
 static void say(const char *fmt, const char *name, const char *detail)
@@ -58,9 +60,23 @@ static void report_failure(const struct job *j)
 			say("weft: cannot start task '%s': %s\n", j->name, strerror(-j->spawn_error));
 		break;
 	}
+	case JOB_RULE:
+		say("weft: task '%s' failed: %s\n", j->name, j->check->why);
+		break;
 	default:
 		break;
 	}
+}
+
+/* The values an output rule captured, as one line for the end. */
+static void keep_captures(struct summary_sink *s, const struct job *j)
+{
+	if (!j->check || !j->check->ncaptures)
+		return;
+	buf_addf(&s->captures, "weft: %s:", j->name);
+	for (size_t i = 0; i < j->check->ncaptures; i++)
+		buf_addf(&s->captures, " %s=%s", j->check->captures[i].name, j->check->captures[i].value);
+	buf_adds(&s->captures, "\n");
 }
 
 /* weft exec says what GNU parallel says of a job that timed out or could
@@ -90,6 +106,7 @@ static void on_event(struct sink *sink, const struct event *ev)
 		s->start_ns = ev->at_ns;
 		break;
 	case EV_FINISHED:
+		keep_captures(s, ev->job);
 		if (ev->job->result == JOB_OK) {
 			s->done++;
 			s->fresh += ev->job->up_to_date;
@@ -107,6 +124,8 @@ static void on_event(struct sink *sink, const struct event *ev)
 	case EV_RUN_END: {
 		if (term.quiet)
 			break; /* weft | head: the reader has gone, and so do we, quietly */
+		if (s->captures.len)
+			term_write(2, s->captures.p, s->captures.len);
 		double secs = (double)(now_ns() - s->start_ns) / 1e9;
 		char *msg;
 		if (ev->run->signal) {
@@ -131,8 +150,10 @@ static void on_event(struct sink *sink, const struct event *ev)
 	}
 }
 
-static void release(struct sink *s)
+static void release(struct sink *sink)
 {
+	struct summary_sink *s = (struct summary_sink *)sink;
+	buf_release(&s->captures);
 	free(s);
 }
 
