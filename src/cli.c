@@ -32,6 +32,8 @@ static const char usage_text[] =
 	"      --color=WHEN      auto, always or never (default: auto)\n"
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
 	"      --joblog=FILE     record each finished job in FILE (GNU parallel's format)\n"
+	"  -q, --quiet           no status line and no line for each finished job\n"
+	"      --heartbeat=DURATION  say which jobs still run after DURATION without a line (default: 2m)\n"
 	OPT_RUN_USAGE
 	"  -V, --version         print the version and exit\n"
 	"  -h, --help            print this help and exit\n"
@@ -44,7 +46,7 @@ void cli_usage(void)
 	fputs(usage_text, stdout);
 }
 
-enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN, OPT_JOBLOG };
+enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN, OPT_JOBLOG, OPT_HEARTBEAT };
 
 static const struct option longopts[] = {
 	{"file", required_argument, NULL, 'f'},
@@ -61,6 +63,8 @@ static const struct option longopts[] = {
 	{"colour", required_argument, NULL, OPT_COLOR},
 	{"grace", required_argument, NULL, OPT_GRACE},
 	{"joblog", required_argument, NULL, OPT_JOBLOG},
+	{"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
+	{"quiet", no_argument, NULL, 'q'},
 	OPT_RUN_LONGOPTS,
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -86,10 +90,11 @@ int cli_parse(struct cli *c, int argc, char **argv)
 {
 	memset(c, 0, sizeof *c);
 	c->grace_ms = 2000;
+	c->heartbeat_ms = 2 * 60 * 1000;
 	opt_run_init(&c->run);
 	opterr = 0;
 	int ch;
-	while ((ch = getopt_long(argc, argv, ":f:C:j:kBnlVh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":f:C:j:kBnlqVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			c->file = optarg;
@@ -135,6 +140,15 @@ int cli_parse(struct cli *c, int argc, char **argv)
 			if (!*optarg)
 				return bad("invalid value '%s' for --joblog (a file)", optarg);
 			c->joblog = optarg;
+			break;
+		case 'q':
+			c->quiet = true;
+			break;
+		case OPT_HEARTBEAT:
+			if (strcmp(optarg, "0") != 0 && duration_parse(optarg, &c->heartbeat_ms) < 0)
+				return bad("invalid duration '%s' for --heartbeat (use e.g. 30s, 5m; 0: never)", optarg);
+			if (strcmp(optarg, "0") == 0)
+				c->heartbeat_ms = 0;
 			break;
 		case 'V':
 			c->action = ACT_VERSION;

@@ -25,6 +25,8 @@ struct cli {
 	enum color_mode color;
 	uint64_t grace_ms;
 	const char *joblog;      /* --joblog; NULL: none */
+	uint64_t heartbeat_ms;   /* --heartbeat; 0: never */
+	bool quiet;              /* -q: no status line, no line per finished job */
 	struct opt_run run;      /* --events, --cluster and the like */
 	char **targets;          /* TASK and /REGEX/ arguments */
 	size_t ntargets;

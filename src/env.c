@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -40,4 +41,10 @@ void env_set(struct env *e, const char *name, const char *value)
 	grow(&e->v, &e->cap, e->n + 2, sizeof *e->v);
 	e->v[e->n++] = entry;
 	e->v[e->n] = NULL;
+}
+
+bool env_is_true(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0 && strcasecmp(v, "no") != 0;
 }

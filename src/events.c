@@ -5,8 +5,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
 #include "exitcode.h"
+#include "outrules.h"
 #include "util.h"
+
+char *job_outcome(const struct job *j)
+{
+	char d[64];
+	const char *abbrev;
+	switch (j->result) {
+	case JOB_OK:
+		return xstrdup(j->up_to_date ? "up to date" : "ok");
+	case JOB_EXIT:
+		return xasprintf("exit %d", j->exit_code);
+	case JOB_SIGNAL:
+		abbrev = sigabbrev_np(j->term_signal);
+		if (j->interrupted)
+			return xasprintf("stopped by weft (SIG%s)", abbrev ? abbrev : "?");
+		return abbrev ? xasprintf("killed by SIG%s", abbrev) : xasprintf("killed by signal %d", j->term_signal);
+	case JOB_TIMEOUT:
+		duration_format(j->timeout_ms, d, sizeof d);
+		return xasprintf("timed out after %s", d);
+	case JOB_SPAWN_ERROR:
+		return xasprintf("cannot start: %s", strerror(-j->spawn_error));
+	case JOB_RULE:
+		return xstrdup(j->check ? j->check->why : "an output rule failed it");
+	default:
+		return xstrdup("not finished");
+	}
+}
 
 void events_init(struct events *ev, char *const *argv)
 {

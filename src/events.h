@@ -132,6 +132,12 @@ struct events {
 	bool halted;              /* a sink asked, maybe before the runner started */
 };
 
+/* A finished job's result in words, for reports: "ok", "up to date",
+ * "exit 3", "killed by SIGSEGV", "stopped by weft (SIGTERM)", "timed out
+ * after 5s", "cannot start: ...", or why an output rule failed it.
+ * Caller frees. */
+char *job_outcome(const struct job *j);
+
 /* argv and version are borrowed for the run's life. */
 void events_init(struct events *ev, char *const *argv);
 /* Releases every sink (in the order added). */

@@ -136,11 +136,19 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 	char **shell = split_blanks(r->shell ? r->shell : "/bin/sh", NULL);
 
 	term_init(c->color);
+	/* Under CI, or with stdout not a terminal, the run is read as a log. */
+	enum log_style style = env_is_true("GITHUB_ACTIONS") ? LOG_GITHUB : env_is_true("CI") ? LOG_CI : LOG_LINES;
+	bool ci = style != LOG_LINES;
 	enum output_mode mode = c->output;
 	if (mode == OUTPUT_DEFAULT)
-		mode = term_stdout_is_tty() ? OUTPUT_LINE : OUTPUT_GROUP;
-	if (mode == OUTPUT_RAW)
-		term_no_status(); /* raw bytes may end mid-line: nothing to draw under */
+		mode = term_stdout_is_tty() && !ci ? OUTPUT_LINE : OUTPUT_GROUP;
+	/* The status line is drawn only where stdout's lines go too, and can
+	 * be erased before them; raw bytes may end mid-line: nothing to draw
+	 * under. */
+	if (mode == OUTPUT_RAW || ci || !term_stdout_is_tty() || c->quiet)
+		term_no_status();
+	if (mode == OUTPUT_RAW && ci)
+		style = LOG_LINES; /* no header can go between raw bytes */
 	size_t width = 0;
 	for (size_t i = 0; i < g->ntasks; i++)
 		if (g->tasks[i]->selected && strlen(g->tasks[i]->name) > width)
@@ -152,7 +160,15 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 	if (mode == OUTPUT_GROUP)
 		oo.prefix = PREFIX_NONE;
 	/* --events=- owns stdout: the jobs' output is then only in the events. */
-	if (!c->run.events || strcmp(c->run.events, "-") != 0)
+	bool out = !c->run.events || strcmp(c->run.events, "-") != 0;
+	if (!term_can_status() && !c->quiet && (out || style == LOG_LINES)) {
+		/* Before the output: its line heads the job's output. */
+		struct log_opts lo = {.style = out ? style : LOG_LINES,
+				      .heartbeat_ms = c->heartbeat_ms,
+				      .live_output = mode != OUTPUT_GROUP};
+		events_add(&ev, log_sink_new(&lo));
+	}
+	if (out)
 		events_add(&ev, output_sink_new(&oo));
 	if (term_can_status())
 		events_add(&ev, status_sink_new());

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "util.h"
 
 struct term_info term;
@@ -42,6 +43,9 @@ void term_init(enum color_mode mode)
 		term.color = term.color_err = true;
 	} else if (mode == COLOR_NEVER) {
 		term.color = term.color_err = false;
+	} else if (env_is_true("FORCE_COLOR") || env_is_true("CLICOLOR_FORCE")) {
+		/* Asked for in the environment, as CI systems that show colours do. */
+		term.color = term.color_err = true;
 	} else {
 		bool ok = !term.dumb && !(nc && *nc);
 		term.color = ok && term.out_tty;
@@ -74,6 +78,12 @@ void term_no_status(void)
 
 int term_width(void)
 {
+	/* COLUMNS, when set, is the user's word on it. */
+	const char *cols = getenv("COLUMNS");
+	unsigned long long n;
+	const char *end = cols ? parse_uint(cols, 10000, &n) : NULL;
+	if (end && !*end && n > 0)
+		return (int)n;
 	struct winsize ws;
 	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col;

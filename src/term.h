@@ -22,7 +22,7 @@ extern struct term_info term;
 /* "auto", "always" or "never": 0 and *out, or -1. */
 int color_mode_parse(const char *s, enum color_mode *out);
 
-/* Looks at fds 1 and 2, TERM and NO_COLOR. */
+/* Looks at fds 1 and 2, TERM, NO_COLOR, FORCE_COLOR and CLICOLOR_FORCE. */
 void term_init(enum color_mode mode);
 
 /* Whether stdout is a terminal (after term_init). */
@@ -57,7 +57,7 @@ void term_status(const char *text);
 /* Leaves the status line on screen, as a line of its own, and forgets it. */
 void term_status_keep(void);
 
-/* The terminal's width in columns (80 when unknown). */
+/* The terminal's width in columns: COLUMNS when set, else the terminal's (80 when unknown). */
 int term_width(void);
 
 #endif

@@ -41,6 +41,8 @@ Options:
       --color=WHEN      auto, always or never (default: auto)
       --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)
       --joblog=FILE     record each finished job in FILE (GNU parallel'\''s format)
+  -q, --quiet           no status line and no line for each finished job
+      --heartbeat=DURATION  say which jobs still run after DURATION without a line (default: 2m)
       --events=FILE     write the events of the run to FILE as JSON Lines (- for stdout)
       --events-output   with --events: include the output of the jobs in the events
       --cluster=N       run the jobs on N runner processes (auto: one per CPU)
@@ -79,7 +81,7 @@ Exit status: 0 all tasks succeeded, 1 a task failed, 2 usage or recipe error,
 		fi
 		[[ $text == *"$desc"* ]] || fail "man/weft.1 does not say '$desc' (for --$long)"
 	done
-	assert_equal "$n" 20
+	assert_equal "$n" 22
 }
 
 @test "--version and -V print the version" {

@@ -250,7 +250,7 @@ run = touch ran-c2'
 
 @test "an indented 'deps = b' under run: a warning, and the line stays in the script" {
 	ini '[b]' 'run = touch ran-b' '[a]' 'run = deps() { echo "deps called with $*"; }' '  deps = b'
-	run -0 --separate-stderr "$WEFT" a
+	run -0 --separate-stderr "$WEFT" -q a
 	assert_output "deps called with = b"
 	[ ! -e ran-b ]
 	assert_equal "${stderr%%$'\n'*}" "weft.ini:5: warning: indented 'deps = b' is part of the 'run' of task 'a'; unindent it to make it a key"
@@ -333,7 +333,7 @@ run = touch ran-c2'
 	run -1 --separate-stderr "$WEFT" multi
 	assert_output one
 	[[ $stderr == *"weft: task 'multi' failed (exit 1)"* ]] || fail "stderr: $stderr"
-	run -0 --separate-stderr "$WEFT" single
+	run -0 --separate-stderr "$WEFT" -q single
 	assert_output x
 	summary_only "$stderr"
 }

@@ -274,7 +274,7 @@ run = echo all
 run = echo a
 [b]
 run = echo b 1>&2'
-	run -0 weft_files
+	run -0 weft_files -q
 	summary_is "3 tasks done"
 	[ "$(tail -n 1 out)" = all ]
 	[ "$(grep -c . err)" -eq 2 ]

@@ -33,7 +33,7 @@ no_control_codes() {
 run = echo out-a; echo err-a >&2; printf partial
 [longname]
 run = echo out-l; echo err-l >&2'
-	run -0 weft_files --output=line a longname
+	run -0 weft_files -q --output=line a longname
 	sort out > out.sorted
 	printf '%s\n' 'a        | out-a' 'a        | partial' 'longname | out-l' > expected
 	diff expected out.sorted
@@ -292,10 +292,10 @@ EOF
 	recipe '[a]
 run = sh job.sh $LIMIT'
 	export TERM=xterm LIMIT=500
-	on_tty "'$WEFT' > out"
+	on_tty "'$WEFT'"
 	grep -q 'running: a' tty
 	export TERM=dumb LIMIT=25
-	on_tty "'$WEFT' > out"
+	on_tty "'$WEFT'"
 	no_control_codes tty
 	grep -qx 'weft: 1 task done in .*' tty
 	assert_no_leftovers
@@ -316,11 +316,7 @@ run = false | true'
 @test "the status line shows failures as they happen under -k: [1/3, 1 failed]" {
 	# 'slow' waits (bounded) until the status line on the terminal shows
 	# the failure of 'bad'.
-	cat > job.sh <<'EOF2'
-i=0
-until grep -q '1 failed\] running: slow' tty || [ $i -ge 500 ]; do i=$((i + 1)); sleep 0.02; done
-grep -q '1 failed\] running: slow' tty && touch seen
-EOF2
+	wait_job tty '1 failed\] running: slow'
 	recipe '[all]
 deps = bad slow
 [bad]
@@ -328,7 +324,7 @@ run = exit 1
 [slow]
 run = sh job.sh'
 	export TERM=xterm
-	run -1 on_tty "'$WEFT' -k -j2 > out"
+	run -1 on_tty "'$WEFT' -k -j2"
 	[ -e seen ]
 	grep -q "weft: task 'bad' failed (exit 1)" tty
 }

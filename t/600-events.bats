@@ -148,7 +148,7 @@ run = true
 foreach = lines:missing.txt
 run = echo {}'
 	echo x > src.txt
-	run -1 --separate-stderr "$WEFT" -k --explain --events=ev.jsonl fresh list
+	run -1 --separate-stderr "$WEFT" -q -k --explain --events=ev.jsonl fresh list
 	# The two tasks go at once: their lines may come in either order.
 	run -0 sort <<< "$stderr"
 	assert_output --regexp "^weft: 1 done, 1 failed, 0 not started in [0-9.]+s

@@ -125,7 +125,7 @@ same_parse() {
 	assert_equal "$output" "# a"$'\n'": $body; touch ran-a"
 	assert_nothing_ran
 	# one argument of 1 MB is past what execve takes (MAX_ARG_STRLEN)
-	run -1 --separate-stderr "$WEFT" -k a b
+	run -1 --separate-stderr "$WEFT" -q -k a b
 	assert_output ""
 	printf '%s\n' "$stderr" > err
 	grep -Eqx "weft: cannot start task 'a': .+" err
@@ -186,7 +186,7 @@ hundred_thousand() {
 
 @test "100,000 tasks without run: the whole graph runs to the end" {
 	hundred_thousand ''
-	run -0 --separate-stderr "$WEFT"
+	run -0 --separate-stderr "$WEFT" -q
 	assert_output ""
 	[[ $stderr =~ ^weft:\ 100001\ tasks\ done\ in\ [0-9.]+s$ ]] || fail "stderr: $stderr"
 }
@@ -224,12 +224,12 @@ chain() {
 	# group tasks, the deepest defined first
 	awk 'BEGIN { for (i = 19999; i >= 0; i--) { printf "[c%d]\n", i
 		if (i < 19999) printf "deps = c%d\n", i + 1 } }' > weft.ini
-	run -0 --separate-stderr "$WEFT" c0
+	run -0 --separate-stderr "$WEFT" -q c0
 	[[ $stderr =~ ^weft:\ 20000\ tasks\ done\ in\ [0-9.]+s$ ]] || fail "stderr: $stderr"
 	chain 20000 'exit 1'
 	local k
 	for k in '' -k; do
-		run -1 --separate-stderr "$WEFT" $k
+		run -1 --separate-stderr "$WEFT" -q $k
 		assert_output ""
 		[[ $stderr =~ ^"weft: task 'c19999' failed (exit 1)"$'\n'weft:\ 0\ done,\ 1\ failed,\ 19999\ not\ started\ in\ [0-9.]+s$ ]] ||
 			fail "stderr ($k): $stderr"

@@ -262,7 +262,7 @@ both_exact() {
 run = python3 both.py big1 big2'
 	local mode
 	for mode in group raw; do
-		run -0 /usr/bin/time -f %M -o rss timeout 120 sh -c '"$0" --output='$mode' > out 2> err' "$WEFT"
+		run -0 /usr/bin/time -f %M -o rss timeout 120 sh -c '"$0" -q --output='$mode' > out 2> err' "$WEFT"
 		both_exact 'weft: 1 task done in [0-9.]+s'
 		rm -f out err
 	done

@@ -312,7 +312,7 @@ deps =$names$text"
 run = echo hello'
 	local mode
 	for mode in group line raw; do
-		run -1 --separate-stderr bash -c '"$0" --output="$1" > /dev/full' "$WEFT" "$mode"
+		run -1 --separate-stderr bash -c '"$0" -q --output="$1" > /dev/full' "$WEFT" "$mode"
 		assert_equal "${stderr_lines[0]}" "weft: output was lost: No space left on device"
 	done
 	run -255 --separate-stderr bash -c '"$0" exec echo ::: a b > /dev/full' "$WEFT"

@@ -3,13 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../duration.h"
 #include "../events.h"
 #include "../outrules.h"
 #include "../util.h"
@@ -116,31 +114,6 @@ static void add_text(struct buf *b, const char *s, size_t n)
 	}
 }
 
-/* A job's result in words, for a failure's message. */
-static char *result_words(const struct job *j)
-{
-	char d[64];
-	switch (j->result) {
-	case JOB_EXIT:
-		return xasprintf("exit %d", j->exit_code);
-	case JOB_SIGNAL: {
-		const char *abbrev = sigabbrev_np(j->term_signal);
-		if (j->interrupted)
-			return xasprintf("stopped by weft (SIG%s)", abbrev ? abbrev : "?");
-		return abbrev ? xasprintf("killed by SIG%s", abbrev) : xasprintf("killed by signal %d", j->term_signal);
-	}
-	case JOB_TIMEOUT:
-		duration_format(j->timeout_ms, d, sizeof d);
-		return xasprintf("timed out after %s", d);
-	case JOB_SPAWN_ERROR:
-		return xasprintf("cannot start: %s", strerror(-j->spawn_error));
-	case JOB_RULE:
-		return xstrdup(j->check->why);
-	default:
-		return xstrdup("");
-	}
-}
-
 /* The last lines of a job's output (stdout, then stderr), at most JUNIT_TAIL bytes. */
 static void add_tail(struct buf *b, const struct junit_job *jj)
 {
@@ -204,7 +177,7 @@ static void testcase(struct junit_sink *s, const struct job *j, const char *skip
 			s->errors++;
 		else
 			s->failures++;
-		char *why = result_words(j);
+		char *why = job_outcome(j);
 		buf_addf(&b, "      <%s message=\"", tag);
 		add_xmls(&b, why);
 		buf_adds(&b, "\" type=\"");

@@ -61,6 +61,19 @@ int events_sink_new(const char *path, bool with_output, struct events *ev, struc
 /* -errno of the first write that failed, or 0. */
 int events_sink_error(const struct sink *s);
 
+/* --- log.c: a run read as a log (CI, a pipe): a line per finished job, GitHub Actions' groups --- */
+enum log_style {
+	LOG_LINES,  /* "weft: [3/9] build: ok (1.20s)" on stderr, in place of the status line */
+	LOG_CI,     /* "[3/9] build: ok (1.20s)" on stdout, before the job's output: CI is set */
+	LOG_GITHUB, /* ::group::, ::endgroup::, ::error annotations and the job summary: GITHUB_ACTIONS=true */
+};
+struct log_opts {
+	enum log_style style;
+	uint64_t heartbeat_ms; /* "still running: ..." after this long without a line; 0: never */
+	bool live_output;      /* jobs' output is printed as it comes (not grouped) */
+};
+struct sink *log_sink_new(const struct log_opts *o);
+
 /* --- junit.c: a JUnit XML report (--junit=FILE), one testcase per job --- */
 /* suite: the testsuite's name and every testcase's classname. Returns 0
  * and *out, or -errno when its scratch file next to path cannot be made. */

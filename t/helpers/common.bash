@@ -28,7 +28,7 @@ common_setup() {
 	# A marker in every job's environment, so a test can find any process
 	# it started that is still alive (see assert_no_leftovers).
 	export WEFT_TEST_MARK="weft-test-$$-$BATS_TEST_NUMBER-$RANDOM"
-	unset NO_COLOR MAKEFLAGS
+	unset NO_COLOR MAKEFLAGS CI GITHUB_ACTIONS GITHUB_STEP_SUMMARY FORCE_COLOR CLICOLOR_FORCE COLUMNS
 	export TERM=dumb
 }
 
@@ -91,4 +91,16 @@ wait_for() {
 	done
 	echo "timed out waiting for $1" >&2
 	return 1
+}
+
+# wait_job FILE PATTERN: writes ./job.sh, a job that waits (up to 10 s)
+# until FILE holds a line matching PATTERN (grep's basic regex), then
+# creates ./seen. A job that sees what weft printed while it runs proves
+# it was printed then, without timing.
+wait_job() {
+	local q="'"
+	local file="'${1//$q/$q\\$q$q}'" pat="'${2//$q/$q\\$q$q}'"
+	printf '%s\n' 'i=0' \
+		"until grep -q $pat $file || [ \$i -ge 500 ]; do i=\$((i + 1)); sleep 0.02; done" \
+		"grep -q $pat $file && touch seen" > job.sh
 }
