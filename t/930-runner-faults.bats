@@ -323,6 +323,6 @@ run = echo hello'
 r, w = os.pipe()
 os.close(r)
 os.dup2(w, 1)
-os.execv(sys.argv[1], sys.argv[1:])' "$WEFT"
+os.execv(sys.argv[1], sys.argv[1:])' "$WEFT" -q
 	assert_equal "$stderr" ""
 }

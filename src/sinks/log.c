@@ -230,6 +230,8 @@ static void on_event(struct sink *sink, const struct event *e)
 	const struct job *j = e->job;
 	if (j && !j->id && e->type != EV_MESSAGE)
 		return; /* hidden */
+	if (term.quiet && ls->o.style == LOG_LINES)
+		return; /* weft | head: the reader has gone, and so do we, quietly */
 	switch (e->type) {
 	case EV_RUN_START:
 		ls->quiet_since = e->at_ns;
