@@ -69,6 +69,7 @@ static bool ignored_at_start(size_t i)
 }
 
 static void start_ready(struct runner *r);
+static void job_gone(struct runner *r, struct job *j);
 
 static void job_finished(struct runner *r, struct job *j)
 {
@@ -86,7 +87,13 @@ static void job_finished(struct runner *r, struct job *j)
 		return;
 	if (!j->capture)
 		events_job(r->ev, EV_FINISHED, j);
-	/* Every sink has seen what the rules found: they keep what they need. */
+	job_gone(r, j);
+}
+
+/* After EV_FINISHED: every sink has seen what the rules found, and kept
+ * what it needs; the source may free the job. */
+static void job_gone(struct runner *r, struct job *j)
+{
 	outcheck_free(j->check);
 	j->check = NULL;
 	r->src->done(r->src, j);
@@ -95,7 +102,7 @@ static void job_finished(struct runner *r, struct job *j)
 void runner_settled(struct runner *r, struct job *j)
 {
 	events_job(r->ev, EV_FINISHED, j);
-	r->src->done(r->src, j);
+	job_gone(r, j);
 	start_ready(r);
 }
 
