@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "events.h"
+#include "jobserver.h"
 #include "exitcode.h"
 #include "jobsrc.h"
 #include "link.h"
@@ -209,6 +210,8 @@ int cluster_runner_main(int argc, char **argv)
 	int err = proc_setup();
 	if (err < 0)
 		return EXIT_FAILED;
+	/* The master holds the tokens; the jobs here share its jobserver. */
+	jobserver_pass_on();
 	uv_loop_t *loop = uv_default_loop();
 	/* The link is this process's alone: no job inherits it. */
 	if (fcntl(3, F_SETFD, FD_CLOEXEC) < 0 || link_open(&ls.link, loop, 3, line_cb, eof_cb, &ls) < 0) {

@@ -13,6 +13,7 @@
 #include "duration.h"
 #include "events.h"
 #include "fanout.h"
+#include "jobserver.h"
 #include "joblog.h"
 #include "opt.h"
 #include "run.h"
@@ -316,6 +317,13 @@ int exec_main(int argc, char **argv, char **words)
 		free(c.sources);
 		return r > 0 ? 0 : EXEC_ERROR;
 	}
+	/* Under make -n, print the commands as make does; make -k changes
+	 * nothing, as weft exec goes on after a failure unless --halt says. */
+	struct makeflags mf;
+	makeflags_parse(getenv("MAKEFLAGS"), &mf);
+	if (mf.dry_run)
+		c.dry_run = true;
+	struct jobserver *js = NULL;
 	int status = EXEC_ERROR;
 	pcre2_code *colsep = NULL;
 	struct tmpl *cmd = NULL, *tagstring = NULL;
@@ -374,8 +382,14 @@ int exec_main(int argc, char **argv, char **words)
 	unsigned jobs = uv_available_parallelism();
 	if (c.jobs)
 		exec_parse_jobs(c.jobs, &jobs);
+	char *warning = NULL;
+	if (!c.dry_run)
+		jobserver_setup(&mf, c.jobs != NULL, c.run.jobserver_style, &jobs, &js, &warning);
 	events_begin(&ev, run_fit_jobs(jobs));
 	begun = true;
+	if (warning)
+		events_say(&ev, MSG_WARNING, NULL, "%s", warning);
+	free(warning);
 
 	bool has_slot = false;
 	for (size_t i = 0; i < c.ncmd; i++)
@@ -437,6 +451,7 @@ int exec_main(int argc, char **argv, char **words)
 		.envp = environ,
 		.cluster = c.run.cluster,
 		.requeue = c.run.requeue,
+		.js = js,
 	};
 	struct run_result res;
 	run_jobs(&ev, fanout_src(f), &ro, &res);
@@ -456,6 +471,8 @@ out:
 	if (begun)
 		events_end(&ev, status < 0 ? 128 - status : status, status < 0 ? -status : 0);
 	fanout_free(f);
+	jobserver_free(js);
+	makeflags_release(&mf);
 	events_release(&ev);
 	if (jl)
 		joblog_close(jl);

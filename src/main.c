@@ -22,6 +22,7 @@
 #include "exitcode.h"
 #include "guard.h"
 #include "joblog.h"
+#include "jobserver.h"
 #include "proc.h"
 #include "recipe.h"
 #include "run.h"
@@ -100,7 +101,7 @@ static bool path_changed(const struct recipe *r, const struct cli *c)
 	return false;
 }
 
-static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
+static int run(struct cli *c, struct recipe *r, const char *path, char **argv, const struct makeflags *mf)
 {
 	struct graph *g = &r->graph;
 
@@ -124,6 +125,12 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+
+	/* Before the jobs' environment is made: it sets MAKEFLAGS for them. */
+	unsigned jobs = c->jobs ? c->jobs : r->jobs ? r->jobs : uv_available_parallelism();
+	struct jobserver *js;
+	char *warning;
+	jobserver_setup(mf, c->jobs != 0, c->run.jobserver_style, &jobs, &js, &warning);
 
 	struct env env;
 	env_init(&env, environ);
@@ -200,7 +207,7 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 	}
 
 	struct run_opts o = {
-		.jobs = c->jobs ? c->jobs : r->jobs ? r->jobs : uv_available_parallelism(),
+		.jobs = jobs,
 		.grace_ms = c->grace_ms,
 		.shell = shell,
 		/* Skipping the shell must not change what runs: only with the
@@ -209,8 +216,12 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 		.envp = env.v,
 		.cluster = c->run.cluster,
 		.requeue = c->run.requeue,
+		.js = js,
 	};
 	events_begin(&ev, run_fit_jobs(o.jobs));
+	if (warning)
+		events_say(&ev, MSG_WARNING, NULL, "%s", warning);
+	free(warning);
 
 	struct uptodate *utd = NULL;
 	for (size_t i = 0; i < g->ntasks && !utd; i++)
@@ -240,6 +251,7 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv)
 	int st = res.signal ? -res.signal : ev.run.failed || lost ? EXIT_FAILED : EXIT_OK;
 	events_end(&ev, st < 0 ? EXIT_SIGNAL - st : st, res.signal);
 	tasksrc_release(&ts);
+	jobserver_free(js);
 	events_release(&ev);
 	if (jl)
 		joblog_close(jl);
@@ -317,6 +329,13 @@ int main(int argc, char **argv)
 			free(paths[i]);
 		goto done;
 	}
+	/* A weft that make runs follows make's -n and -k, as a make below make would. */
+	struct makeflags mf;
+	makeflags_parse(getenv("MAKEFLAGS"), &mf);
+	if (mf.dry_run && c.action == ACT_RUN)
+		c.action = ACT_DRY_RUN;
+	if (mf.keep_going)
+		c.keep_going = true;
 	recipe_init(&r);
 	diag_init(&d, path);
 	int err = recipe_load(&r, path, &d);
@@ -368,10 +387,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "weft: cannot open /dev/null: %s\n", strerror(-err));
 			break;
 		}
-		status = run(&c, &r, path, words);
+		status = run(&c, &r, path, words, &mf);
 		break;
 	}
 out:
+	makeflags_release(&mf);
 	diag_release(&d);
 	recipe_release(&r);
 	free(path);

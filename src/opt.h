@@ -5,6 +5,8 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "jobserver.h"
+
 /* Prints a usage error on stderr: "PROG: " and fmt with arg (fmt has one
  * %s), then "Try 'PROG --help' for more information.". Returns -1, for a
  * parser to return it. */
@@ -29,23 +31,26 @@ struct opt_run {
 	unsigned cluster;        /* --cluster: runner processes; 0: none */
 	unsigned requeue;        /* --requeue (default 1) */
 	const char *junit;       /* --junit: a file; NULL: none */
+	enum jobserver_style jobserver_style; /* --jobserver-style (default pipe) */
 };
 
 /* Their getopt_long() values (above any a parser uses of its own), their
  * entries for its option table, and their lines of the usage text. */
-enum { OPT_EVENTS = 0x200, OPT_EVENTS_OUTPUT, OPT_CLUSTER, OPT_REQUEUE, OPT_JUNIT };
+enum { OPT_EVENTS = 0x200, OPT_EVENTS_OUTPUT, OPT_CLUSTER, OPT_REQUEUE, OPT_JUNIT, OPT_JOBSERVER_STYLE };
 #define OPT_RUN_LONGOPTS \
 	{"events", required_argument, NULL, OPT_EVENTS}, \
 	{"events-output", no_argument, NULL, OPT_EVENTS_OUTPUT}, \
 	{"cluster", required_argument, NULL, OPT_CLUSTER}, \
 	{"requeue", required_argument, NULL, OPT_REQUEUE}, \
-	{"junit", required_argument, NULL, OPT_JUNIT}
+	{"junit", required_argument, NULL, OPT_JUNIT}, \
+	{"jobserver-style", required_argument, NULL, OPT_JOBSERVER_STYLE}
 #define OPT_RUN_USAGE \
 	"      --events=FILE     write the events of the run to FILE as JSON Lines (- for stdout)\n" \
 	"      --events-output   with --events: include the output of the jobs in the events\n" \
 	"      --cluster=N       run the jobs on N runner processes (auto: one per CPU)\n" \
 	"      --requeue=N       with --cluster: run a job again N times if its runner dies (default: 1)\n" \
-	"      --junit=FILE      write a JUnit XML report to FILE: a testcase for each job\n"
+	"      --junit=FILE      write a JUnit XML report to FILE: a testcase for each job\n" \
+	"      --jobserver-style=STYLE  pipe or fifo: how jobs reach the jobserver (default: pipe)\n"
 
 /* The defaults. */
 void opt_run_init(struct opt_run *r);

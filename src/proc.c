@@ -23,6 +23,13 @@
  */
 
 static int devnull = -1;
+static int passed[2] = {-1, -1};
+
+void proc_pass_fds(int a, int b)
+{
+	passed[0] = a;
+	passed[1] = b;
+}
 
 int proc_setup(void)
 {
@@ -252,6 +259,10 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	posix_spawn_file_actions_adddup2(&fa, fds[1][1], 2);
 	if (o->fd3 > 2)
 		posix_spawn_file_actions_adddup2(&fa, o->fd3, 3);
+	/* dup2 of an fd onto itself clears its close-on-exec flag (glibc >= 2.29). */
+	for (int i = 0; i < 2; i++)
+		if (passed[i] > 3)
+			posix_spawn_file_actions_adddup2(&fa, passed[i], passed[i]);
 	if (o->dir)
 		posix_spawn_file_actions_addchdir_np(&fa, o->dir);
 	posix_spawnattr_init(&attr);

@@ -11,6 +11,7 @@
 
 #include "events.h"
 #include "executor.h"
+#include "jobserver.h"
 #include "jobsrc.h"
 #include "outrules.h"
 #include "pool.h"
@@ -23,6 +24,7 @@ struct running {
 	struct executor *x;
 	void *handle;             /* the executor's */
 	struct runner *r;
+	int token;                /* jobserver: what the job holds (JS_IMPLICIT, a byte); -1: none */
 };
 
 struct runner {
@@ -33,6 +35,8 @@ struct runner {
 	struct events *ev;
 	struct running *slots;    /* jobs of them */
 	unsigned nactive;
+	struct jobserver *js;     /* NULL: slots alone decide */
+	bool implicit_held;       /* a running job holds the jobserver's implicit token */
 	struct executor *executors[2];
 	size_t nexecutors;
 	int signal;               /* first signal that stopped the run, 0: none */
@@ -70,6 +74,7 @@ static bool ignored_at_start(size_t i)
 
 static void start_ready(struct runner *r);
 static void job_gone(struct runner *r, struct job *j);
+static void give_token(struct runner *r, int token);
 
 static void job_finished(struct runner *r, struct job *j)
 {
@@ -130,11 +135,43 @@ static void job_exited(void *ud)
 	rj->job = NULL;
 	rj->handle = NULL;
 	r->nactive--;
+	give_token(r, rj->token);
+	rj->token = -1;
 	job_finished(r, j);
 	start_ready(r);
 }
 
 static const struct executor_cb job_cb = {job_output, job_exited};
+
+/* A jobserver token for one more job, or -1 when none is there now (the
+ * jobserver then calls back once one may be). The first job takes the
+ * implicit one. Without a jobserver: JS_IMPLICIT, always. */
+static int take_token(struct runner *r)
+{
+	if (!r->js)
+		return JS_IMPLICIT;
+	if (!r->implicit_held) {
+		r->implicit_held = true;
+		return JS_IMPLICIT;
+	}
+	return jobserver_take(r->js);
+}
+
+/* Gives back what a job held, on every end it can have. */
+static void give_token(struct runner *r, int token)
+{
+	if (token == JS_IMPLICIT)
+		r->implicit_held = false;
+	else if (r->js)
+		jobserver_give(r->js, token);
+	if (r->js && r->nactive == 0)
+		jobserver_idle(r->js);
+}
+
+static void token_ready(void *ud)
+{
+	start_ready(ud);
+}
 
 struct pool *runner_pool(struct runner *r)
 {
@@ -215,12 +252,24 @@ static void start_ready(struct runner *r)
 	if (r->busy)
 		return;
 	r->busy = true;
+	if (r->js)
+		jobserver_unwatch(r->js);
 	while (!r->stopped && r->nactive < r->jobs) {
+		/* The token first: a job taken from the source cannot go back. */
+		int token = take_token(r);
+		if (token < 0)
+			break;
 		unsigned slot = free_slot(r);
 		struct job *j = r->src->next(r->src, slot);
-		if (!j)
+		if (!j) {
+			give_token(r, token);
 			break;
+		}
 		start_job(r, j, slot);
+		if (r->slots[slot - 1].job == j)
+			r->slots[slot - 1].token = token;
+		else
+			give_token(r, token); /* it ended at once, or never started */
 	}
 	r->busy = false;
 }
@@ -392,6 +441,9 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 	r.src = src;
 	r.ev = ev;
 	r.slots = xcalloc(r.jobs, sizeof *r.slots);
+	r.js = o->js;
+	if (r.js)
+		jobserver_attach(r.js, uv_default_loop(), token_ready, &r);
 	r.loop = uv_default_loop();
 	struct executor_env xe = {
 		.loop = r.loop,
@@ -454,6 +506,8 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 
 	/* finish() closes the source's own handles; the uv_run below ends them. */
 	src->finish(src);
+	if (r.js)
+		jobserver_detach(r.js);
 
 	if (r.pool)
 		pool_close(r.pool, NULL);

@@ -9,6 +9,7 @@
 struct events;
 struct jobsrc;
 struct job;
+struct jobserver;
 struct pool;
 struct runner;
 
@@ -20,6 +21,7 @@ struct run_opts {
 	char *const *envp;       /* base environment of every job */
 	unsigned cluster;        /* > 0: run the jobs on this many runner processes (--cluster) */
 	unsigned requeue;        /* --cluster: times a job whose runner died runs again */
+	struct jobserver *js;    /* borrowed: a token for each job beyond the first; NULL: none */
 };
 
 struct run_result {

@@ -48,6 +48,7 @@ Options:
       --cluster=N       run the jobs on N runner processes (auto: one per CPU)
       --requeue=N       with --cluster: run a job again N times if its runner dies (default: 1)
       --junit=FILE      write a JUnit XML report to FILE: a testcase for each job
+      --jobserver-style=STYLE  pipe or fifo: how jobs reach the jobserver (default: pipe)
   -V, --version         print the version and exit
   -h, --help            print this help and exit
 
@@ -81,7 +82,7 @@ Exit status: 0 all tasks succeeded, 1 a task failed, 2 usage or recipe error,
 		fi
 		[[ $text == *"$desc"* ]] || fail "man/weft.1 does not say '$desc' (for --$long)"
 	done
-	assert_equal "$n" 22
+	assert_equal "$n" 23
 }
 
 @test "--version and -V print the version" {
