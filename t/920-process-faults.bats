@@ -37,7 +37,7 @@ reports() {
 }
 i=0
 while [ "$(reports)" -lt "${2:-0}" ] && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.02; done
-ls /proc/self/fd > "$1.self"
+js=${MAKEFLAGS##*=}; ls /proc/self/fd | grep -vx -e "${js%,*}" -e "${js#*,}" > "$1.self"
 w=$$
 while [ "$w" -gt 1 ] && [ "$(readlink "/proc/$w/exe")" != "$WEFT_EXE" ]; do
 	w=$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$w/status")

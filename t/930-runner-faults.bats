@@ -19,7 +19,8 @@ clean() {
 		exec "$@" > out 2> err' clean "$@"
 }
 
-# own_fds FILE...: each FILE (a job's `ls /proc/self/fd`) is 0 1 2 3.
+# own_fds FILE...: each FILE (a job's `ls /proc/self/fd`, less the two fds
+# of weft's jobserver that MAKEFLAGS names) is 0 1 2 3.
 own_fds() {
 	local f
 	printf '%s\n' 0 1 2 3 > fds.want
@@ -37,7 +38,7 @@ own_fds() {
 # 'polite' it notes SIGTERM (polite.term) and exits 0.
 write_job() {
 	cat > job.sh << 'EOF'
-ls /proc/self/fd > "$1.fds"
+js=${MAKEFLAGS##*=}; ls /proc/self/fd | grep -vx -e "${js%,*}" -e "${js#*,}" > "$1.fds"
 case $1 in
 stubborn) trap '' TERM ;;
 polite) trap 'echo TERM >> polite.term; exit 0' TERM ;;
@@ -190,7 +191,7 @@ all_tasks() {
 	recipe '[all]
 deps = a b c
 [a]
-run = echo out-a; echo err-a >&2; ls /proc/self/fd > a.fds; touch ran-a
+run = echo out-a; echo err-a >&2; js=${MAKEFLAGS##*=}; ls /proc/self/fd | grep -vx -e "${js%,*}" -e "${js#*,}" > a.fds; touch ran-a
 [b]
 run = seq 1 100000; touch ran-b
 [c]
@@ -267,7 +268,7 @@ while [ "$w" -gt 1 ] && ! [ "/proc/$w/exe" -ef "$WEFT_EXE" ]; do
 done
 set -- "$1" "/proc/$w/fd/"*
 echo $(($# - 1)) > "weft-fds.$1"
-ls /proc/self/fd > "self-fds.$1"
+js=${MAKEFLAGS##*=}; ls /proc/self/fd | grep -vx -e "${js%,*}" -e "${js#*,}" > "self-fds.$1"
 EOF
 }
 

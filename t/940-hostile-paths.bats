@@ -129,7 +129,7 @@ run = pwd > ../sub.pwd; echo \"\$TMPDIR\" > ../sub.tmpdir"
 	# (started with only fds 0 1 2: a job lists its own fds afterwards)
 	run -0 bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}
 		[ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
-		exec "$0" exec -j2 --joblog "$1/log" "head -c 3000000 /dev/zero; sh spill.sh {}; ls /proc/self/fd > {}.fds" \
+		exec "$0" exec -j2 --joblog "$1/log" "head -c 3000000 /dev/zero; sh spill.sh {}; js=\${MAKEFLAGS##*=}; ls /proc/self/fd | grep -vx -e \"\${js%,*}\" -e \"\${js#*,}\" > {}.fds" \
 		::: x y < /dev/null > out 2> err' "$WEFT" "$here"
 	[ -e x.spilled ]
 	[ -e y.spilled ]
