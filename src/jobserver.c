@@ -301,6 +301,13 @@ static int serve(unsigned jobs, enum jobserver_style style, struct jobserver **o
 		snprintf(auth, sizeof auth, "%d,%d", js->pass[0], js->pass[1]);
 		export_auth(auth, jobs);
 		pass_fds(js);
+		/* Every end is open: the fifo needs no name now, and a weft
+		 * killed by SIGKILL leaves nothing in the temporary directory. */
+		unlink(js->fifo);
+		rmdir(js->dir);
+		free(js->fifo);
+		free(js->dir);
+		js->fifo = js->dir = NULL;
 	}
 	*out = js;
 	return 0;
