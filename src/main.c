@@ -337,6 +337,8 @@ int main(int argc, char **argv)
 	if (mf.keep_going)
 		c.keep_going = true;
 	recipe_init(&r);
+	r.cli = c.vars;
+	r.ncli = c.nvars;
 	diag_init(&d, path);
 	int err = recipe_load(&r, path, &d);
 	if (err < 0) {

@@ -109,20 +109,6 @@ static bool valid_var_name(const char *s)
 	return true;
 }
 
-static void kv_set(struct kv **v, size_t *n, size_t *cap, const char *name, const char *value)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*v)[i].name, name) == 0) {
-			free((*v)[i].value);
-			(*v)[i].value = xstrdup(value);
-			return;
-		}
-	grow(v, cap, *n + 1, sizeof **v);
-	(*v)[*n].name = xstrdup(name);
-	(*v)[*n].value = xstrdup(value);
-	(*n)++;
-}
-
 static void clear_seen(struct parser *p)
 {
 	for (size_t i = 0; i < p->nseen; i++)
@@ -631,6 +617,24 @@ static bool weft_key(struct parser *p, const char *name, const char *value)
 	return true;
 }
 
+/* NAME = VALUE, or NAME ?= VALUE (inih hands over the name "NAME ?"), in
+ * [vars] or [env]. */
+static bool var_key(struct parser *p, const char *name, const char *value)
+{
+	size_t len = strlen(name);
+	bool soft = len && name[len - 1] == '?';
+	char *bare = xstrndup(name, soft ? len - 1 : len);
+	for (size_t n = strlen(bare); n && (bare[n - 1] == ' ' || bare[n - 1] == '\t');)
+		bare[--n] = '\0';
+	bool ok = valid_var_name(bare);
+	if (!ok)
+		diag_error(p->d, p->lineno, "invalid variable name '%s'", bare);
+	else
+		var_defs_set(p->kind == SEC_VARS ? &p->r->var_defs : &p->r->env_defs, bare, value, p->lineno, soft);
+	free(bare);
+	return ok;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct parser *p = user;
@@ -672,15 +676,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		break;
 	case SEC_VARS:
 	case SEC_ENV:
-		if (!valid_var_name(name)) {
-			diag_error(p->d, p->lineno, "invalid variable name '%s'", name);
-			break;
-		}
-		if (p->kind == SEC_VARS)
-			kv_set(&p->r->vars, &p->r->nvars, &p->r->vars_cap, name, value);
-		else
-			kv_set(&p->r->env, &p->r->nenv, &p->r->env_cap, name, value);
-		p->prev_ok = true;
+		p->prev_ok = var_key(p, name, value);
 		break;
 	default:
 		break;
@@ -710,6 +706,8 @@ void recipe_release(struct recipe *r)
 	free(r->shell);
 	kv_free(r->vars, r->nvars);
 	kv_free(r->env, r->nenv);
+	var_defs_release(&r->var_defs);
+	var_defs_release(&r->env_defs);
 	memset(r, 0, sizeof *r);
 }
 
@@ -746,6 +744,7 @@ int recipe_load(struct recipe *r, const char *path, struct diag *d)
 	free(p.seen);
 	free(p.line);
 
+	vars_expand(&r->var_defs, &r->env_defs, r->cli, r->ncli, d, &r->vars, &r->nvars, &r->env, &r->nenv);
 	graph_resolve(&r->graph, d);
 	for (size_t i = 0; i < r->graph.ntasks; i++) {
 		struct task *t = r->graph.tasks[i];

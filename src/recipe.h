@@ -3,6 +3,7 @@
 #define WEFT_RECIPE_H
 
 #include "graph.h"
+#include "vars.h"
 
 struct diag;
 
@@ -15,10 +16,15 @@ struct recipe {
 	int default_line;
 	unsigned jobs;      /* 0: not set */
 	char *shell;        /* NULL: /bin/sh */
-	struct kv *vars;    /* [vars] */
-	size_t nvars, vars_cap;
-	struct kv *env;     /* [env] */
-	size_t nenv, env_cap;
+	struct kv *vars;    /* [vars], their values expanded */
+	size_t nvars;
+	struct kv *env;     /* [env], their values expanded */
+	size_t nenv;
+	/* Set before recipe_load: NAME=VALUE from the command line, which win
+	 * over the recipe's; NULL: none. */
+	const struct kv *cli;
+	size_t ncli;
+	struct var_defs var_defs, env_defs; /* as written */
 };
 
 void recipe_init(struct recipe *r);
