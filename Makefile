@@ -52,6 +52,11 @@ install: bin/weft
 	install -m 755 bin/weft $(DESTDIR)$(PREFIX)/bin/weft
 	install -m 644 man/weft.1 $(DESTDIR)$(PREFIX)/share/man/man1/weft.1
 	install -m 644 man/weft.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5/weft.ini.5
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 644 completions/weft.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/weft
+	install -m 644 completions/_weft $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_weft
+	install -m 644 completions/weft.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/weft.fish
 
 # The whole suite against a build with AddressSanitizer and UBSan; any
 # report fails the run (halt_on_error, and UBSan made fatal).

@@ -27,6 +27,7 @@ static const char usage_text[] =
 	"      --explain         say why each task with sources runs or is skipped\n"
 	"  -n, --dry-run         print the commands in a valid order without running them\n"
 	"  -l, --list            list the tasks with their descriptions\n"
+	"      --list-vars       list the variables of [vars] and [env] with their values\n"
 	"      --graph           print the dependency graph in DOT format\n"
 	"      --output=MODE     line, group or raw (default: line on a terminal, else group)\n"
 	"      --color=WHEN      auto, always or never (default: auto)\n"
@@ -46,7 +47,7 @@ void cli_usage(void)
 	fputs(usage_text, stdout);
 }
 
-enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN, OPT_JOBLOG, OPT_HEARTBEAT };
+enum { OPT_GRAPH = 256, OPT_OUTPUT, OPT_COLOR, OPT_GRACE, OPT_EXPLAIN, OPT_JOBLOG, OPT_HEARTBEAT, OPT_LIST_VARS };
 
 static const struct option longopts[] = {
 	{"file", required_argument, NULL, 'f'},
@@ -57,6 +58,7 @@ static const struct option longopts[] = {
 	{"explain", no_argument, NULL, OPT_EXPLAIN},
 	{"dry-run", no_argument, NULL, 'n'},
 	{"list", no_argument, NULL, 'l'},
+	{"list-vars", no_argument, NULL, OPT_LIST_VARS},
 	{"graph", no_argument, NULL, OPT_GRAPH},
 	{"output", required_argument, NULL, OPT_OUTPUT},
 	{"color", required_argument, NULL, OPT_COLOR},
@@ -120,6 +122,9 @@ int cli_parse(struct cli *c, int argc, char **argv)
 			break;
 		case 'l':
 			c->action = ACT_LIST;
+			break;
+		case OPT_LIST_VARS:
+			c->action = ACT_LIST_VARS;
 			break;
 		case OPT_GRAPH:
 			c->action = ACT_GRAPH;

@@ -11,7 +11,7 @@
 #include "sinks/sinks.h"
 #include "term.h"
 
-enum cli_action { ACT_RUN, ACT_LIST, ACT_GRAPH, ACT_DRY_RUN, ACT_HELP, ACT_VERSION };
+enum cli_action { ACT_RUN, ACT_LIST, ACT_LIST_VARS, ACT_GRAPH, ACT_DRY_RUN, ACT_HELP, ACT_VERSION };
 
 struct cli {
 	enum cli_action action;

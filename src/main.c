@@ -125,6 +125,24 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 			return EXIT_USAGE;
 		}
 	}
+	/* The files the run writes are opened before it starts: one that
+	 * cannot be is a usage error, and nothing runs. */
+	struct joblog *jl = NULL;
+	struct sink *logs = NULL, *junit = NULL;
+	int err = 0;
+	if (c->joblog && (err = joblog_open(&jl, c->joblog, true)) < 0)
+		fprintf(stderr, "weft: cannot open the job log '%s': %s\n", c->joblog, strerror(-err));
+	else if (c->run.junit && (err = junit_sink_new(c->run.junit, path, &junit)) < 0)
+		fprintf(stderr, "weft: cannot write the JUnit report '%s': %s\n", c->run.junit, strerror(-err));
+	if (err < 0) {
+		if (evsink)
+			evsink->release(evsink);
+		if (jl)
+			joblog_close(jl);
+		return EXIT_USAGE;
+	}
+	if (jl)
+		logs = joblog_sink_new(jl, c->joblog, &ev);
 
 	/* Before the jobs' environment is made: it sets MAKEFLAGS for them. */
 	unsigned jobs = c->jobs ? c->jobs : r->jobs ? r->jobs : uv_available_parallelism();
@@ -183,28 +201,10 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 	events_add(&ev, summary_sink_new(SUMMARY_TASKS));
 	if (evsink)
 		events_add(&ev, evsink);
-	struct joblog *jl = NULL;
-	struct sink *logs = NULL, *junit = NULL;
-	if (c->joblog) {
-		int err = joblog_open(&jl, c->joblog, true);
-		if (err < 0) {
-			fprintf(stderr, "weft: cannot open the job log '%s': %s\n", c->joblog, strerror(-err));
-			events_release(&ev);
-			return EXIT_USAGE;
-		}
-		events_add(&ev, logs = joblog_sink_new(jl, c->joblog, &ev));
-	}
-	if (c->run.junit) {
-		int err = junit_sink_new(c->run.junit, path, &junit);
-		if (err < 0) {
-			fprintf(stderr, "weft: cannot write the JUnit report '%s': %s\n", c->run.junit, strerror(-err));
-			events_release(&ev);
-			if (jl)
-				joblog_close(jl);
-			return EXIT_USAGE;
-		}
+	if (logs)
+		events_add(&ev, logs);
+	if (junit)
 		events_add(&ev, junit);
-	}
 
 	struct run_opts o = {
 		.jobs = jobs,
@@ -370,6 +370,12 @@ int main(int argc, char **argv)
 	switch (c.action) {
 	case ACT_LIST:
 		show_list(g);
+		status = EXIT_OK;
+		break;
+	case ACT_LIST_VARS:
+		/* The values the tasks would get: the command line's win (and
+		 * are in r.vars and r.env already). */
+		show_vars(r.vars, r.nvars, r.env, r.nenv);
 		status = EXIT_OK;
 		break;
 	case ACT_GRAPH:

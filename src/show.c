@@ -1,4 +1,4 @@
-/* Views of a recipe that run nothing: --list, --graph (DOT) and --dry-run. */
+/* Views of a recipe that run nothing: --list, --list-vars, --graph (DOT) and --dry-run. */
 #include "show.h"
 
 #include <stdio.h>
@@ -78,4 +78,12 @@ void show_dry_run(const struct graph *g)
 		}
 	}
 	free(order);
+}
+
+void show_vars(const struct kv *vars, size_t n, const struct kv *env, size_t m)
+{
+	for (size_t i = 0; i < n + m; i++) {
+		const struct kv *v = i < n ? &vars[i] : &env[i - n];
+		printf("%s=%s\n", v->name, v->value);
+	}
 }

@@ -36,6 +36,7 @@ Options:
       --explain         say why each task with sources runs or is skipped
   -n, --dry-run         print the commands in a valid order without running them
   -l, --list            list the tasks with their descriptions
+      --list-vars       list the variables of [vars] and [env] with their values
       --graph           print the dependency graph in DOT format
       --output=MODE     line, group or raw (default: line on a terminal, else group)
       --color=WHEN      auto, always or never (default: auto)
