@@ -83,7 +83,7 @@ Exit status: 0 all tasks succeeded, 1 a task failed, 2 usage or recipe error,
 		fi
 		[[ $text == *"$desc"* ]] || fail "man/weft.1 does not say '$desc' (for --$long)"
 	done
-	assert_equal "$n" 23
+	assert_equal "$n" 24
 }
 
 @test "--version and -V print the version" {
