@@ -162,3 +162,9 @@ void events_request_halt(struct events *ev)
 	if (ev->halt)
 		ev->halt(ev->halt_ud);
 }
+
+void events_expect(struct events *ev, size_t pending)
+{
+	struct event e = {.type = EV_EXPECT, .len = pending};
+	events_emit(ev, &e);
+}

@@ -83,6 +83,7 @@ enum event_type {
 	EV_SKIPPED,   /* will never start (data: why) */
 	EV_MESSAGE,   /* level, data/len: text without "weft: "; job: NULL or the one it is about */
 	EV_TICK,      /* periodic, for sinks that redraw; never on the wire */
+	EV_EXPECT,    /* len: how many job sources (a foreach not listed yet) may still queue jobs; never on the wire */
 	EV_RUN_END,   /* last: run (counts, exit status, signal) */
 	EV_STOP,      /* a cluster's master asks a runner to stop a job (data: how); never on a run's stream */
 };
@@ -160,6 +161,9 @@ void events_vsay(struct events *ev, enum msg_level level, const struct job *j, c
 void events_begin(struct events *ev, unsigned jobs);
 /* The last event, with weft's exit status (negative: -signal) and the signal that stopped the run. */
 void events_end(struct events *ev, int exit_status, int signal);
+/* A source says how many of its parts may still queue jobs (foreach
+ * tasks whose items are not listed yet): the total may grow while > 0. */
+void events_expect(struct events *ev, size_t pending);
 /* A sink asks the run to start no more jobs (its output cannot be kept);
  * before the runner starts, the runner starts none. */
 void events_request_halt(struct events *ev);

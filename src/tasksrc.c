@@ -129,8 +129,19 @@ static void list_items(struct fe *fe)
 }
 
 /* t is over: what it did is recorded, and its dependents may go. */
+/* A foreach task's items are known (or will never be): the run's total
+ * stops waiting for them. */
+static void listing_settled(struct tasksrc *ts, struct task *t)
+{
+	if (!t->foreach || ts->listed[t->index])
+		return;
+	ts->listed[t->index] = true;
+	events_expect(ts->src.ev, --ts->unlisted);
+}
+
 static void task_done(struct tasksrc *ts, struct task *t, bool ok)
 {
+	listing_settled(ts, t);
 	if (ts->utd) {
 		struct tstate *st = &ts->tstates[t->index];
 		uptodate_unit_free(st->unit);
@@ -155,6 +166,7 @@ static void decide(struct tasksrc *ts, struct job *j)
  * its dependents never start. */
 static void failed_early(struct tasksrc *ts, struct task *t, int code)
 {
+	listing_settled(ts, t);
 	struct job *j = &ts->jobs[t->index];
 	if (!j->id)
 		events_queue(ts->src.ev, j);
@@ -167,6 +179,7 @@ static void queue_items(struct tasksrc *ts, struct fe *fe)
 {
 	fe->listed = true;
 	fe->ts = ts;
+	listing_settled(ts, fe->t);
 	fe->ready_tail = &fe->ready;
 	fe->ijobs = xcalloc(fe->items.n ? fe->items.n : 1, sizeof *fe->ijobs);
 	for (size_t i = 0; i < fe->items.n; i++) {
@@ -389,6 +402,7 @@ static void checked(void *ud, enum verdict v)
 			/* A foreach whose items are not listed: it counts as one. */
 			events_queue(ts->src.ev, j);
 		}
+		listing_settled(ts, t);
 		j->result = JOB_OK;
 		j->up_to_date = true;
 		decide(ts, j);
@@ -613,6 +627,8 @@ static void finish(struct jobsrc *s)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
 	const char *why = ts->sched.stopped ? "stopped" : "dependency failed";
+	if (ts->unlisted)
+		events_expect(s->ev, ts->unlisted = 0);
 	for (size_t i = 0; i < ts->g->ntasks; i++) {
 		struct task *t = ts->g->tasks[i];
 		if (!t->selected)
@@ -635,6 +651,10 @@ static void begin(struct jobsrc *s)
 	for (size_t i = 0; i < ts->g->ntasks; i++)
 		if (ts->g->tasks[i]->selected && !ts->g->tasks[i]->foreach)
 			events_queue(s->ev, &ts->jobs[i]);
+		else if (ts->g->tasks[i]->selected)
+			ts->unlisted++;
+	if (ts->unlisted)
+		events_expect(s->ev, ts->unlisted);
 }
 
 void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const struct env *base,
@@ -657,6 +677,7 @@ void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const st
 	ts->jobs = xcalloc(g->ntasks, sizeof *ts->jobs);
 	ts->envs = xcalloc(g->ntasks, sizeof *ts->envs);
 	ts->fe = xcalloc(g->ntasks, sizeof *ts->fe);
+	ts->listed = xcalloc(g->ntasks ? g->ntasks : 1, sizeof *ts->listed);
 	ts->tstates = xcalloc(g->ntasks, sizeof *ts->tstates);
 	for (size_t i = 0; i < g->ntasks; i++) {
 		struct task *t = g->tasks[i];
@@ -699,6 +720,7 @@ void tasksrc_release(struct tasksrc *ts)
 	free(ts->jobs);
 	free(ts->envs);
 	free(ts->fe);
+	free(ts->listed);
 	free(ts->tstates);
 	free(ts->cleared);
 	free(ts->decided);

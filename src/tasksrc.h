@@ -32,6 +32,8 @@ struct tasksrc {
 	size_t ncleared, cleared_head, cleared_cap;
 	struct job **decided;      /* jobs whose outcome is known without running: to report */
 	size_t ndecided, decided_head, decided_cap;
+	size_t unlisted;           /* selected foreach tasks that may still queue items */
+	bool *listed;              /* by task index: no longer counted in unlisted */
 };
 
 /* utd (may be NULL) decides tasks with sources; tasksrc does not own it. */

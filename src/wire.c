@@ -89,7 +89,7 @@ static const char *const type_names[] = {
 	[EV_RUN_START] = "run-start", [EV_QUEUED] = "queued",   [EV_STARTED] = "started",
 	[EV_OUTPUT] = "output",       [EV_FINISHED] = "finished", [EV_RETRY] = "finished",
 	[EV_SKIPPED] = "skipped",     [EV_MESSAGE] = "message",  [EV_TICK] = NULL,
-	[EV_RUN_END] = "run-end",     [EV_STOP] = "stop",
+	[EV_RUN_END] = "run-end",     [EV_STOP] = "stop",       [EV_EXPECT] = NULL,
 };
 static const char *const result_names[] = {
 	[JOB_PENDING] = "pending", [JOB_OK] = "ok",           [JOB_EXIT] = "exit",
@@ -140,7 +140,7 @@ static void add_check(struct buf *b, const struct outcheck *c)
 void wire_encode(const struct event *e, uint64_t t_us, struct buf *b)
 {
 	const struct job *j = e->job;
-	if (e->type == EV_TICK)
+	if (e->type == EV_TICK || e->type == EV_EXPECT)
 		return;
 	buf_addf(b, "{\"event\":\"%s\",\"t\":%llu", type_names[e->type], (unsigned long long)t_us);
 	if (j && j->id)
@@ -226,6 +226,7 @@ void wire_encode(const struct event *e, uint64_t t_us, struct buf *b)
 		key_str(b, "how", e->data);
 		break;
 	case EV_TICK:
+	case EV_EXPECT:
 		break;
 	}
 	buf_add(b, "}\n", 2);

@@ -13,11 +13,6 @@ weft_files() { "$WEFT" "$@" > out 2> err; }
 # weft_files_bounded ARGS: weft_files, killed (exit 124) after 20 s.
 weft_files_bounded() { timeout 20 "$WEFT" "$@" > out 2> err; }
 
-# on_tty COMMAND: runs the shell COMMAND with a terminal as stdin, stdout
-# and stderr (no CR added to newlines); what the terminal shows is in ./tty.
-on_tty() {
-	script -qec "stty -onlcr; $1" /dev/null < /dev/null > tty
-}
 
 # no_control_codes FILE: FILE has no control characters but newlines.
 no_control_codes() {
@@ -314,18 +309,3 @@ run = false | true'
 	run -0 weft_files t
 }
 
-@test "the status line shows failures as they happen under -k: [1/3, 1 failed]" {
-	# 'slow' waits (bounded) until the status line on the terminal shows
-	# the failure of 'bad'.
-	wait_job tty '1 failed\] running: slow'
-	recipe '[all]
-deps = bad slow
-[bad]
-run = exit 1
-[slow]
-run = sh job.sh'
-	export TERM=xterm
-	run -1 on_tty "'$WEFT' -k -j2"
-	[ -e seen ]
-	grep -q "weft: task 'bad' failed (exit 1)" tty
-}

@@ -10,8 +10,6 @@ setup() { common_setup; }
 # times_out: run's output with every "(1.23s)" as "(T)".
 times_out() { sed -E 's/\([0-9]+\.[0-9]+s\)/(T)/g' <<< "$output"; }
 
-# on_tty COMMAND: runs the shell COMMAND on a terminal; what it shows is in ./tty.
-on_tty() { script -qec "stty -onlcr; $1" /dev/null < /dev/null > tty; }
 
 @test "stdout not a terminal: each finished task's line on stderr, just before its grouped output" {
 	recipe '[all]

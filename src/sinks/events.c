@@ -25,7 +25,7 @@ struct events_sink {
 static void on_event(struct sink *sink, const struct event *e)
 {
 	struct events_sink *es = (struct events_sink *)sink;
-	if (es->error || e->type == EV_TICK || (e->type == EV_OUTPUT && !es->with_output))
+	if (es->error || e->type == EV_TICK || e->type == EV_EXPECT || (e->type == EV_OUTPUT && !es->with_output))
 		return;
 	if (e->job && !e->job->id && e->type != EV_MESSAGE)
 		return; /* a hidden job: not part of the run's story */

@@ -28,6 +28,7 @@ struct log_sink {
 	struct sink sink;
 	struct log_opts o;
 	unsigned long long total, finished;
+	size_t unlisted;          /* job sources that may still queue jobs: "[3/9+]" */
 	struct job **running;     /* in start order */
 	size_t nrunning, cap;
 	uint64_t quiet_since;     /* when this sink, or a job's live output, last printed */
@@ -138,7 +139,7 @@ static void finished(struct log_sink *ls, const struct job *j)
 	} else {
 		if (ls->o.style == LOG_LINES)
 			buf_adds(&b, "weft: ");
-		buf_addf(&b, "[%llu/%llu] ", ls->finished, ls->total);
+		buf_addf(&b, "[%llu/%llu%s] ", ls->finished, ls->total, ls->unlisted ? "+" : "");
 		add_line_text(&b, j->name ? j->name : "");
 		if (j->up_to_date)
 			buf_adds(&b, ": up to date\n");
@@ -238,6 +239,9 @@ static void on_event(struct sink *sink, const struct event *e)
 		break;
 	case EV_QUEUED:
 		ls->total++;
+		break;
+	case EV_EXPECT:
+		ls->unlisted = e->len;
 		break;
 	case EV_STARTED:
 		grow(&ls->running, &ls->cap, ls->nrunning + 1, sizeof *ls->running);

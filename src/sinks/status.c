@@ -13,39 +13,67 @@
 struct status_sink {
 	struct sink sink;
 	size_t total, finished, failed;
+	size_t unlisted;       /* job sources that may still queue jobs: the total may grow */
 	uint64_t start_ns;
 	struct job **running;  /* in start order */
 	size_t nrunning, cap;
 };
 
-static void render(char *out, size_t size, size_t finished, size_t total, size_t failed,
-		   const char *const *running, size_t nrunning, uint64_t elapsed_ms, int width)
+/* The status line for `width` columns. Colour codes (red for failures)
+ * take no column. oldest_ms: how long the first of `running` (the oldest)
+ * has run. */
+static void render(struct buf *out, size_t finished, size_t total, bool more, size_t failed, bool red,
+		   const char *const *running, size_t nrunning, uint64_t oldest_ms, uint64_t elapsed_ms, int width)
 {
-	char head[96], clock[32];
+	char head[96], fail[64] = "", clock[32], age[40] = "";
 	duration_clock(elapsed_ms / 1000, clock, sizeof clock);
 	/* A failure under -k shows at once, not only in the summary. */
 	if (failed)
-		snprintf(head, sizeof head, "[%zu/%zu, %zu failed] running: ", finished, total, failed);
-	else
-		snprintf(head, sizeof head, "[%zu/%zu] running: ", finished, total);
+		snprintf(fail, sizeof fail, ", %zu failed", failed);
+	snprintf(head, sizeof head, "[%zu/%zu%s", finished, total, more ? "+" : "");
+	/* The oldest job's own time, once it is the one holding things up. */
+	if (nrunning && oldest_ms >= 1000) {
+		char t[32];
+		duration_clock(oldest_ms / 1000, t, sizeof t);
+		snprintf(age, sizeof age, " (%s)", t);
+	}
+	const char *mid = "] running: ";
 	/* The clock stays at the right end; names fill what room is left. */
-	int room = width - 1 - (int)strlen(head) - 2 - (int)strlen(clock);
+	int used = (int)(strlen(head) + strlen(fail) + strlen(mid));
+	int room = width - 1 - used - 2 - (int)strlen(clock);
 	struct buf names;
 	buf_init(&names);
+	buf_adds(&names, "");
 	for (size_t i = 0; i < nrunning; i++) {
-		size_t need = strlen(running[i]) + (i ? 2 : 0);
-		size_t more = i + 1 < nrunning ? 5 : 0; /* room for ", ..." */
-		if ((int)(names.len + need + more) > room) {
+		size_t need = strlen(running[i]) + (i ? 2 : 0) + (i == 0 ? strlen(age) : 0);
+		size_t rest = i + 1 < nrunning ? 5 : 0; /* room for ", ..." */
+		if ((int)(names.len + need + rest) > room) {
 			buf_adds(&names, i ? ", ..." : "...");
 			break;
 		}
 		if (i)
 			buf_adds(&names, ", ");
 		buf_adds(&names, running[i]);
+		if (i == 0)
+			buf_adds(&names, age);
 	}
-	snprintf(out, size, "%s%s  %s", head, names.p ? names.p : "", clock);
-	if (width > 1 && strlen(out) >= (size_t)width)
-		out[width - 1] = '\0';
+	/* What shows: cut to the width, counting no colour code. */
+	struct buf plain;
+	buf_init(&plain);
+	buf_addf(&plain, "%s%s%s%s  %s", head, fail, mid, names.p, clock);
+	size_t cut = width > 1 && plain.len >= (size_t)width ? (size_t)width - 1 : plain.len;
+	size_t at = strlen(head) + 2; /* after ", " */
+	if (red && *fail && cut > at) {
+		size_t nfail = strlen(fail) - 2 < cut - at ? strlen(fail) - 2 : cut - at;
+		buf_add(out, plain.p, at);
+		buf_adds(out, "\033[31m");
+		buf_add(out, plain.p + at, nfail);
+		buf_adds(out, "\033[0m");
+		buf_add(out, plain.p + at + nfail, cut - at - nfail);
+	} else {
+		buf_add(out, plain.p, cut);
+	}
+	buf_release(&plain);
 	buf_release(&names);
 }
 
@@ -54,11 +82,15 @@ static void redraw(struct status_sink *st)
 	const char **names = xmalloc((st->nrunning + 1) * sizeof *names);
 	for (size_t i = 0; i < st->nrunning; i++)
 		names[i] = st->running[i]->name;
-	char line[1024];
-	render(line, sizeof line, st->finished, st->total, st->failed, names, st->nrunning,
-		      (now_ns() - st->start_ns) / 1000000, term_width());
+	uint64_t now = now_ns();
+	uint64_t oldest = st->nrunning && now > st->running[0]->start_ns ? (now - st->running[0]->start_ns) / 1000000 : 0;
+	struct buf line;
+	buf_init(&line);
+	render(&line, st->finished, st->total, st->unlisted > 0, st->failed, term.color_err, names, st->nrunning,
+	       oldest, (now - st->start_ns) / 1000000, term_width());
 	free(names);
-	term_status(line);
+	term_status(line.p ? line.p : "");
+	buf_release(&line);
 }
 
 static void on_event(struct sink *sink, const struct event *ev)
@@ -86,6 +118,9 @@ static void on_event(struct sink *sink, const struct event *ev)
 				st->nrunning--;
 				break;
 			}
+		break;
+	case EV_EXPECT:
+		st->unlisted = ev->len;
 		break;
 	case EV_TICK:
 		redraw(st);

@@ -104,3 +104,9 @@ wait_job() {
 		"until grep -q $pat $file || [ \$i -ge 500 ]; do i=\$((i + 1)); sleep 0.02; done" \
 		"grep -q $pat $file && touch seen" > job.sh
 }
+
+# on_tty COMMAND: runs the shell COMMAND with a terminal as stdin, stdout
+# and stderr (no CR added to newlines); what the terminal shows is in ./tty.
+on_tty() {
+	script -qec "stty -onlcr; $1" /dev/null < /dev/null > tty
+}
