@@ -42,7 +42,8 @@ bash_complete() {
 	run -0 bash_complete weft --jo
 	assert_line -- --joblog=
 	assert_line -- --jobs=
-	[ "${#lines[@]}" -eq 2 ]
+	assert_line -- --jobserver-style=
+	[ "${#lines[@]}" -eq 3 ]
 	run -0 bash_complete weft -
 	assert_line -k
 	assert_line --keep-going
