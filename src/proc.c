@@ -27,8 +27,16 @@ static int passed[2] = {-1, -1};
 
 void proc_pass_fds(int a, int b)
 {
+	/* Inherited by leaving them open on exec: no file action (and none of
+	 * the two getrlimit calls glibc makes to check each) per spawn. */
+	for (int i = 0; i < 2; i++)
+		if (passed[i] >= 0)
+			fcntl(passed[i], F_SETFD, FD_CLOEXEC);
 	passed[0] = a;
 	passed[1] = b;
+	for (int i = 0; i < 2; i++)
+		if (passed[i] >= 0)
+			fcntl(passed[i], F_SETFD, 0);
 }
 
 int proc_setup(void)
@@ -259,10 +267,6 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	posix_spawn_file_actions_adddup2(&fa, fds[1][1], 2);
 	if (o->fd3 > 2)
 		posix_spawn_file_actions_adddup2(&fa, o->fd3, 3);
-	/* dup2 of an fd onto itself clears its close-on-exec flag (glibc >= 2.29). */
-	for (int i = 0; i < 2; i++)
-		if (passed[i] > 3)
-			posix_spawn_file_actions_adddup2(&fa, passed[i], passed[i]);
 	if (o->dir)
 		posix_spawn_file_actions_addchdir_np(&fa, o->dir);
 	posix_spawnattr_init(&attr);

@@ -59,8 +59,8 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	       const struct proc_ops *ops, void *data);
 
 /* Every child spawned from now on inherits fds a and b (>= 0) at the same
- * numbers, though they are close-on-exec in weft: a jobserver's R,W.
- * -1, -1: none (the start). */
+ * numbers (they are left open on exec; the ones passed before are closed
+ * on exec again): a jobserver's R,W. -1, -1: none (the start). */
 void proc_pass_fds(int a, int b);
 
 /* Closes the SIGCHLD watcher, if one was needed; at the end of a run. */
