@@ -231,7 +231,7 @@ chain() {
 	for k in '' -k; do
 		run -1 --separate-stderr "$WEFT" -q $k
 		assert_output ""
-		[[ $stderr =~ ^"weft: task 'c19999' failed (exit 1)"$'\n'weft:\ 0\ done,\ 1\ failed,\ 19999\ not\ started\ in\ [0-9.]+s$ ]] ||
+		[[ $stderr =~ ^"weft: task 'c19999' failed (exit 1)"$'\n'"weft: command: exit 1"$'\n'weft:\ 0\ done,\ 1\ failed,\ 19999\ not\ started\ in\ [0-9.]+s$ ]] ||
 			fail "stderr ($k): $stderr"
 		assert_nothing_ran
 	done

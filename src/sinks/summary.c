@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../cmdline.h"
 #include "../duration.h"
 #include "../events.h"
 #include "../outrules.h"
@@ -64,8 +65,17 @@ static void report_failure(const struct job *j)
 		say("weft: task '%s' failed: %s\n", j->name, j->check->why);
 		break;
 	default:
-		break;
+		return;
 	}
+	/* What ran, as ninja's FAILED: does: a script shows its first line.
+	 * A job that failed before anything ran (decided) has no command. */
+	struct buf cmd;
+	buf_init(&cmd);
+	if (!j->decided && cmdline_brief(&cmd, j)) {
+		buf_add(&cmd, "", 1);
+		say("weft: %s: %s\n", "command", cmd.p);
+	}
+	buf_release(&cmd);
 }
 
 /* The values an output rule captured, as one line for the end. */
