@@ -109,6 +109,22 @@ int cache_save(struct cache *c)
 	return cachefile_save(c);
 }
 
+void cache_share(struct cache *c, int lock_fd)
+{
+	c->lock_fd = lock_fd;
+	/* Journal lines need a state to name. */
+	if (!c->id[0]) {
+		c->dirty = true;
+		cachefile_save(c);
+	}
+}
+
+void cache_refresh(struct cache *c, const char *name)
+{
+	if (c->lock_fd >= 0)
+		cachefile_refresh(c, name);
+}
+
 static bool files_equal(const struct files *a, const struct files *b)
 {
 	if (a == b)
@@ -704,12 +720,15 @@ int cache_forget(struct cache *c, const struct cache_check *k)
 	if (k->done && !k->error)
 		take_check(r, k);
 	c->dirty = true;
-	if (!r->disk_ok)
+	/* Shared, another run may have recorded a success since the load. */
+	if (!r->disk_ok && c->lock_fd < 0)
 		return 0;
 	int err = cachefile_forget(c, r->name);
 	/* Then the state itself must say it: slower, as safe. */
-	if (err)
+	if (err) {
+		r->pending = true;
 		err = cache_save(c);
+	}
 	if (!err)
 		r->disk_ok = false;
 	return err;
@@ -723,8 +742,14 @@ void cache_record(struct cache *c, const struct cache_check *k)
 	if (r->ok && strcmp(r->fp, k->fp) == 0 && strcmp(r->cmd, k->cmd) == 0 && strcmp(r->env, k->envh) == 0 &&
 	    strcmp(r->deps, k->depsh) == 0 && files_equal(r->files, k->files) && files_equal(r->outs, k->outs))
 		return;
+	bool same = r->ok && strcmp(r->fp, k->fp) == 0;
 	r->ok = true;
+	r->pending = false;
 	memcpy(r->fp, k->fp, sizeof r->fp);
 	take_check(r, k);
 	c->dirty = true;
+	/* A success another run may wait for; fresher stat data can wait
+	 * for the save. */
+	if (c->lock_fd >= 0 && !same)
+		cachefile_journal_record(c, r);
 }

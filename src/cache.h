@@ -64,9 +64,10 @@
  *    default) before the moment its hash was taken may have changed again
  *    within the same timestamp tick: its stat data is not trusted next
  *    time and it is hashed again (git's "racily clean" entries).
- * Two weft processes in one directory at once are not coordinated: the
- * last save wins and may drop the other's journal lines, so a caller that
- * allows that should hold a lock (flock on .weft/lock) for the run.
+ * Two weft processes in one directory at once: without cache_share(), the
+ * last save wins and may drop the other's records. With it, each withdrawal
+ * and each new success goes to the journal at once, and a save merges
+ * with what is on disk (see cache_share()).
  */
 
 struct cache;
@@ -114,6 +115,20 @@ void cache_ignore_state(struct cache *c);
  * hashed are hashed again next time (default 2 s, enough for filesystems
  * with 1 s or 2 s timestamps). 0 trusts stat data at once (tests). */
 void cache_set_racy_window(struct cache *c, int64_t ns);
+
+/* Other runs may use the state at the same time: every read and write of
+ * .weft/ from now on happens under flock(lock_fd, LOCK_EX) (the caller
+ * opened it, and loaded the state under it too), successes are appended
+ * to the journal as they are recorded, withdrawals always are, and
+ * cache_save() first reads the state on disk again and keeps what other
+ * runs recorded since, unless this run's own is the same success with
+ * fresher stat data, or a withdrawal the journal could not take. Writes
+ * a state at once when there is none, for journal lines to name. */
+void cache_share(struct cache *c, int lock_fd);
+
+/* Shared state: the record of the task called name becomes the one on
+ * disk now (another run may have just recorded it). Loop thread. */
+void cache_refresh(struct cache *c, const char *name);
 
 /* Replaces DIR/.weft/state atomically with what is in memory, as the
  * comment at the top says, creating .weft/ (0700) when needed; the file is

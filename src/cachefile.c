@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,7 +35,11 @@
  * format version is not read: every task runs once, and the next save
  * replaces it.
  *
- * .weft/journal: "forget ID NAME" lines, appended by cache_forget().
+ * .weft/journal: "forget ID NAME" lines, appended by cache_forget(), and
+ * when other runs share the state, "record ID N" lines, each followed by
+ * the N lines of a record as in the state (a task line and its files),
+ * appended as a run records a success. Lines of another ID than the
+ * state's are stale and ignored.
  */
 #define STATE_MAGIC "weft-state"
 #define STATE_VERSION 2
@@ -101,12 +106,35 @@ struct record *record_get(struct cache *c, const char *name)
 	return r;
 }
 
+static int journal_write(struct cache *c, const char *kind, const void *what,
+			 void (*make)(struct buf *b, const void *what), bool sync);
+
 static struct cache *cache_alloc(const char *dir)
 {
 	struct cache *c = xcalloc(1, sizeof *c);
 	c->wdir = strcmp(dir, ".") == 0 ? xstrdup(".weft") : xasprintf("%s/.weft", dir);
 	c->byname = hashtab_new();
+	c->lock_fd = -1;
 	return c;
+}
+
+/* Around every read and write of .weft/ when runs share it. */
+static void lock(const struct cache *c, int op)
+{
+	if (c->lock_fd >= 0)
+		while (flock(c->lock_fd, op) < 0 && errno == EINTR)
+			;
+}
+
+/* dst gets src's contents (src gets dst's, to free). */
+static void record_swap(struct record *dst, struct record *src)
+{
+	struct record t = *dst;
+	char *name = dst->name;
+	*dst = *src;
+	dst->name = name;
+	src->files = t.files;
+	src->outs = t.outs;
 }
 
 /* Drops every record and the state's id; the cache stays usable. */
@@ -382,6 +410,17 @@ static char *load_state(struct cache *c, int dfd)
 	return why;
 }
 
+/* The record in [p, end), in the state's format, replaces c's of its name. */
+static void take_record(struct cache *c, char *p, char *end)
+{
+	struct cache *t = cache_alloc(".");
+	if (parse_body(t, p, end, 1) == 0 && t->nrecs == 1) {
+		struct record *r = record_get(c, t->recs[0]->name);
+		record_swap(r, t->recs[0]);
+	}
+	cachefile_free(t);
+}
+
 /* Withdraws the successes that cache_forget() journalled against this
  * state. Returns NULL, or what is wrong with the journal: then it withdraws
  * them all, as it cannot tell which. */
@@ -410,7 +449,25 @@ static char *load_journal(struct cache *c, int dfd)
 	char *p = data, *line;
 	while ((line = next_line(&p, data + len))) {
 		char *f[3];
-		if (split(line, f, 3) != 3 || strcmp(f[0], "forget") != 0 || strcmp(f[1], c->id) != 0 || !unescape(f[2]))
+		if (split(line, f, 3) != 3)
+			continue;
+		if (strcmp(f[0], "record") == 0) {
+			uint64_t n;
+			char *start = p, *end = p;
+			if (!parse_u64(f[2], &n))
+				continue;
+			for (uint64_t i = 0; i < n && end; i++) {
+				char *nl = memchr(end, '\n', (size_t)(data + len - end));
+				end = nl ? nl + 1 : NULL;
+			}
+			if (!end)
+				break; /* torn: never written whole */
+			p = end;
+			if (strcmp(f[1], c->id) == 0)
+				take_record(c, start, end);
+			continue;
+		}
+		if (strcmp(f[0], "forget") != 0 || strcmp(f[1], c->id) != 0 || !unescape(f[2]))
 			continue;
 		struct record *r = hashtab_get(c->byname, f[2]);
 		if (r) {
@@ -430,9 +487,9 @@ static int open_wdir(const struct cache *c, bool create)
 	return dfd < 0 ? -errno : dfd;
 }
 
-struct cache *cachefile_load(const char *dir, char **warning)
+/* Reads the state and journal on disk into c, which is empty. */
+static char *load_into(struct cache *c)
 {
-	struct cache *c = cache_alloc(dir);
 	char *why = NULL;
 	int dfd = open_wdir(c, false);
 	if (dfd == -ENOENT) {
@@ -451,6 +508,13 @@ struct cache *cachefile_load(const char *dir, char **warning)
 		}
 		close(dfd);
 	}
+	return why;
+}
+
+struct cache *cachefile_load(const char *dir, char **warning)
+{
+	struct cache *c = cache_alloc(dir);
+	char *why = load_into(c);
 	/* The next save replaces what was bad. */
 	if (why)
 		c->dirty = true;
@@ -491,6 +555,8 @@ static void add_num(struct buf *b, bool neg, uint64_t v)
 	buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
+static void format_record(const struct record *r, struct buf *b);
+
 static void format_body(const struct cache *c, struct buf *b)
 {
 	struct record **v = xcalloc(c->nrecs, sizeof *v);
@@ -498,8 +564,14 @@ static void format_body(const struct cache *c, struct buf *b)
 		memcpy(v, c->recs, c->nrecs * sizeof *v);
 		qsort(v, c->nrecs, sizeof *v, by_record_name);
 	}
-	for (size_t i = 0; i < c->nrecs; i++) {
-		const struct record *r = v[i];
+	for (size_t i = 0; i < c->nrecs; i++)
+		format_record(v[i], b);
+	free(v);
+}
+
+static void format_record(const struct record *r, struct buf *b)
+{
+	{
 		buf_adds(b, "task\t");
 		escape_add(b, r->name, escaped);
 		buf_addf(b, "\t%s\t%s\t%s\t%s\t%s\t%zu\t%zu\n", r->ok ? "ok" : "failed", r->ok ? r->fp : "-", r->cmd,
@@ -522,7 +594,6 @@ static void format_body(const struct cache *c, struct buf *b)
 			buf_add(b, "\n", 1);
 		}
 	}
-	free(v);
 }
 
 /* Removes temporary states that killed runs left behind. */
@@ -581,10 +652,56 @@ static int write_state(int dfd, const struct buf *head, const struct buf *body)
 	return err;
 }
 
+/* Shared state: what is on disk now, with c's own changes over it where
+ * they must win, becomes c. */
+static void merge(struct cache *c)
+{
+	struct cache *d = cache_alloc(".");
+	free(d->wdir);
+	d->wdir = xstrdup(c->wdir);
+	free(load_into(d));
+	for (size_t i = 0; i < c->nrecs; i++) {
+		struct record *r = c->recs[i];
+		struct record *dr = hashtab_get(d->byname, r->name);
+		/* Another run's later record or withdrawal stays; this run's
+		 * fresher stat data of the same success, a record the disk
+		 * lacks, and a withdrawal the journal never got, go over it. */
+		bool ours = !dr || (!r->ok && r->pending) || (r->ok && dr->ok && strcmp(r->fp, dr->fp) == 0);
+		if (ours)
+			record_swap(record_get(d, r->name), r);
+	}
+	/* d's records, under c. */
+	struct cache t = *c;
+	c->byname = d->byname;
+	c->recs = d->recs;
+	c->nrecs = d->nrecs;
+	c->cap = d->cap;
+	memcpy(c->id, d->id, sizeof c->id);
+	d->byname = t.byname;
+	d->recs = t.recs;
+	d->nrecs = t.nrecs;
+	d->cap = t.cap;
+	cachefile_free(d);
+	c->dirty = true;
+}
+
+static int save(struct cache *c);
+
 int cachefile_save(struct cache *c)
 {
 	if (!c->dirty)
 		return 0;
+	if (c->lock_fd < 0)
+		return save(c);
+	lock(c, LOCK_EX);
+	merge(c);
+	int err = save(c);
+	lock(c, LOCK_UN);
+	return err;
+}
+
+static int save(struct cache *c)
+{
 	int dfd = open_wdir(c, true);
 	if (dfd < 0)
 		return dfd;
@@ -622,11 +739,99 @@ int cachefile_save(struct cache *c)
 
 /* The journal. */
 
+/* The id of the state on disk now, into id ("" when there is none). */
+static void current_id(int dfd, char id[17])
+{
+	id[0] = '\0';
+	int fd = openat(dfd, "state", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return;
+	char head[128];
+	ssize_t n = read(fd, head, sizeof head - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	head[n] = '\0';
+	char *p = head, *line = next_line(&p, head + n), *f[5];
+	if (line && split(line, f, 5) == 5 && is_hex(f[2], 16))
+		memcpy(id, f[2], 17);
+}
+
+/* Appends what make() writes after "KIND\tID\t" to the journal, ID being
+ * the state's on disk: when other runs share it, under the lock and read
+ * afresh, since one of them may have replaced it. */
+static int journal_append(struct cache *c, const char *kind, const void *what,
+			  void (*make)(struct buf *b, const void *what), bool sync)
+{
+	lock(c, LOCK_EX);
+	int err = journal_write(c, kind, what, make, sync);
+	lock(c, LOCK_UN);
+	return err;
+}
+
+static void forget_line(struct buf *b, const void *name)
+{
+	escape_add(b, name, escaped);
+	buf_add(b, "\n", 1);
+}
+
+static void record_lines(struct buf *b, const void *r)
+{
+	struct buf body;
+	buf_init(&body);
+	format_record(r, &body);
+	size_t n = 0;
+	for (size_t i = 0; i < body.len; i++)
+		n += body.p[i] == '\n';
+	buf_addf(b, "%zu\n", n);
+	buf_add(b, body.p, body.len);
+	buf_release(&body);
+}
+
 int cachefile_forget(struct cache *c, const char *name)
+{
+	return journal_append(c, "forget", name, forget_line, true);
+}
+
+int cachefile_journal_record(struct cache *c, const struct record *r)
+{
+	return journal_append(c, "record", r, record_lines, false);
+}
+
+void cachefile_refresh(struct cache *c, const char *name)
+{
+	struct cache *d = cache_alloc(".");
+	free(d->wdir);
+	d->wdir = xstrdup(c->wdir);
+	lock(c, LOCK_EX);
+	free(load_into(d));
+	lock(c, LOCK_UN);
+	struct record *dr = hashtab_get(d->byname, name);
+	if (dr) {
+		struct record *r = record_get(c, name);
+		record_swap(r, dr);
+		/* What another run recorded is on disk, under its id. */
+		r->disk_ok = r->ok;
+	}
+	cachefile_free(d);
+}
+
+static int journal_write(struct cache *c, const char *kind, const void *what,
+			 void (*make)(struct buf *b, const void *what), bool sync)
 {
 	int dfd = open_wdir(c, false);
 	if (dfd < 0)
 		return dfd;
+	char id[17];
+	if (c->lock_fd >= 0) {
+		current_id(dfd, id);
+		if (!id[0]) {
+			close(dfd);
+			return -ENOENT;
+		}
+	} else {
+		memcpy(id, c->id, sizeof id);
+	}
 	const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
 	int fd = openat(dfd, "journal", flags | O_CREAT | O_EXCL, 0600);
 	bool created = fd >= 0;
@@ -644,13 +849,12 @@ int cachefile_forget(struct cache *c, const char *name)
 	}
 	struct buf b;
 	buf_init(&b);
-	buf_addf(&b, "forget\t%s\t", c->id);
-	escape_add(&b, name, escaped);
-	buf_add(&b, "\n", 1);
-	/* One write() so that a kill cannot tear the line; synced before the
-	 * task may touch anything. */
+	buf_addf(&b, "%s\t%s\t", kind, id);
+	make(&b, what);
+	/* One write() so that a kill cannot tear the line; a forget is synced
+	 * before the task may touch anything. */
 	err = write_full(fd, b.p, b.len);
-	if (!err && fdatasync(fd) < 0)
+	if (!err && sync && fdatasync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err && errno != EINTR)
 		err = -errno;

@@ -40,6 +40,9 @@ struct record {
 	char cmd[HEX_LEN + 1], env[HEX_LEN + 1], deps[HEX_LEN + 1]; /* "": unknown */
 	struct files *files; /* the sources */
 	struct files *outs;  /* what the outputs patterns matched after the last success */
+	/* Shared state: a withdrawal that could not go to the journal, which
+	 * the merge of cachefile_save() must keep over what is on disk. */
+	bool pending;
 };
 
 struct cache {
@@ -51,6 +54,9 @@ struct cache {
 	int64_t racy_ns;
 	bool ignore; /* -B */
 	bool dirty;  /* memory differs from disk */
+	/* Other runs may use the state (cache_share): flock()ed around every
+	 * read and write of .weft/; -1: none, this run has it alone. */
+	int lock_fd;
 };
 
 /* Memory; none of these fail (out of memory aborts). */
@@ -78,5 +84,14 @@ int cachefile_save(struct cache *c);
  * on disk no longer says name succeeded. Returns 0, or a negative errno:
  * nothing is then known to be withdrawn. */
 int cachefile_forget(struct cache *c, const char *name);
+
+/* Shared state only: appends r whole to the journal (not synced: a lost
+ * success only runs its task again), so that another run sees it before
+ * this one saves. Returns 0 or a negative errno. */
+int cachefile_journal_record(struct cache *c, const struct record *r);
+
+/* Shared state only: replaces the record called name with the one on
+ * disk now (state and journal); none there leaves it as it is. */
+void cachefile_refresh(struct cache *c, const char *name);
 
 #endif

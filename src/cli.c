@@ -25,7 +25,7 @@ static const char usage_text[] =
 	"  -k, --keep-going      after a failure, go on with tasks that do not depend on it\n"
 	"  -B, --always-make     run tasks even when their sources say they are up to date\n"
 	"      --explain         say why each task with sources runs or is skipped\n"
-	"  -n, --dry-run         print the commands in a valid order without running them\n"
+	"  -n, --dry-run         print what would run, as lines for sh, without running it\n"
 	"  -l, --list            list the tasks with their descriptions\n"
 	"      --list-vars       list the variables of [vars] and [env] with their values\n"
 	"      --graph           print the dependency graph in DOT format\n"

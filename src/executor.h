@@ -58,6 +58,8 @@ struct executor_env {
 struct executor *executor_process_new(const struct executor_env *env);
 /* Built-in steps on the worker pool (src/executors/step.c). */
 struct executor *executor_step_new(const struct executor_env *env);
+/* weft -n: every job but a hidden one succeeds without running (src/executors/dry.c). */
+struct executor *executor_dry_new(const struct executor_env *env);
 /* Every job on one of env->runners `weft --runner` processes, over a
  * socketpair each (src/executors/cluster.c). */
 struct executor *executor_cluster_new(const struct executor_env *env);

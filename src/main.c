@@ -104,6 +104,11 @@ static bool path_changed(const struct recipe *r, const struct cli *c)
 static int run(struct cli *c, struct recipe *r, const char *path, char **argv, const struct makeflags *mf)
 {
 	struct graph *g = &r->graph;
+	/* -n: the same run, decisions included, with an executor that runs
+	 * nothing and one sink that prints what would run. */
+	bool dry = c->action == ACT_DRY_RUN;
+	const struct kv *lists[] = {r->env, r->vars, c->vars};
+	size_t counts[] = {r->nenv, r->nvars, c->nvars};
 
 	/* Tasks run where the recipe is, wherever weft was started. */
 	char *copy = xstrdup(path);
@@ -118,7 +123,7 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 	struct events ev;
 	events_init(&ev, argv);
 	struct sink *evsink = NULL;
-	if (c->run.events) {
+	if (c->run.events && !dry) {
 		int err = events_sink_new(c->run.events, c->run.events_output, &ev, &evsink);
 		if (err < 0) {
 			fprintf(stderr, "weft: cannot write the events to '%s': %s\n", c->run.events, strerror(-err));
@@ -130,9 +135,9 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 	struct joblog *jl = NULL;
 	struct sink *logs = NULL, *junit = NULL;
 	int err = 0;
-	if (c->joblog && (err = joblog_open(&jl, c->joblog, true)) < 0)
+	if (c->joblog && !dry && (err = joblog_open(&jl, c->joblog, true)) < 0)
 		fprintf(stderr, "weft: cannot open the job log '%s': %s\n", c->joblog, strerror(-err));
-	else if (c->run.junit && (err = junit_sink_new(c->run.junit, path, &junit)) < 0)
+	else if (c->run.junit && !dry && (err = junit_sink_new(c->run.junit, path, &junit)) < 0)
 		fprintf(stderr, "weft: cannot write the JUnit report '%s': %s\n", c->run.junit, strerror(-err));
 	if (err < 0) {
 		if (evsink)
@@ -186,25 +191,30 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 		oo.prefix = PREFIX_NONE;
 	/* --events=- owns stdout: the jobs' output is then only in the events. */
 	bool out = !c->run.events || strcmp(c->run.events, "-") != 0;
-	if (!term_can_status() && !c->quiet && (out || style == LOG_LINES)) {
-		/* Before the output: its line heads the job's output. */
-		struct log_opts lo = {.style = out ? style : LOG_LINES,
-				      .heartbeat_ms = c->heartbeat_ms,
-				      .live_output = mode != OUTPUT_GROUP};
-		events_add(&ev, log_sink_new(&lo));
+	if (dry) {
+		struct dryrun_opts dro = {r->shell, lists, counts, 3, c->vars, c->nvars};
+		events_add(&ev, dryrun_sink_new(&dro));
+	} else {
+		if (!term_can_status() && !c->quiet && (out || style == LOG_LINES)) {
+			/* Before the output: its line heads the job's output. */
+			struct log_opts lo = {.style = out ? style : LOG_LINES,
+					      .heartbeat_ms = c->heartbeat_ms,
+					      .live_output = mode != OUTPUT_GROUP};
+			events_add(&ev, log_sink_new(&lo));
+		}
+		if (out)
+			events_add(&ev, output_sink_new(&oo));
+		if (term_can_status())
+			events_add(&ev, status_sink_new());
+		events_add(&ev, messages_sink_new("weft"));
+		events_add(&ev, summary_sink_new(SUMMARY_TASKS));
+		if (evsink)
+			events_add(&ev, evsink);
+		if (logs)
+			events_add(&ev, logs);
+		if (junit)
+			events_add(&ev, junit);
 	}
-	if (out)
-		events_add(&ev, output_sink_new(&oo));
-	if (term_can_status())
-		events_add(&ev, status_sink_new());
-	events_add(&ev, messages_sink_new("weft"));
-	events_add(&ev, summary_sink_new(SUMMARY_TASKS));
-	if (evsink)
-		events_add(&ev, evsink);
-	if (logs)
-		events_add(&ev, logs);
-	if (junit)
-		events_add(&ev, junit);
 
 	struct run_opts o = {
 		.jobs = jobs,
@@ -214,10 +224,13 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 		 * default shell and weft's own PATH. */
 		.direct = !r->shell && !path_changed(r, c),
 		.envp = env.v,
-		.cluster = c->run.cluster,
+		.cluster = dry ? 0 : c->run.cluster,
 		.requeue = c->run.requeue,
 		.js = js,
+		.dry = dry,
 	};
+	if (dry)
+		o.jobs = 1; /* one order, the one weft -j1 would take */
 	events_begin(&ev, run_fit_jobs(o.jobs));
 	if (warning)
 		events_say(&ev, MSG_WARNING, NULL, "%s", warning);
@@ -226,9 +239,15 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 	struct uptodate *utd = NULL;
 	for (size_t i = 0; i < g->ntasks && !utd; i++)
 		if (g->tasks[i]->selected && uptodate_manages(g->tasks[i])) {
-			const struct kv *lists[] = {r->env, r->vars, c->vars};
-			size_t counts[] = {r->nenv, r->nvars, c->nvars};
-			struct uptodate_opts uo = {c->always_make, c->explain, lists, counts, 3, &ev};
+			struct uptodate_opts uo = {
+				.always = c->always_make,
+				.explain = c->explain,
+				.envs = lists,
+				.nenvs = counts,
+				.nenv_lists = 3,
+				.ev = &ev,
+				.dry = dry,
+			};
 			utd = uptodate_new(g, &uo);
 		}
 	struct tasksrc ts;
@@ -380,10 +399,6 @@ int main(int argc, char **argv)
 		break;
 	case ACT_GRAPH:
 		show_graph(g, c.ntargets > 0);
-		status = EXIT_OK;
-		break;
-	case ACT_DRY_RUN:
-		show_dry_run(g);
 		status = EXIT_OK;
 		break;
 	default:

@@ -458,7 +458,10 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 		.requeue = o->requeue,
 		.slots = r.jobs,
 	};
-	if (o->cluster) {
+	if (o->dry) {
+		r.executors[r.nexecutors++] = executor_dry_new(&xe);
+		r.executors[r.nexecutors++] = executor_process_new(&xe);
+	} else if (o->cluster) {
 		r.executors[r.nexecutors++] = executor_cluster_new(&xe);
 	} else {
 		r.executors[r.nexecutors++] = executor_step_new(&xe);

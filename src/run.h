@@ -22,6 +22,7 @@ struct run_opts {
 	unsigned cluster;        /* > 0: run the jobs on this many runner processes (--cluster) */
 	unsigned requeue;        /* --cluster: times a job whose runner died runs again */
 	struct jobserver *js;    /* borrowed: a token for each job beyond the first; NULL: none */
+	bool dry;                /* -n: jobs succeed without running; only hidden ones (job->capture) run */
 };
 
 struct run_result {

@@ -1,4 +1,4 @@
-/* Views of a recipe that run nothing: --list, --list-vars, --graph (DOT) and --dry-run. */
+/* Views of a recipe that run nothing: --list, --list-vars and --graph (DOT). */
 #include "show.h"
 
 #include <stdio.h>
@@ -54,30 +54,6 @@ void show_graph(const struct graph *g, bool only_selected)
 		}
 	}
 	printf("}\n");
-}
-
-void show_dry_run(const struct graph *g)
-{
-	size_t n;
-	struct task **order = graph_order(g, &n);
-	for (size_t i = 0; i < n; i++) {
-		const struct task *t = order[i];
-		printf("# %s", t->name);
-		if (t->dir)
-			printf(" (in %s)", t->dir);
-		if (t->foreach)
-			printf(" (foreach %s)", t->foreach);
-		printf("\n");
-		if (t->run && *t->run)
-			printf("%s\n", t->run);
-		if (t->step) {
-			printf("step:");
-			for (int k = 0; k < t->step_argc; k++)
-				printf(" %s", t->step_argv[k]);
-			printf("\n");
-		}
-	}
-	free(order);
 }
 
 void show_vars(const struct kv *vars, size_t n, const struct kv *env, size_t m)

@@ -1,4 +1,4 @@
-/* Views of a recipe that run nothing: --list, --list-vars, --graph (DOT) and --dry-run. */
+/* Views of a recipe that run nothing: --list, --list-vars and --graph (DOT). */
 #ifndef WEFT_SHOW_H
 #define WEFT_SHOW_H
 
@@ -10,7 +10,6 @@ struct graph;
 void show_list(const struct graph *g);
 /* only_selected: just the selected tasks and the edges between them. */
 void show_graph(const struct graph *g, bool only_selected);
-void show_dry_run(const struct graph *g);
 /* --list-vars: NAME=value, as expanded, for [vars] then [env] (n and m long). */
 struct kv;
 void show_vars(const struct kv *vars, size_t n, const struct kv *env, size_t m);

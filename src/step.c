@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "quote.h"
 #include "util.h"
 
 /* Output reaches the loop in chunks of this size. */
@@ -329,6 +330,18 @@ void step_job_cancel(struct step_job *j)
 	uv_mutex_lock(&j->lock);
 	uv_cond_broadcast(&j->cond);
 	uv_mutex_unlock(&j->lock);
+}
+
+void step_shell_args(struct buf *b, int n, char *const *words, const char *output)
+{
+	for (int i = 0; i < n; i++) {
+		buf_adds(b, " ");
+		shell_quote(b, words[i], strlen(words[i]));
+	}
+	if (output) {
+		buf_adds(b, " > ");
+		shell_quote(b, output, strlen(output));
+	}
 }
 
 void *step_job_data(struct step_job *j)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+struct buf;
 struct pool;
 
 /* A step's exit status, like grep's. */
@@ -27,6 +28,10 @@ struct step_def {
 	 * between chunks of work, stopping when it says so. Returns STEP_OK,
 	 * STEP_NONE or STEP_ERROR (after saying why with step_error()). */
 	int (*run)(int argc, char *const *argv, struct step_out *out);
+	/* Appends to b a command for /bin/sh that does what run() does with
+	 * these arguments (check() accepted them), with the tools the step
+	 * imitates (weft -n prints it). */
+	void (*shell)(int argc, char *const *argv, struct buf *b);
 };
 
 /* The step called name, or NULL (src/steps/steps.c holds the table). */
@@ -64,6 +69,10 @@ char *step_path(const struct step_out *o, const char *path);
  * removed, so a failed step never leaves a partial file under path's name.
  * Returns 0, or -1 (reported) when the temporary file cannot be made. */
 int step_redirect(struct step_out *o, const char *path);
+
+/* For a step's shell(): appends each of the n words, quoted for sh, after
+ * a blank, then " > OUTPUT" when output is not NULL. */
+void step_shell_args(struct buf *b, int n, char *const *words, const char *output);
 
 /* --- For the loop thread --- */
 

@@ -621,6 +621,8 @@ static void stop(struct jobsrc *s)
 	struct tasksrc *ts = (struct tasksrc *)s;
 	sched_stop(&ts->sched);
 	ts->active = NULL;
+	if (ts->utd)
+		uptodate_stop(ts->utd);
 }
 
 static void finish(struct jobsrc *s)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
 #include <xxhash.h>
 
 #include "cache.h"
@@ -22,7 +23,12 @@
 #include "util.h"
 
 struct uptodate {
-	int lock_fd;                 /* .weft/lock, held for the run; -1: none */
+	int lock_fd;                 /* .weft/lock: see lock_open(); -1: none (a dry run, or it cannot be made) */
+	struct pool *pool;           /* the run's, for checks that waited for their lock */
+	uv_timer_t timer;            /* tries the locks of waiting units again */
+	bool timer_made;
+	struct utd_unit *waiting;    /* units waiting for their lock, in order */
+	bool said_waiting;
 	struct graph *g;
 	struct cache *cache;
 	struct uptodate_opts o;
@@ -39,6 +45,11 @@ struct utd_unit {
 	struct task *t;
 	char *key;                   /* the record's name: the task's, or "TASK[ITEM]" */
 	char *label;                 /* for messages */
+	char *item;                  /* NULL: a task checked whole */
+	unsigned long long seq;
+	bool locked;                 /* holds its lock: from before its check until it is settled or over */
+	bool waits;                  /* in u->waiting */
+	struct utd_unit *wnext;
 	char *depfile;               /* as the command writes it, relative to the task's dir; NULL: none */
 	struct cache_check *k;       /* while checking, and from a stale verdict until settled */
 	struct strlist deps;         /* settling: what the depfile names */
@@ -48,32 +59,119 @@ struct utd_unit {
 	void *ud;
 };
 
-/* Two runs in one directory would each write the state they loaded and
- * lose the other's records (a withdrawn success among them): the second
- * waits for the first. Returns the locked fd, or -1 (then runs unlocked). */
-static int lock_state(struct events *ev)
+/*
+ * Runs in one directory share .weft/ (weft.ini(5), SHARED STATE): the
+ * state is read and written under flock() of .weft/lock, only for a
+ * moment, and a task or item holds a lock of its own, a byte of
+ * .weft/lock (an open file description lock at an offset taken from
+ * its name's hash), from before its check until it is recorded or over.
+ * A run that finds it held waits, then reads the task's record again:
+ * the other run may have just built it. A unit only holds its lock while
+ * it is checked, waits for a slot, runs or is recorded, none of which
+ * waits for another lock, so two runs cannot wait for each other.
+ */
+
+static void start_check(struct utd_unit *x);
+
+/* Opens .weft/lock, making .weft/ (with a .gitignore that keeps it out
+ * of git status) as needed. Returns the fd, or -1 (then runs unlocked). */
+static int lock_open(void)
 {
 	if (mkdir(".weft", 0700) < 0 && errno != EEXIST)
 		return -1;
 	int dir = open(".weft", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		return -1;
+	int gi = openat(dir, ".gitignore", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (gi >= 0) {
+		write_full(gi, "*\n", 2);
+		close(gi);
+	}
 	int fd = openat(dir, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	close(dir);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		events_say(ev, MSG_INFO, NULL, "waiting for another weft that uses .weft/ here");
-		while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
-			;
-	}
 	return fd;
+}
+
+static bool unit_lockop(struct utd_unit *x, short type)
+{
+	uint64_t h = XXH3_64bits(x->key, strlen(x->key));
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = (off_t)(1 + (h >> 2)), .l_len = 1};
+	return fcntl(x->u->lock_fd, F_OFD_SETLK, &fl) == 0;
+}
+
+/* Whether x holds its lock now (always, when there are no locks). */
+static bool unit_lock(struct utd_unit *x)
+{
+	if (x->u->lock_fd < 0 || x->locked)
+		return true;
+	return x->locked = unit_lockop(x, F_WRLCK);
+}
+
+static void unit_unlock(struct utd_unit *x)
+{
+	if (x->locked)
+		unit_lockop(x, F_UNLCK);
+	x->locked = false;
+}
+
+static void unwait(struct utd_unit *x)
+{
+	for (struct utd_unit **p = &x->u->waiting; *p; p = &(*p)->wnext)
+		if (*p == x) {
+			*p = x->wnext;
+			break;
+		}
+	x->waits = false;
+	if (!x->u->waiting && x->u->timer_made)
+		uv_timer_stop(&x->u->timer);
+}
+
+static void retry_cb(uv_timer_t *t)
+{
+	struct uptodate *u = t->data;
+	for (struct utd_unit *x = u->waiting, *next; x; x = next) {
+		next = x->wnext;
+		if (!unit_lock(x))
+			continue;
+		unwait(x);
+		/* The other run may have recorded it while this one waited. */
+		cache_refresh(u->cache, x->key);
+		start_check(x);
+	}
+}
+
+/* Polled, not blocked on: a blocked thread would hold back this run's
+ * own units, and the loop must stay free for Ctrl-C. */
+static void wait_for_lock(struct utd_unit *x)
+{
+	struct uptodate *u = x->u;
+	if (!u->said_waiting)
+		events_say(u->o.ev, MSG_INFO, NULL, "waiting for another weft that runs task '%s' here", x->label);
+	u->said_waiting = true;
+	if (!u->timer_made) {
+		uv_timer_init(uv_default_loop(), &u->timer);
+		u->timer.data = u;
+		u->timer_made = true;
+	}
+	struct utd_unit **p = &u->waiting;
+	while (*p)
+		p = &(*p)->wnext;
+	*p = x;
+	x->waits = true;
+	if (!uv_is_active((uv_handle_t *)&u->timer))
+		uv_timer_start(&u->timer, retry_cb, 20, 20);
+}
+
+void uptodate_stop(struct uptodate *u)
+{
+	while (u->waiting)
+		unwait(u->waiting);
 }
 
 struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o)
 {
 	struct uptodate *u = xcalloc(1, sizeof *u);
-	u->lock_fd = lock_state(o->ev);
+	u->lock_fd = o->dry ? -1 : lock_open();
 	u->g = g;
 	u->o = *o;
 	/* The caller's arrays may be gone after this call: keep copies. */
@@ -84,13 +182,20 @@ struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o)
 	u->o.envs = envs;
 	u->o.nenvs = nenvs;
 	char *warning = NULL;
+	if (u->lock_fd >= 0)
+		while (flock(u->lock_fd, LOCK_EX) < 0 && errno == EINTR)
+			;
 	u->cache = cache_load(".", &warning);
+	if (u->lock_fd >= 0)
+		flock(u->lock_fd, LOCK_UN);
 	if (warning) {
 		events_say(o->ev, MSG_WARNING, NULL, "%s", warning);
 		free(warning);
 	}
 	if (o->always)
 		cache_ignore_state(u->cache);
+	if (u->lock_fd >= 0)
+		cache_share(u->cache, u->lock_fd);
 	u->fps = xcalloc(g->ntasks, sizeof *u->fps);
 	u->item_fps = xcalloc(g->ntasks, sizeof *u->item_fps);
 	u->item_gaps = xcalloc(g->ntasks, sizeof *u->item_gaps);
@@ -112,6 +217,10 @@ void uptodate_free(struct uptodate *u)
 	free((void *)u->o.envs);
 	free((void *)u->o.nenvs);
 	cache_free(u->cache);
+	if (u->timer_made) {
+		uv_close((uv_handle_t *)&u->timer, NULL);
+		uv_run(uv_default_loop(), UV_RUN_NOWAIT);
+	}
 	if (u->lock_fd >= 0)
 		close(u->lock_fd);
 	free(u);
@@ -126,8 +235,12 @@ void uptodate_unit_free(struct utd_unit *x)
 {
 	if (!x)
 		return;
+	if (x->waits)
+		unwait(x);
+	unit_unlock(x);
 	cache_check_free(x->k);
 	strlist_release(&x->deps);
+	free(x->item);
 	free(x->key);
 	free(x->label);
 	free(x->depfile);
@@ -234,6 +347,7 @@ static void check_after_cb(struct pool_work *w)
 		events_say(u->o.ev, MSG_ERROR, NULL, "cannot check whether task '%s' is up to date: %s", x->label, err);
 		cache_check_free(x->k);
 		x->k = NULL;
+		unit_unlock(x);
 		v = VERDICT_ERROR;
 	} else if (fresh) {
 		if (u->o.explain)
@@ -245,13 +359,14 @@ static void check_after_cb(struct pool_work *w)
 			u->fps[x->t->index] = xstrdup(cache_check_fingerprint(x->k));
 		cache_check_free(x->k);
 		x->k = NULL;
+		unit_unlock(x);
 		v = VERDICT_FRESH;
 	} else {
 		if (u->o.explain)
 			events_say(u->o.ev, MSG_INFO, NULL, "task '%s' runs: %s", x->label, why);
 		/* Withdraw the recorded success before the command starts, so a
 		 * run killed half-way is never taken for done. */
-		if (cache_forget(u->cache, x->k) < 0)
+		if (!u->o.dry && cache_forget(u->cache, x->k) < 0)
 			events_say(u->o.ev, MSG_WARNING, NULL, "cannot update .weft/ before task '%s' runs", x->label);
 		v = VERDICT_RUN;
 	}
@@ -271,6 +386,30 @@ struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct ta
 				unsigned long long seq, const char *label, void (*done)(void *ud, enum verdict v),
 				void *ud)
 {
+	struct utd_unit *x = xcalloc(1, sizeof *x);
+	x->u = u;
+	x->t = t;
+	x->item = item ? xstrdup(item) : NULL;
+	x->seq = seq;
+	x->key = item ? xasprintf("%s[%s]", t->name, item) : xstrdup(t->name);
+	x->label = xstrdup(label);
+	x->checked = done;
+	x->ud = ud;
+	u->pool = pool;
+	if (unit_lock(x))
+		start_check(x);
+	else
+		wait_for_lock(x);
+	return x;
+}
+
+/* Takes x's fingerprint on the pool; its lock is held. */
+static void start_check(struct utd_unit *x)
+{
+	struct uptodate *u = x->u;
+	struct task *t = x->t;
+	const char *item = x->item;
+	unsigned long long seq = x->seq;
 	/* The recipe's own variables, then the task's, as "NAME=VALUE". */
 	size_t nenv = t->nenv;
 	for (size_t l = 0; l < u->o.nenv_lists; l++)
@@ -287,7 +426,6 @@ struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct ta
 	for (size_t i = 0; i < t->ndeps; i++)
 		if (t->deps[i])
 			deps[nd++] = u->fps[t->deps[i]->index] ? u->fps[t->deps[i]->index] : "none";
-	struct utd_unit *x = xcalloc(1, sizeof *x);
 	size_t len = item ? strlen(item) : 0;
 	struct tmpl_input raw = {&item, &len, 1, seq, 0};
 	char *lit = item ? glob_literal(item) : NULL;
@@ -298,8 +436,6 @@ struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct ta
 	char *cmd = command_text(t, in);
 	char **sources = item_patterns(t->sources, t->nsources, gin);
 	char **outputs = item_patterns(t->outputs, t->noutputs, gin);
-	x->key = item ? xasprintf("%s[%s]", t->name, item) : xstrdup(t->name);
-	x->label = xstrdup(label);
 	if (t->depfile)
 		x->depfile = item ? expand_word(t->depfile, in, NULL) : xstrdup(t->depfile);
 	struct cache_task ct = {
@@ -315,11 +451,7 @@ struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct ta
 		.deps = deps,
 		.ndeps = nd,
 	};
-	x->u = u;
-	x->t = t;
 	x->k = cache_check_new(u->cache, &ct);
-	x->checked = done;
-	x->ud = ud;
 	x->work.work = check_work_cb;
 	x->work.after = check_after_cb;
 	free(cmd);
@@ -328,8 +460,7 @@ struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct ta
 	free_words(outputs);
 	free(deps);
 	free_words(env);
-	submit(pool, &x->work);
-	return x;
+	submit(u->pool, &x->work);
 }
 
 static void settle_work_cb(struct pool_work *w)
@@ -361,14 +492,14 @@ static void settle_after_cb(struct pool_work *w)
 		u->item_gaps[x->t->index] = true;
 	cache_check_free(x->k);
 	x->k = NULL;
+	unit_unlock(x);
 	x->settled(x->ud, x->error);
 }
 
 bool uptodate_settle(struct uptodate *u, struct pool *pool, struct utd_unit *x,
 		     void (*done)(void *ud, const char *error), void *ud)
 {
-	(void)u;
-	if (!x || !x->k)
+	if (!x || !x->k || u->o.dry)
 		return false;
 	x->settled = done;
 	x->ud = ud;
@@ -413,6 +544,8 @@ void uptodate_task_done(struct uptodate *u, struct task *t, bool ok)
 
 int uptodate_save(struct uptodate *u)
 {
+	if (u->o.dry)
+		return 0;
 	int err = cache_save(u->cache);
 	if (err < 0)
 		events_say(u->o.ev, MSG_WARNING, NULL, "cannot save .weft/state: %s", strerror(-err));

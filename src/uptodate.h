@@ -24,6 +24,7 @@ struct uptodate_opts {
 	const size_t *nenvs;
 	size_t nenv_lists;
 	struct events *ev;    /* the run's: where warnings and --explain reasons go */
+	bool dry;             /* -n: decide, but write nothing to .weft/ and settle nothing */
 };
 
 struct uptodate;
@@ -33,7 +34,7 @@ struct uptodate;
 struct utd_unit;
 
 /* Loads .weft/state in the current directory (a damaged state is a
- * warning, never an error), waiting for another weft that holds it. */
+ * warning, never an error), shared with other weft runs there. */
 struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o);
 void uptodate_free(struct uptodate *u);
 
@@ -66,6 +67,9 @@ bool uptodate_settle(struct uptodate *u, struct pool *pool, struct utd_unit *x,
  * dependents see of it. A task that ran without a recorded fingerprint
  * changes for them. */
 void uptodate_task_done(struct uptodate *u, struct task *t, bool ok);
+
+/* The run stops: units waiting for another run's lock are never checked. */
+void uptodate_stop(struct uptodate *u);
 
 /* Writes the state. Returns 0 or -errno (after saying so on the run's events). */
 int uptodate_save(struct uptodate *u);

@@ -34,7 +34,7 @@ Options:
   -k, --keep-going      after a failure, go on with tasks that do not depend on it
   -B, --always-make     run tasks even when their sources say they are up to date
       --explain         say why each task with sources runs or is skipped
-  -n, --dry-run         print the commands in a valid order without running them
+  -n, --dry-run         print what would run, as lines for sh, without running it
   -l, --list            list the tasks with their descriptions
       --list-vars       list the variables of [vars] and [env] with their values
       --graph           print the dependency graph in DOT format
@@ -167,7 +167,7 @@ run = touch ran-clean'
 	assert_nothing_ran
 }
 
-@test "-n prints each task as '# NAME' and its commands, dependencies first, and runs nothing" {
+@test "-n prints each command as a line for sh, dependencies first, and runs nothing" {
 	recipe '[release]
 deps = package
 run = touch ran-release
@@ -181,18 +181,16 @@ deps = compile
 dir = dist
 run = touch ran-package ; tar cf x.tar .  # keep'
 	run -0 --separate-stderr "$WEFT" -n release
-	assert_output '# compile
-touch ran-compile
-echo "compiled $0"
-# package (in dist)
-touch ran-package ; tar cf x.tar .  # keep
-# release
-touch ran-release'
+	assert_output "set -e
+/bin/sh -e -c 'touch ran-compile
+echo \"compiled \$0\"' compile
+(cd dist && /bin/sh -c 'touch ran-package ; tar cf x.tar .  # keep' package)
+touch ran-release"
 	assert_equal "$stderr" ""
 	assert_nothing_ran
 }
 
-@test "-n puts every dependency before its dependents in a diamond; a task without run is only '# NAME'" {
+@test "-n puts every dependency before its dependents in a diamond; a task without run prints nothing" {
 	recipe '[all]
 deps = d c
 [d]
@@ -207,15 +205,15 @@ run = echo b
 [a]
 run = echo a'
 	run -0 --separate-stderr "$WEFT" --dry-run all
-	assert_equal "${#lines[@]}" 9
-	assert_line --index 8 '# all'
+	assert_equal "${#lines[@]}" 5
+	assert_line --index 0 'set -e'
 	local i pos_a pos_b pos_c pos_d
-	for ((i = 0; i < 8; i += 2)); do
+	for ((i = 1; i < 5; i++)); do
 		case ${lines[i]} in
-		'# a') pos_a=$i; assert_equal "${lines[i + 1]}" 'echo a' ;;
-		'# b') pos_b=$i; assert_equal "${lines[i + 1]}" 'echo b' ;;
-		'# c') pos_c=$i; assert_equal "${lines[i + 1]}" 'echo c' ;;
-		'# d') pos_d=$i; assert_equal "${lines[i + 1]}" 'echo d' ;;
+		'echo a') pos_a=$i ;;
+		'echo b') pos_b=$i ;;
+		'echo c') pos_c=$i ;;
+		'echo d') pos_d=$i ;;
 		*) fail "unexpected line '${lines[i]}'" ;;
 		esac
 	done
@@ -425,7 +423,7 @@ Try 'weft --help' for more information."
 	recipe '[build]
 run = touch ran-build'
 	run -0 --separate-stderr "$WEFT" build -n
-	assert_output $'# build\ntouch ran-build'
+	assert_output $'set -e\ntouch ran-build'
 	assert_nothing_ran
 	run -0 --separate-stderr "$WEFT" build -k
 	[ -e ran-build ]

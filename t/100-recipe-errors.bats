@@ -319,7 +319,10 @@ run = touch ran-c2'
 	run -0 --separate-stderr "$WEFT"
 	assert_output $'x;y\n#z\nafter'
 	run -0 --separate-stderr "$WEFT" -n
-	assert_output "# a"$'\n'"$cmd"
+	assert_output "set -e"$'\n'"/bin/sh -c 'printf '\\''%s\n'\\'' '\\''x;y'\\'' '\\''#z'\\'' ; echo after  # the shell'\\''s comment' a"
+	printf '%s\n' "$output" > script.sh
+	run -0 sh script.sh
+	assert_output $'x;y\n#z\nafter'
 }
 
 @test "a blank line inside a multi-line run does not end it" {

@@ -258,14 +258,17 @@ run = touch ran"
 	grep -qx "weft: cannot read the items of task 'l': No such file or directory" err
 }
 
-@test "-n shows a foreach task with its spec and the unexpanded command" {
+@test "-n shows each item of a foreach task with its command expanded, in its dir" {
 	recipe '[t]
 foreach = src/*.c
 dir = d
 run = cc -c {}'
+	mkdir -p d/src
+	touch d/src/a.c 'd/src/b c.c'
 	run -0 "$WEFT" -n t
-	assert_output "# t (in d) (foreach src/*.c)
-cc -c {}"
+	assert_output "set -e
+(cd d && cc -c src/a.c)
+(cd d && cc -c 'src/b c.c')"
 }
 
 @test "an item name is the job's name in line output: T[ITEM] | ..." {

@@ -87,14 +87,20 @@ weft.ini:12: unterminated quote in 'step'" ]
 	[ ! -e ran ]
 }
 
-@test "-n shows a step task's words" {
+@test "-n shows a step as the command it imitates" {
 	cat > weft.ini <<'EOF2'
+[all]
+deps = sum find
 [sum]
-step = hash --algo=xxh128 a b
+step = hash --algo=xxh128 a 'b c'
+[find]
+dir = d
+step = grep -ci --output=n.txt 'x y' a
 EOF2
-	run -0 "$WEFT" -n sum
-	assert_output "# sum
-step: hash --algo=xxh128 a b"
+	run -0 "$WEFT" -n all
+	assert_output "set -e
+xxhsum -H2 -- a 'b c'
+(cd d && LC_ALL=C grep -P -nci -- 'x y' a > n.txt)"
 }
 
 @test "SIGTERM during a long step cancels it; weft dies of the signal" {

@@ -177,34 +177,6 @@ EOF2
 	[ "$(stat -c %a .weft/state)" = 600 ]
 }
 
-@test "a second weft in the same directory waits for the first, so neither loses the other's records" {
-	cat > weft.ini <<'EOF2'
-[slow]
-sources = src/a.c
-run = touch slow-started; i=0; while [ ! -e go ] && [ $i -lt 500 ]; do i=$((i+1)); sleep 0.02; done
-
-[quick]
-sources = src/b.c
-run = touch quick-ran
-EOF2
-	"$WEFT" slow > out1 2> err1 &
-	local first=$!
-	wait_for slow-started
-	"$WEFT" quick > out2 2> err2 &
-	local second=$!
-	local i
-	for ((i = 0; i < 500; i++)); do grep -q "waiting" err2 && break; sleep 0.02; done
-	[ "$(cat err2)" = "weft: waiting for another weft that uses .weft/ here" ]
-	[ ! -e quick-ran ]
-	touch go
-	wait "$first"
-	wait "$second"
-	[ -e quick-ran ]
-	run -0 "$WEFT" --explain slow quick
-	[[ "$output" == *"weft: task 'slow' is up to date"* ]]
-	[[ "$output" == *"weft: task 'quick' is up to date"* ]]
-}
-
 @test "sources may all be on indented lines; a list with none at all is an error" {
 	cat > weft.ini <<'EOF2'
 [t]

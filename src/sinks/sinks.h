@@ -82,4 +82,17 @@ int junit_sink_new(const char *path, const char *suite, struct sink **out);
  * before the run's last event. Returns 0 or -errno. */
 int junit_sink_finish(struct sink *s);
 
+/* --- dryrun.c: weft -n, each job that would run as a line for sh --- */
+struct kv;
+struct dryrun_opts {
+	const char *shell;            /* the recipe's shell; NULL: /bin/sh */
+	const struct kv *const *vars; /* exported first, in order: [env], [vars], the command line */
+	const size_t *nvars;
+	size_t nlists;
+	const struct kv *overrides;   /* the command line's, which win over env.NAME */
+	size_t noverrides;
+};
+/* Borrows o's lists for the run's life. */
+struct sink *dryrun_sink_new(const struct dryrun_opts *o);
+
 #endif

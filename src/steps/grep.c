@@ -372,9 +372,24 @@ done:
 	return failed ? STEP_ERROR : status;
 }
 
+/* GNU grep in the C locale with -P prints the same lines; with --output,
+ * its output goes to the file (written as it comes, not replaced whole). */
+static void shell(int argc, char *const *argv, struct buf *b)
+{
+	struct args a;
+	char *err = NULL;
+	if (parse(argc, argv, &a, &err) < 0) {
+		free(err);
+		return;
+	}
+	buf_addf(b, "LC_ALL=C grep -P -n%s%s%s --", a.count ? "c" : "", a.invert ? "v" : "", a.icase ? "i" : "");
+	step_shell_args(b, argc - (a.first - 1), argv + (a.first - 1), a.output);
+}
+
 const struct step_def step_grep = {
 	.name = "grep",
 	.usage = "grep [-c] [-v] [-i] [-n] [--output=FILE] [--] PATTERN PATH...",
 	.check = check,
 	.run = run,
+	.shell = shell,
 };

@@ -270,9 +270,24 @@ done:
 	return status;
 }
 
+/* sha256sum or xxhsum -H2 print the same lines; with --output, their
+ * output goes to the file (written as it comes, not replaced whole). */
+static void shell(int argc, char *const *argv, struct buf *b)
+{
+	struct args a;
+	char *err = NULL;
+	if (parse(argc, argv, &a, &err) < 0) {
+		free(err);
+		return;
+	}
+	buf_adds(b, a.algo == ALGO_XXH128 ? "xxhsum -H2 --" : "sha256sum --");
+	step_shell_args(b, argc - a.first, argv + a.first, a.output);
+}
+
 const struct step_def step_hash = {
 	.name = "hash",
 	.usage = "hash [--algo=sha256|xxh128] [--output=FILE] [--] PATH...",
 	.check = check,
 	.run = run,
+	.shell = shell,
 };

@@ -1,0 +1,88 @@
+/* The sink of a dry run (weft -n): each job that would run, as a line for sh, so that weft -n | sh does the run; --explain's reasons as comments, other messages on stderr. */
+#include "sinks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../cmdline.h"
+#include "../events.h"
+#include "../graph.h"
+#include "../quote.h"
+#include "../term.h"
+#include "../util.h"
+
+struct dryrun_sink {
+	struct sink sink;
+	struct dryrun_opts o;
+	bool began;     /* the "set -e" and exports are out */
+	struct buf line;
+};
+
+/* What every command needs before the first one: stop at the first
+ * failure, as weft does, and the variables the recipe and the command
+ * line export, later ones winning as in weft. */
+static void begin(struct dryrun_sink *d)
+{
+	buf_adds(&d->line, "set -e\n");
+	for (size_t l = 0; l < d->o.nlists; l++)
+		for (size_t i = 0; i < d->o.nvars[l]; i++) {
+			buf_addf(&d->line, "export %s=", d->o.vars[l][i].name);
+			shell_quote(&d->line, d->o.vars[l][i].value, strlen(d->o.vars[l][i].value));
+			buf_adds(&d->line, "\n");
+		}
+	d->began = true;
+}
+
+static void on_event(struct sink *sink, const struct event *ev)
+{
+	struct dryrun_sink *d = (struct dryrun_sink *)sink;
+	buf_reset(&d->line);
+	if (ev->type == EV_STARTED && !ev->job->decided) {
+		struct buf cmd;
+		buf_init(&cmd);
+		struct cmdline_opts co = {d->o.shell, d->o.overrides, d->o.noverrides};
+		if (cmdline_render(&cmd, ev->job, &co)) {
+			if (!d->began)
+				begin(d);
+			buf_add(&d->line, cmd.p, cmd.len);
+			buf_adds(&d->line, "\n");
+			term_write(1, d->line.p, d->line.len);
+		}
+		buf_release(&cmd);
+	} else if (ev->type == EV_MESSAGE) {
+		/* A reason stays a comment, whatever bytes it holds. */
+		if (ev->level == MSG_INFO) {
+			buf_adds(&d->line, "# ");
+			for (size_t i = 0; i < ev->len; i++) {
+				if (ev->data[i] == '\n')
+					buf_adds(&d->line, "\n# ");
+				else
+					buf_add(&d->line, &ev->data[i], 1);
+			}
+			buf_adds(&d->line, "\n");
+			term_write(1, d->line.p, d->line.len);
+		} else {
+			buf_addf(&d->line, "weft: %s", ev->level == MSG_WARNING ? "warning: " : "");
+			buf_add(&d->line, ev->data, ev->len);
+			buf_adds(&d->line, "\n");
+			term_write(2, d->line.p, d->line.len);
+		}
+	}
+}
+
+static void release(struct sink *s)
+{
+	struct dryrun_sink *d = (struct dryrun_sink *)s;
+	buf_release(&d->line);
+	free(d);
+}
+
+struct sink *dryrun_sink_new(const struct dryrun_opts *o)
+{
+	struct dryrun_sink *d = xcalloc(1, sizeof *d);
+	d->sink.on_event = on_event;
+	d->sink.release = release;
+	d->o = *o;
+	buf_init(&d->line);
+	return &d->sink;
+}
