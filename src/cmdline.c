@@ -11,6 +11,8 @@
 #include "step.h"
 #include "util.h"
 
+#define CMDLINE_BRIEF_MAX 1000
+
 static void quoted(struct buf *b, const char *s)
 {
 	shell_quote(b, s, strlen(s));
@@ -112,9 +114,14 @@ bool cmdline_brief(struct buf *b, const struct job *j)
 		return true;
 	}
 	const char *nl = strchr(j->cmd, '\n');
-	char *first = nl ? xstrndup(j->cmd, (size_t)(nl - j->cmd)) : NULL;
-	escape_controls(b, first ? first : j->cmd);
+	size_t len = nl ? (size_t)(nl - j->cmd) : strlen(j->cmd);
+	/* A generated line of a megabyte would bury the message. */
+	size_t shown = len > CMDLINE_BRIEF_MAX ? CMDLINE_BRIEF_MAX : len;
+	char *first = xstrndup(j->cmd, shown);
+	escape_controls(b, first);
 	free(first);
+	if (shown < len)
+		buf_addf(b, " ... (%zu more bytes)", len - shown);
 	if (nl) {
 		size_t more = 0;
 		for (const char *p = nl; p; p = strchr(p + 1, '\n'))

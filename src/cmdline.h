@@ -30,7 +30,8 @@ bool cmdline_render(struct buf *b, const struct job *j, const struct cmdline_opt
 
 /* Appends j's command for a failure line: its first line, "..." and how
  * many lines follow when there are more, after "cd DIR && " when it has
- * a dir; control bytes as \xHH. Returns false when j runs nothing. */
+ * a dir; control bytes as \xHH; a line over 1000 bytes cut there, with
+ * " ... (N more bytes)". Returns false when j runs nothing. */
 bool cmdline_brief(struct buf *b, const struct job *j);
 
 #endif

@@ -18,14 +18,26 @@ struct dryrun_sink {
 	struct buf line;
 };
 
+/* Whether a list after l sets name too, which wins. */
+static bool set_later(const struct dryrun_sink *d, size_t l, const char *name)
+{
+	for (size_t k = l + 1; k < d->o.nlists; k++)
+		for (size_t i = 0; i < d->o.nvars[k]; i++)
+			if (strcmp(d->o.vars[k][i].name, name) == 0)
+				return true;
+	return false;
+}
+
 /* What every command needs before the first one: stop at the first
  * failure, as weft does, and the variables the recipe and the command
- * line export, later ones winning as in weft. */
+ * line export, as weft exports them. */
 static void begin(struct dryrun_sink *d)
 {
 	buf_adds(&d->line, "set -e\n");
 	for (size_t l = 0; l < d->o.nlists; l++)
 		for (size_t i = 0; i < d->o.nvars[l]; i++) {
+			if (set_later(d, l, d->o.vars[l][i].name))
+				continue;
 			buf_addf(&d->line, "export %s=", d->o.vars[l][i].name);
 			shell_quote(&d->line, d->o.vars[l][i].value, strlen(d->o.vars[l][i].value));
 			buf_adds(&d->line, "\n");
