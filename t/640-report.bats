@@ -20,8 +20,8 @@ browser() {
 }
 
 # A run with lanes of every kind: two jobs that wait for each other (two
-# at once), a chain a -> b -> c, a failure (that lasts, to be seen in the
-# screenshot), a job killed by a signal, a capture, a foreach, and a
+# at once), a chain a -> b -> c, a failure and a job killed by a signal
+# (both lasting, to be seen in the screenshot), a capture, a foreach, and a
 # warning (a foreach with no items).
 run_recipe() {
 	recipe '[all]
@@ -45,7 +45,7 @@ deps = p q
 run = sleep 0.3; exit 3
 [killed]
 deps = p q
-run = kill -9 $$
+run = sleep 0.2; kill -9 $$
 [items]
 deps = p q
 foreach = one two
