@@ -7,7 +7,7 @@ CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wshadow -Wno-unused-parameter
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -iquote build/gen $(CFLAGS)
 
 SRCS = $(wildcard src/*.c src/steps/*.c src/sinks/*.c src/executors/*.c)
 OBJS = $(SRCS:src/%.c=build/%.o)
@@ -22,6 +22,18 @@ all: bin/weft
 build/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The HTML report's page (src/report/page.html) as a C string, report_page[],
+# for src/sinks/report.c: each line quoted, with \\, " and ? escaped (? so
+# that no "??" is read as a trigraph).
+REPORT_PAGE = build/gen/report_page.h
+$(REPORT_PAGE): src/report/page.html
+	@mkdir -p $(dir $@)
+	@{ echo '/* Made from src/report/page.html by the Makefile: do not edit. */'; \
+	  echo 'static const char report_page[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@.tmp && mv $@.tmp $@
+build/sinks/report.o: $(REPORT_PAGE)
 
 build/t/%: t/helpers/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -72,9 +84,9 @@ asan: deps
 	if [ -n "$$(ls build-asan/reports)" ]; then echo "sanitizer reports:"; cat build-asan/reports/*; exit 1; fi; \
 	exit $$status
 
-build-asan/bin/weft: $(SRCS) $(wildcard src/*.h src/*/*.h)
+build-asan/bin/weft: $(SRCS) $(wildcard src/*.h src/*/*.h) $(REPORT_PAGE)
 	@mkdir -p build-asan/bin
-	$(CC) -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) $(ASAN_FLAGS) -o $@ $(SRCS) $(PKG_LIBS) -lpthread
+	$(CC) -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) -iquote build/gen $(ASAN_FLAGS) -o $@ $(SRCS) $(PKG_LIBS) -lpthread
 
 # A representative part of the suite under valgrind's memcheck: any error
 # or leak fails the run.
@@ -104,9 +116,9 @@ FUZZ_BINS = $(FUZZERS:%=build/fuzz/fuzz_%)
 
 fuzz-build: $(FUZZ_BINS)
 
-build/fuzz/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz.h $(FUZZ_SRCS) $(wildcard src/*.h src/*/*.h)
+build/fuzz/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz.h $(FUZZ_SRCS) $(wildcard src/*.h src/*/*.h) $(REPORT_PAGE)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) $(FUZZ_FLAGS) -iquote src -o $@ $< $(FUZZ_SRCS) $(PKG_LIBS) -lpthread
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) $(FUZZ_FLAGS) -iquote src -iquote build/gen -o $@ $< $(FUZZ_SRCS) $(PKG_LIBS) -lpthread
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build
@@ -136,6 +148,13 @@ SOAK_TESTS = t/410-joblog.bats t/440-exec-joblog.bats t/510-cache.bats t/910-rec
 soak: deps
 	@$(MAKE) --no-print-directory bin/weft $(TEST_BINS)
 	@WEFT_SOAK=1 t/run $(SOAK_TESTS)
+
+# The README's picture of a report (docs/report.png), taken by the report
+# tests in headless chromium.
+.PHONY: screenshot
+screenshot: deps
+	@$(MAKE) --no-print-directory bin/weft
+	@WEFT_SCREENSHOT=$(CURDIR)/docs/report.png t/run t/640-report.bats
 
 .PHONY: test-hostile
 test-hostile: deps

@@ -34,7 +34,7 @@ _weft() {
 		return 0
 	fi
 	case $prev in
-	-f | --file | --joblog | --junit | --events)
+	-f | --file | --joblog | --junit | --events | --trace | --report)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return 0
 		;;

@@ -15,6 +15,7 @@
 static const char usage_text[] =
 	"usage: weft [options] [TASK|/REGEX/|NAME=VALUE]...\n"
 	"       weft exec [options] COMMAND [ARG...] [::: VALUE... | :::: FILE...]...\n"
+	"       weft report FILE -o OUT.html\n"
 	"\n"
 	"Run the tasks of a recipe (weft.ini) and their dependencies in parallel.\n"
 	"\n"

@@ -14,7 +14,7 @@ struct step_def;
 struct task;
 
 /* Sinks a run may have at once: each gets a slot in job->sink_state. */
-#define EVENTS_MAX_SINKS 8
+#define EVENTS_MAX_SINKS 12
 
 enum job_result {
 	JOB_PENDING,     /* not finished yet */

@@ -329,7 +329,7 @@ int exec_main(int argc, char **argv, char **words)
 	struct tmpl *cmd = NULL, *tagstring = NULL;
 	struct fanout *f = NULL;
 	struct joblog *jl = NULL;
-	struct sink *logs = NULL, *evsink = NULL, *junit = NULL;
+	struct sink *logs = NULL, *evsink = NULL, *junit = NULL, *trace = NULL, *report = NULL;
 	struct events ev;
 	events_init(&ev, words);
 	bool begun = false;
@@ -378,6 +378,21 @@ int exec_main(int argc, char **argv, char **words)
 			goto out;
 		}
 		events_add(&ev, junit);
+	}
+	struct {
+		const char *path, *what;
+		void (*write)(struct buf *out, const struct timeline *tl);
+		struct sink **sink;
+	} views[] = {{c.run.trace, "trace", trace_write, &trace}, {c.run.report, "report", report_write, &report}};
+	for (size_t i = 0; i < 2 && !c.dry_run; i++) {
+		int err = views[i].path ? timeline_sink_new(views[i].path, views[i].write, views[i].sink) : 0;
+		if (err < 0) {
+			fprintf(stderr, "weft exec: cannot write the %s '%s': %s\n", views[i].what, views[i].path,
+				strerror(-err));
+			goto out;
+		}
+		if (views[i].path)
+			events_add(&ev, *views[i].sink);
 	}
 	unsigned jobs = uv_available_parallelism();
 	if (c.jobs)
@@ -459,9 +474,17 @@ int exec_main(int argc, char **argv, char **words)
 	if (junit_err)
 		events_say(&ev, MSG_ERROR, NULL, "cannot write the JUnit report '%s': %s", c.run.junit,
 			   strerror(-junit_err));
+	bool views_lost = false;
+	for (size_t i = 0; i < 2; i++) {
+		int err = *views[i].sink ? timeline_sink_finish(*views[i].sink) : 0;
+		if (err)
+			events_say(&ev, MSG_ERROR, NULL, "cannot write the %s '%s': %s", views[i].what, views[i].path,
+				   strerror(-err));
+		views_lost |= err != 0;
+	}
 	if (res.signal)
 		status = -res.signal;
-	else if (joblog_sink_failed(logs) || events_sink_error(evsink) || junit_err || term_lost())
+	else if (joblog_sink_failed(logs) || events_sink_error(evsink) || junit_err || views_lost || term_lost())
 		status = EXEC_ERROR;
 	else
 		status = fanout_status(f);

@@ -25,6 +25,7 @@
 #include "jobserver.h"
 #include "proc.h"
 #include "recipe.h"
+#include "report_cmd.h"
 #include "run.h"
 #include "show.h"
 #include "sinks/sinks.h"
@@ -133,15 +134,21 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 	/* The files the run writes are opened before it starts: one that
 	 * cannot be is a usage error, and nothing runs. */
 	struct joblog *jl = NULL;
-	struct sink *logs = NULL, *junit = NULL;
+	struct sink *logs = NULL, *junit = NULL, *trace = NULL, *report = NULL;
 	int err = 0;
 	if (c->joblog && !dry && (err = joblog_open(&jl, c->joblog, true)) < 0)
 		fprintf(stderr, "weft: cannot open the job log '%s': %s\n", c->joblog, strerror(-err));
 	else if (c->run.junit && !dry && (err = junit_sink_new(c->run.junit, path, &junit)) < 0)
 		fprintf(stderr, "weft: cannot write the JUnit report '%s': %s\n", c->run.junit, strerror(-err));
+	else if (c->run.trace && !dry && (err = timeline_sink_new(c->run.trace, trace_write, &trace)) < 0)
+		fprintf(stderr, "weft: cannot write the trace '%s': %s\n", c->run.trace, strerror(-err));
+	else if (c->run.report && !dry && (err = timeline_sink_new(c->run.report, report_write, &report)) < 0)
+		fprintf(stderr, "weft: cannot write the report '%s': %s\n", c->run.report, strerror(-err));
 	if (err < 0) {
-		if (evsink)
-			evsink->release(evsink);
+		struct sink *made[] = {evsink, junit, trace};
+		for (size_t i = 0; i < 3; i++)
+			if (made[i])
+				made[i]->release(made[i]);
 		if (jl)
 			joblog_close(jl);
 		return EXIT_USAGE;
@@ -214,6 +221,10 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 			events_add(&ev, logs);
 		if (junit)
 			events_add(&ev, junit);
+		if (trace)
+			events_add(&ev, trace);
+		if (report)
+			events_add(&ev, report);
 	}
 
 	struct run_opts o = {
@@ -266,7 +277,15 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 	if (junit_err)
 		events_say(&ev, MSG_ERROR, NULL, "cannot write the JUnit report '%s': %s", c->run.junit,
 			   strerror(-junit_err));
-	bool lost = events_sink_error(evsink) || joblog_sink_failed(logs) || junit_err || term_lost();
+	int trace_err = trace ? timeline_sink_finish(trace) : 0;
+	if (trace_err)
+		events_say(&ev, MSG_ERROR, NULL, "cannot write the trace '%s': %s", c->run.trace, strerror(-trace_err));
+	int report_err = report ? timeline_sink_finish(report) : 0;
+	if (report_err)
+		events_say(&ev, MSG_ERROR, NULL, "cannot write the report '%s': %s", c->run.report,
+			   strerror(-report_err));
+	bool lost = events_sink_error(evsink) || joblog_sink_failed(logs) || junit_err || trace_err || report_err ||
+		    term_lost();
 	int st = res.signal ? -res.signal : ev.run.failed || lost ? EXIT_FAILED : EXIT_OK;
 	events_end(&ev, st < 0 ? EXIT_SIGNAL - st : st, res.signal);
 	tasksrc_release(&ts);
@@ -299,6 +318,10 @@ int main(int argc, char **argv)
 		status = exec_main(argc - 1, argv + 1, words);
 		goto done;
 	}
+	if (argc > 1 && strcmp(argv[1], "report") == 0) {
+		status = report_main(argc - 1, argv + 1, words);
+		goto done;
+	}
 	if (cli_parse(&c, argc, argv) < 0) {
 		cli_release(&c);
 		goto done;
@@ -322,9 +345,9 @@ int main(int argc, char **argv)
 	}
 	/* The files weft writes are named, as -f, relative to where weft is
 	 * now, though tasks run in the recipe's directory. */
-	char *paths[3] = {NULL, NULL, NULL};
-	const char **named[3] = {&c.run.events, &c.run.junit, &c.joblog};
-	for (size_t i = 0; i < 3; i++)
+	char *paths[5] = {NULL, NULL, NULL, NULL, NULL};
+	const char **named[5] = {&c.run.events, &c.run.junit, &c.joblog, &c.run.trace, &c.run.report};
+	for (size_t i = 0; i < 5; i++)
 		if (*named[i] && (*named[i])[0] != '/' && strcmp(*named[i], "-") != 0) {
 			char *cwd = getcwd(NULL, 0);
 			if (cwd)
@@ -344,7 +367,7 @@ int main(int argc, char **argv)
 			globfree(&gl);
 		}
 		cli_release(&c);
-		for (size_t i = 0; i < 3; i++)
+		for (size_t i = 0; i < 5; i++)
 			free(paths[i]);
 		goto done;
 	}
@@ -418,7 +441,7 @@ out:
 	diag_release(&d);
 	recipe_release(&r);
 	free(path);
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 5; i++)
 		free(paths[i]);
 	cli_release(&c);
 done:

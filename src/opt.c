@@ -111,6 +111,16 @@ int opt_run_parse(struct opt_run *r, const char *prog, int ch, const char *arg, 
 			return opt_bad(prog, "invalid value '%s' for --junit (a file)", arg);
 		r->junit = arg;
 		return 0;
+	case OPT_TRACE:
+		if (!*arg)
+			return opt_bad(prog, "invalid value '%s' for --trace (a file)", arg);
+		r->trace = arg;
+		return 0;
+	case OPT_REPORT:
+		if (!*arg)
+			return opt_bad(prog, "invalid value '%s' for --report (a file)", arg);
+		r->report = arg;
+		return 0;
 	case OPT_JOBSERVER_STYLE:
 		if (jobserver_style_parse(arg, &r->jobserver_style) < 0)
 			return opt_bad(prog, "invalid value '%s' for --jobserver-style (pipe or fifo)", arg);

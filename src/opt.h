@@ -31,18 +31,22 @@ struct opt_run {
 	unsigned cluster;        /* --cluster: runner processes; 0: none */
 	unsigned requeue;        /* --requeue (default 1) */
 	const char *junit;       /* --junit: a file; NULL: none */
+	const char *trace;       /* --trace: a file; NULL: none */
+	const char *report;      /* --report: a file; NULL: none */
 	enum jobserver_style jobserver_style; /* --jobserver-style (default pipe) */
 };
 
 /* Their getopt_long() values (above any a parser uses of its own), their
  * entries for its option table, and their lines of the usage text. */
-enum { OPT_EVENTS = 0x200, OPT_EVENTS_OUTPUT, OPT_CLUSTER, OPT_REQUEUE, OPT_JUNIT, OPT_JOBSERVER_STYLE };
+enum { OPT_EVENTS = 0x200, OPT_EVENTS_OUTPUT, OPT_CLUSTER, OPT_REQUEUE, OPT_JUNIT, OPT_JOBSERVER_STYLE, OPT_TRACE, OPT_REPORT };
 #define OPT_RUN_LONGOPTS \
 	{"events", required_argument, NULL, OPT_EVENTS}, \
 	{"events-output", no_argument, NULL, OPT_EVENTS_OUTPUT}, \
 	{"cluster", required_argument, NULL, OPT_CLUSTER}, \
 	{"requeue", required_argument, NULL, OPT_REQUEUE}, \
 	{"junit", required_argument, NULL, OPT_JUNIT}, \
+	{"trace", required_argument, NULL, OPT_TRACE}, \
+	{"report", required_argument, NULL, OPT_REPORT}, \
 	{"jobserver-style", required_argument, NULL, OPT_JOBSERVER_STYLE}
 #define OPT_RUN_USAGE \
 	"      --events=FILE     write the events of the run to FILE as JSON Lines (- for stdout)\n" \
@@ -50,6 +54,8 @@ enum { OPT_EVENTS = 0x200, OPT_EVENTS_OUTPUT, OPT_CLUSTER, OPT_REQUEUE, OPT_JUNI
 	"      --cluster=N       run the jobs on N runner processes (auto: one per CPU)\n" \
 	"      --requeue=N       with --cluster: run a job again N times if its runner dies (default: 1)\n" \
 	"      --junit=FILE      write a JUnit XML report to FILE: a testcase for each job\n" \
+	"      --trace=FILE      write a Chrome trace of the run to FILE, for Perfetto or chrome://tracing\n" \
+	"      --report=FILE     write an HTML report of the run to FILE: its timeline and critical path\n" \
 	"      --jobserver-style=STYLE  pipe or fifo: how jobs reach the jobserver (default: pipe)\n"
 
 /* The defaults. */

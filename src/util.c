@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,48 @@ int write_full(int fd, const void *data, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int outfile_open(struct outfile *f, const char *path)
+{
+	f->tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (f->fd < 0) {
+		int err = -errno;
+		free(f->tmp);
+		f->tmp = NULL;
+		return err;
+	}
+	f->path = xstrdup(path);
+	return 0;
+}
+
+int outfile_commit(struct outfile *f, const void *p, size_t n)
+{
+	int err = write_full(f->fd, p, n);
+	if (close(f->fd) < 0 && !err)
+		err = -errno;
+	f->fd = -1;
+	if (!err && rename(f->tmp, f->path) < 0)
+		err = -errno;
+	if (!err) {
+		free(f->tmp);
+		f->tmp = NULL;
+	}
+	outfile_release(f);
+	return err;
+}
+
+void outfile_release(struct outfile *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tmp)
+		unlink(f->tmp);
+	free(f->tmp);
+	free(f->path);
+	f->tmp = f->path = NULL;
+	f->fd = -1;
 }
 
 uint64_t now_ns(void)

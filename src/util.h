@@ -57,6 +57,21 @@ const char *suggest_word(const char *word, const char *const *candidates);
  * or -errno. */
 int write_full(int fd, const void *p, size_t n);
 
+/* A file written whole or not at all: a new file next to path, renamed
+ * over it once it is complete. */
+struct outfile {
+	char *path, *tmp; /* NULL: not open */
+	int fd;           /* -1: closed */
+};
+/* Creates the new file, so that a path that cannot be written is known
+ * before any work. Returns 0, or -errno (f then holds nothing). */
+int outfile_open(struct outfile *f, const char *path);
+/* Writes n bytes and renames the file over path; releases f. Returns 0
+ * or -errno (path is then as it was). */
+int outfile_commit(struct outfile *f, const void *p, size_t n);
+/* Removes the new file if it was not committed. */
+void outfile_release(struct outfile *f);
+
 /* Length of the valid UTF-8 sequence at p (at most n bytes; never an
  * overlong form or a surrogate), or 0. */
 size_t utf8_len(const unsigned char *p, size_t n);

@@ -13,7 +13,7 @@
 
 /* --- Encoding --- */
 
-static void add_str(struct buf *b, const char *s, size_t n)
+void wire_add_str(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
@@ -57,6 +57,19 @@ static void add_str(struct buf *b, const char *s, size_t n)
 	buf_add(b, "\"", 1);
 }
 
+void wire_add_captures(struct buf *b, const struct capture *c, size_t n)
+{
+	buf_add(b, "{", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_add(b, ",", 1);
+		wire_add_str(b, c[i].name, strlen(c[i].name));
+		buf_add(b, ":", 1);
+		wire_add_str(b, c[i].value, strlen(c[i].value));
+	}
+	buf_add(b, "}", 1);
+}
+
 static void key(struct buf *b, const char *k)
 {
 	buf_addf(b, ",\"%s\":", k);
@@ -65,7 +78,7 @@ static void key(struct buf *b, const char *k)
 static void key_str(struct buf *b, const char *k, const char *v)
 {
 	key(b, k);
-	add_str(b, v, strlen(v));
+	wire_add_str(b, v, strlen(v));
 }
 
 static void key_num(struct buf *b, const char *k, unsigned long long v)
@@ -80,7 +93,7 @@ static void key_words(struct buf *b, const char *k, char *const *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			buf_add(b, ",", 1);
-		add_str(b, v[i], strlen(v[i]));
+		wire_add_str(b, v[i], strlen(v[i]));
 	}
 	buf_add(b, "]", 1);
 }
@@ -106,6 +119,24 @@ static size_t nwords(char *const *v)
 	return n;
 }
 
+/* The names of the tasks a task depends on, each once, for reports that
+ * draw the dependency graph after the run. */
+static void add_deps(struct buf *b, const struct task *t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->ndeps; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(t->dep_names[k], t->dep_names[i]) == 0;
+		if (seen)
+			continue;
+		buf_adds(b, n++ ? "," : ",\"deps\":[");
+		wire_add_str(b, t->dep_names[i], strlen(t->dep_names[i]));
+	}
+	if (n)
+		buf_add(b, "]", 1);
+}
+
 /* What a job's output rules found: why they failed it, its captures,
  * its annotations. */
 static void add_check(struct buf *b, const struct outcheck *c)
@@ -114,13 +145,7 @@ static void add_check(struct buf *b, const struct outcheck *c)
 		key_str(b, "why", c->why);
 	if (c->ncaptures) {
 		key(b, "captures");
-		for (size_t i = 0; i < c->ncaptures; i++) {
-			buf_add(b, i ? "," : "{", 1);
-			add_str(b, c->captures[i].name, strlen(c->captures[i].name));
-			buf_add(b, ":", 1);
-			add_str(b, c->captures[i].value, strlen(c->captures[i].value));
-		}
-		buf_add(b, "}", 1);
+		wire_add_captures(b, c->captures, c->ncaptures);
 	}
 	if (c->nnotes) {
 		key(b, "annotations");
@@ -128,9 +153,9 @@ static void add_check(struct buf *b, const struct outcheck *c)
 			const struct annotation *a = &c->notes[i];
 			buf_add(b, i ? ",{" : "[{", 2);
 			buf_adds(b, "\"file\":");
-			add_str(b, a->file, strlen(a->file));
+			wire_add_str(b, a->file, strlen(a->file));
 			buf_addf(b, ",\"line\":%lu,\"col\":%lu,\"message\":", a->line, a->col);
-			add_str(b, a->message, strlen(a->message));
+			wire_add_str(b, a->message, strlen(a->message));
 			buf_add(b, "}", 1);
 		}
 		buf_add(b, "]", 1);
@@ -154,8 +179,10 @@ void wire_encode(const struct event *e, uint64_t t_us, struct buf *b)
 		break;
 	case EV_QUEUED:
 		key_str(b, "name", j->name ? j->name : "");
-		if (j->task)
+		if (j->task) {
 			key_str(b, "task", j->task->name);
+			add_deps(b, j->task);
+		}
 		if (j->item)
 			key_str(b, "item", j->item);
 		if (j->seq)
@@ -177,7 +204,7 @@ void wire_encode(const struct event *e, uint64_t t_us, struct buf *b)
 	case EV_OUTPUT:
 		key_num(b, "stream", (unsigned long long)e->stream);
 		key(b, "data");
-		add_str(b, e->data, e->len);
+		wire_add_str(b, e->data, e->len);
 		break;
 	case EV_FINISHED:
 	case EV_RETRY: {
@@ -205,12 +232,12 @@ void wire_encode(const struct event *e, uint64_t t_us, struct buf *b)
 	}
 	case EV_SKIPPED:
 		key(b, "why");
-		add_str(b, e->data ? e->data : "", e->data ? e->len : 0);
+		wire_add_str(b, e->data ? e->data : "", e->data ? e->len : 0);
 		break;
 	case EV_MESSAGE:
 		key_str(b, "level", level_names[e->level]);
 		key(b, "text");
-		add_str(b, e->data, e->len);
+		wire_add_str(b, e->data, e->len);
 		break;
 	case EV_RUN_END:
 		key_num(b, "queued", e->run->queued);
@@ -257,7 +284,10 @@ void wire_encode_stop(unsigned long long id, const char *how, struct buf *b)
 
 /* --- Decoding --- */
 
-enum val_kind { V_STR, V_NUM, V_TRUE, V_FALSE, V_NULL, V_WORDS };
+/* V_PAIRS: an object whose values are all strings, as words: key, value,
+ * key, value. V_OTHER: any other JSON value, read and ignored, so that a
+ * field a later weft adds does not make its events unreadable. */
+enum val_kind { V_STR, V_NUM, V_TRUE, V_FALSE, V_NULL, V_WORDS, V_PAIRS, V_OTHER };
 
 struct field {
 	const char *key;      /* decoded, owned by the event */
@@ -266,7 +296,7 @@ struct field {
 	const char *str;      /* V_STR: decoded, owned; V_NUM: the text as written */
 	size_t len;
 	char **words;         /* V_WORDS: NULL-terminated, owned */
-	size_t nwords;
+	size_t nwords;            /* V_PAIRS: twice the pairs */
 };
 
 struct parser {
@@ -413,13 +443,26 @@ static int parse_num(struct parser *ps, struct field *f)
 	return 0;
 }
 
-static int parse_words(struct parser *ps, struct field *f)
+/* After an element of an array or object: 1 at a ',' (another follows),
+ * 0 at its close (read past it), -1 at anything else. */
+static int next_or_close(struct parser *ps, char close)
 {
-	ps->p++; /* [ */
+	skip_ws(ps);
+	if (ps->p < ps->end && (*ps->p == ',' || *ps->p == close))
+		return *ps->p++ == ',';
+	return -1;
+}
+
+/* An array of strings (V_WORDS), or with pairs an object whose values
+ * are all strings (V_PAIRS), at ps->p (its '[' or '{'). */
+static int parse_list(struct parser *ps, bool pairs, struct field *f)
+{
+	char close = pairs ? '}' : ']';
+	ps->p++;
 	char **v = NULL;
 	size_t n = 0, cap = 0;
 	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == ']') {
+	if (ps->p < ps->end && *ps->p == close) {
 		ps->p++;
 	} else {
 		for (;;) {
@@ -428,24 +471,28 @@ static int parse_words(struct parser *ps, struct field *f)
 			skip_ws(ps);
 			if (parse_str(ps, &s, &len) < 0 || strlen(s) != len)
 				goto bad;
-			grow(&v, &cap, n + 2, sizeof *v);
+			grow(&v, &cap, n + 3, sizeof *v);
 			v[n++] = (char *)s;
-			skip_ws(ps);
-			if (ps->p < ps->end && *ps->p == ',') {
-				ps->p++;
-				continue;
+			if (pairs) {
+				skip_ws(ps);
+				if (ps->p >= ps->end || *ps->p++ != ':')
+					goto bad;
+				skip_ws(ps);
+				if (parse_str(ps, &s, &len) < 0 || strlen(s) != len)
+					goto bad;
+				v[n++] = (char *)s;
 			}
-			if (ps->p < ps->end && *ps->p == ']') {
-				ps->p++;
+			int more = next_or_close(ps, close);
+			if (more < 0)
+				goto bad;
+			if (!more)
 				break;
-			}
-			goto bad;
 		}
 	}
 	grow(&v, &cap, n + 1, sizeof *v);
 	v[n] = NULL;
 	own(ps->w, (char *)v);
-	f->kind = V_WORDS;
+	f->kind = pairs ? V_PAIRS : V_WORDS;
 	f->words = v;
 	f->nwords = n;
 	return 0;
@@ -454,18 +501,107 @@ bad:
 	return -1;
 }
 
+/* Nesting deeper than this is not an event. */
+#define WIRE_MAX_DEPTH 32
+
+/* At least one digit. */
+static int skip_digits(struct parser *ps)
+{
+	const char *s = ps->p;
+	while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
+		ps->p++;
+	return ps->p > s ? 0 : -1;
+}
+
+/* Reads past any JSON value at ps->p. */
+static int skip_value(struct parser *ps, int depth)
+{
+	skip_ws(ps);
+	if (ps->p >= ps->end || depth > WIRE_MAX_DEPTH)
+		return -1;
+	char c = *ps->p;
+	if (c == '"') {
+		const char *s;
+		size_t len;
+		return parse_str(ps, &s, &len);
+	}
+	if (c == '[' || c == '{') {
+		char close = c == '[' ? ']' : '}';
+		ps->p++;
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == close) {
+			ps->p++;
+			return 0;
+		}
+		for (;;) {
+			if (c == '{') {
+				skip_ws(ps);
+				if (ps->p >= ps->end || *ps->p != '"' || skip_value(ps, depth + 1) < 0)
+					return -1;
+				skip_ws(ps);
+				if (ps->p >= ps->end || *ps->p++ != ':')
+					return -1;
+			}
+			if (skip_value(ps, depth + 1) < 0)
+				return -1;
+			int more = next_or_close(ps, close);
+			if (more <= 0)
+				return more;
+		}
+	}
+	static const char *const words[] = {"true", "false", "null"};
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(words[i]);
+		if ((size_t)(ps->end - ps->p) >= n && memcmp(ps->p, words[i], n) == 0) {
+			ps->p += n;
+			return 0;
+		}
+	}
+	/* A number: -?digits(.digits)?([eE][+-]?digits)? */
+	if (*ps->p == '-')
+		ps->p++;
+	if (skip_digits(ps) < 0)
+		return -1;
+	if (ps->p < ps->end && *ps->p == '.') {
+		ps->p++;
+		if (skip_digits(ps) < 0)
+			return -1;
+	}
+	if (ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E')) {
+		ps->p++;
+		if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-'))
+			ps->p++;
+		if (skip_digits(ps) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A value that none of the kinds above describes: read, kept as V_OTHER. */
+static int parse_other(struct parser *ps, const char *at, struct field *f)
+{
+	ps->p = at;
+	if (skip_value(ps, 0) < 0)
+		return -1;
+	f->kind = V_OTHER;
+	return 0;
+}
+
 static int parse_value(struct parser *ps, struct field *f)
 {
 	skip_ws(ps);
 	if (ps->p >= ps->end)
 		return -1;
 	size_t left = (size_t)(ps->end - ps->p);
+	const char *at = ps->p;
 	switch (*ps->p) {
 	case '"':
 		f->kind = V_STR;
 		return parse_str(ps, &f->str, &f->len);
 	case '[':
-		return parse_words(ps, f);
+		return parse_list(ps, false, f) == 0 ? 0 : parse_other(ps, at, f);
+	case '{':
+		return parse_list(ps, true, f) == 0 ? 0 : parse_other(ps, at, f);
 	case 't':
 		if (left < 4 || memcmp(ps->p, "true", 4) != 0)
 			return -1;
@@ -485,7 +621,7 @@ static int parse_value(struct parser *ps, struct field *f)
 		f->kind = V_NULL;
 		return 0;
 	default:
-		return parse_num(ps, f);
+		return parse_num(ps, f) == 0 ? 0 : parse_other(ps, at, f);
 	}
 }
 
@@ -570,6 +706,27 @@ static int get_bool(const struct fields *fs, const char *k, bool *out)
 	return 0;
 }
 
+/* Why the output rules failed a job, and its captures, as the check a
+ * report reads (its annotations are not kept). */
+static int get_check(const struct fields *fs, struct wire_event *w)
+{
+	const struct field *caps = find(fs, "captures");
+	if (get_str(fs, "why", (const char **)&w->check.why) < 0 || (caps && caps->kind != V_PAIRS))
+		return -1;
+	if (caps && caps->nwords) {
+		w->check.ncaptures = caps->nwords / 2;
+		w->check.captures = xcalloc(w->check.ncaptures, sizeof *w->check.captures);
+		own(w, (char *)w->check.captures);
+		for (size_t i = 0; i < w->check.ncaptures; i++) {
+			w->check.captures[i].name = caps->words[2 * i];
+			w->check.captures[i].value = caps->words[2 * i + 1];
+		}
+	}
+	if (w->check.why || w->check.ncaptures)
+		w->job.check = &w->check;
+	return 0;
+}
+
 static int name_index(const char *const *names, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)
@@ -627,6 +784,13 @@ static int fill(struct wire_event *w, const struct fields *fs)
 		if (task) {
 			w->task_stub.name = (char *)task;
 			j->task = &w->task_stub;
+			const struct field *deps = find(fs, "deps");
+			if (deps && deps->kind != V_WORDS)
+				return -1;
+			if (deps) {
+				w->task_stub.dep_names = deps->words;
+				w->task_stub.ndeps = deps->nwords;
+			}
 		}
 		if ((r = get_num(fs, "seq", UINT64_MAX, &n)) < 0 || (r == 0 && !n))
 			return -1;
@@ -715,7 +879,7 @@ static int fill(struct wire_event *w, const struct fields *fs)
 		j->interrupted = b;
 		if (retry)
 			e->type = EV_RETRY;
-		return 0;
+		return get_check(fs, w);
 	}
 	case EV_SKIPPED: {
 		const struct field *why = find(fs, "why");
@@ -782,16 +946,11 @@ int wire_decode(const char *line, size_t len, struct wire_event *w)
 				goto bad;
 			grow(&fs.v, &fs.cap, fs.n + 1, sizeof *fs.v);
 			fs.v[fs.n++] = f;
-			skip_ws(&ps);
-			if (ps.p < ps.end && *ps.p == ',') {
-				ps.p++;
-				continue;
-			}
-			if (ps.p < ps.end && *ps.p == '}') {
-				ps.p++;
+			int more = next_or_close(&ps, '}');
+			if (more < 0)
+				goto bad;
+			if (!more)
 				break;
-			}
-			goto bad;
 		}
 	}
 	skip_ws(&ps);

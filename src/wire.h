@@ -7,6 +7,7 @@
 
 #include "events.h"
 #include "graph.h"
+#include "outrules.h"
 #include "util.h"
 
 /* The schema's version, in every run-start; man/weft.1 documents it. */
@@ -17,6 +18,12 @@
  * string are written as \u0080..\u00ff, which the decoder turns back into
  * those bytes, so any name, command or output survives. */
 void wire_encode(const struct event *e, uint64_t t_us, struct buf *out);
+
+/* Appends s (n bytes) as a JSON string, as wire_encode writes strings. */
+void wire_add_str(struct buf *out, const char *s, size_t n);
+
+/* Appends captures as a JSON object, name: value. */
+void wire_add_captures(struct buf *out, const struct capture *c, size_t n);
 
 /* A job for a cluster's runner: its queued event with all a runner needs
  * to run it (lines, dir, timeout, env). */
@@ -29,7 +36,8 @@ void wire_encode_stop(unsigned long long id, const char *how, struct buf *out);
 struct wire_event {
 	struct event ev;   /* ev.job points at job (job events; a message's, when it names one); ev.run at run */
 	struct job job;    /* job.task: NULL, or task_stub, which holds only the task's name */
-	struct task task_stub;
+	struct task task_stub; /* and its dep_names, ndeps: the queued event's deps */
+	struct outcheck check; /* a finished event's why and captures; job.check points here when it has them */
 	struct run_info run;
 	uint64_t t_us;
 	char **owned;      /* every string the event holds */

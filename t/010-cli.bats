@@ -24,6 +24,7 @@ ran_exactly() {
 
 USAGE='usage: weft [options] [TASK|/REGEX/|NAME=VALUE]...
        weft exec [options] COMMAND [ARG...] [::: VALUE... | :::: FILE...]...
+       weft report FILE -o OUT.html
 
 Run the tasks of a recipe (weft.ini) and their dependencies in parallel.
 
@@ -49,6 +50,8 @@ Options:
       --cluster=N       run the jobs on N runner processes (auto: one per CPU)
       --requeue=N       with --cluster: run a job again N times if its runner dies (default: 1)
       --junit=FILE      write a JUnit XML report to FILE: a testcase for each job
+      --trace=FILE      write a Chrome trace of the run to FILE, for Perfetto or chrome://tracing
+      --report=FILE     write an HTML report of the run to FILE: its timeline and critical path
       --jobserver-style=STYLE  pipe or fifo: how jobs reach the jobserver (default: pipe)
   -V, --version         print the version and exit
   -h, --help            print this help and exit
@@ -83,7 +86,7 @@ Exit status: 0 all tasks succeeded, 1 a task failed, 2 usage or recipe error,
 		fi
 		[[ $text == *"$desc"* ]] || fail "man/weft.1 does not say '$desc' (for --$long)"
 	done
-	assert_equal "$n" 24
+	assert_equal "$n" 26
 }
 
 @test "--version and -V print the version" {

@@ -6,9 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct events;
 struct sink;
 struct joblog;
+struct timeline;
 
 /* --- output.c: jobs' output on weft's stdout and stderr --- */
 
@@ -94,5 +96,21 @@ struct dryrun_opts {
 };
 /* Borrows o's lists for the run's life. */
 struct sink *dryrun_sink_new(const struct dryrun_opts *o);
+
+/* --- timeline_file.c: the run's timeline, written as one file at the end (--trace, --report) --- */
+/* write turns the timeline into the file's bytes. Returns 0 and *out,
+ * or -errno when a file next to path cannot be made (nothing is written
+ * to path until timeline_sink_finish). */
+int timeline_sink_new(const char *path, void (*write)(struct buf *out, const struct timeline *tl),
+		      struct sink **out);
+/* Writes the file, whole or not at all, before the run's last event.
+ * Returns 0 or -errno. */
+int timeline_sink_finish(struct sink *s);
+
+/* --- trace.c: the Chrome trace-event JSON that Perfetto and chrome://tracing load (--trace=FILE) --- */
+void trace_write(struct buf *out, const struct timeline *tl);
+
+/* --- report.c: the self-contained HTML report (--report=FILE, weft report) --- */
+void report_write(struct buf *out, const struct timeline *tl);
 
 #endif

@@ -52,6 +52,19 @@ static void roundtrip(int n, struct event *e, uint64_t t_us)
 				CHECK(strcmp(x->step_argv[i], y->step_argv[i]) == 0, "step argv");
 			if (!x->step)
 				CHECK(same_str(x->cmd, y->cmd), "command");
+			/* Deps: each name once, in their order. */
+			const struct task *xt = x->task, *yt = y->task;
+			size_t k = 0;
+			for (size_t i = 0; xt && i < xt->ndeps; i++) {
+				bool again = false;
+				for (size_t m = 0; m < i; m++)
+					again |= strcmp(xt->dep_names[m], xt->dep_names[i]) == 0;
+				if (again)
+					continue;
+				CHECK(yt && k < yt->ndeps && strcmp(xt->dep_names[i], yt->dep_names[k]) == 0, "deps");
+				k++;
+			}
+			CHECK(k == (yt ? yt->ndeps : 0), "number of deps");
 		}
 		if (e->type == EV_STARTED) {
 			CHECK(x->slot == y->slot && x->pid == y->pid, "slot, pid");
@@ -63,6 +76,15 @@ static void roundtrip(int n, struct event *e, uint64_t t_us)
 			CHECK(x->spawn_error == y->spawn_error, "spawn error");
 			CHECK((x->end_ns - x->start_ns) / 1000 == (y->end_ns - y->start_ns) / 1000, "duration");
 			CHECK(x->up_to_date == y->up_to_date && x->interrupted == y->interrupted, "flags");
+			CHECK(!x->check == !y->check, "check");
+			if (x->check && y->check) {
+				CHECK(same_str(x->check->why, y->check->why), "why");
+				CHECK(x->check->ncaptures == y->check->ncaptures, "captures");
+				for (size_t i = 0; i < x->check->ncaptures && i < y->check->ncaptures; i++)
+					CHECK(same_str(x->check->captures[i].name, y->check->captures[i].name) &&
+						      same_str(x->check->captures[i].value, y->check->captures[i].value),
+					      "capture");
+			}
 		}
 	}
 	if (e->type == EV_OUTPUT || e->type == EV_MESSAGE || e->type == EV_SKIPPED) {
@@ -93,7 +115,8 @@ static int test_roundtrip(void)
 	static const char binary[] = "bin\0\x01\x7f\xff\xfe \xc3\xa9 \xe2\x82 \xf0\x9f\x98\x80 \"q\" \\ \n\t\r end";
 	char *argv[] = {"weft", "-j", "2", "caf\xc3\xa9", "\xff\xfe", "a\"b\\c\nd", NULL};
 	char *step_argv[] = {"grep", "--count", "a\tb", "\x80", NULL};
-	struct task t = {.name = "thumbs"};
+	char *deps[] = {"lib \xff", "gen \"x\"", "lib \xff"};
+	struct task t = {.name = "thumbs", .dep_names = deps, .ndeps = 3};
 	struct job j = {.id = 7, .task = &t, .name = "thumbs[a \xff.jpg]", .item = "a \xff.jpg", .seq = 3,
 			.cmd = "convert 'a \xff.jpg' \"x\"\n", .slot = 2, .pid = 4242};
 	struct job s = {.id = 8, .name = "scan", .step = step_find("grep"), .step_argv = step_argv, .step_argc = 4,
@@ -121,7 +144,13 @@ static int test_roundtrip(void)
 		{JOB_SIGNAL, 0, SIGKILL, 0, false, true}, {JOB_TIMEOUT, 0, 0, 0, false, false},
 		{JOB_SPAWN_ERROR, 0, 0, -2, false, false},
 	};
-	for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
+	/* Output rules' captures and reason, the second time round. */
+	struct capture caps[] = {{"ver", "1.\xff"}, {"a \"b\"", ""}};
+	struct outcheck check = {.captures = caps, .ncaptures = 2, .why = "no line matched 'ok\\n'"};
+	size_t nends = sizeof ends / sizeof *ends;
+	for (size_t round = 0; round < 2 * nends; round++) {
+		size_t i = round % nends;
+		j.check = round >= nends ? &check : NULL;
 		j.result = ends[i].r;
 		j.exit_code = ends[i].code;
 		j.term_signal = ends[i].sig;
