@@ -12,6 +12,7 @@
 #include <xxhash.h>
 
 #include "cachefile.h"
+#include "cancel.h"
 #include "glob.h"
 #include "hashtab.h"
 #include "util.h"
@@ -205,9 +206,9 @@ static void stat_into(struct fentry *e, const struct stat *st)
  * 1 when it is gone or no longer a regular file, or -errno. */
 static int hash_file(const char *path, struct fentry *e, XXH3_state_t *s, char *buf)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open_read(path);
 	if (fd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 1 : -errno;
+		return fd == -ENOENT || fd == -ENOTDIR ? 1 : fd;
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int err = -errno;
@@ -221,6 +222,10 @@ static int hash_file(const char *path, struct fentry *e, XXH3_state_t *s, char *
 	stat_into(e, &st);
 	XXH3_128bits_reset(s);
 	for (;;) {
+		if (cancel_raised()) {
+			close(fd);
+			return -ECANCELED;
+		}
 		ssize_t n = read(fd, buf, READ_SIZE);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -367,7 +372,8 @@ static void check_sources(struct cache_check *k, XXH3_state_t *s)
 		i += cmp <= 0;
 		d += cmp >= 0;
 		size_t before = k->files->n;
-		int err = add_file(k, o, k->files, name, full_path(k, name, &full), &cur, now, s, &buf);
+		int err = cancel_raised() ? -ECANCELED
+					  : add_file(k, o, k->files, name, full_path(k, name, &full), &cur, now, s, &buf);
 		if (err) {
 			k->error = xasprintf("cannot read source '%s': %s", name, strerror(-err));
 			break;
@@ -530,6 +536,8 @@ static void settle_sources(struct cache_check *k, const struct strlist *deps, XX
 				*buf = xmalloc(READ_SIZE);
 			int64_t now = realtime_ns();
 			int r = hash_file(full_path(k, name, &full), &c, s, *buf);
+			if (r == -ECANCELED)
+				break; /* cache_check_settle() says so */
 			if (r)
 				continue; /* gone, or no file: nothing to record */
 			k->hashed++;

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <uv.h>
 
+#include "cancel.h"
 #include "events.h"
 #include "executor.h"
 #include "jobserver.h"
@@ -326,6 +327,8 @@ static void signal_cb(uv_signal_t *h, int signum)
 	r->signals_seen++;
 	if (!r->signal)
 		r->signal = signum;
+	/* Work on the worker threads (hashing, listing) gives up too. */
+	cancel_raise();
 	/* A second signal means "now": no grace period. */
 	runner_stop(r, r->signals_seen > 1);
 }
@@ -336,6 +339,7 @@ static void broken_pipe(void *ud)
 	if (r->signal)
 		return;
 	r->signal = SIGPIPE;
+	cancel_raise();
 	runner_stop(r, false);
 }
 
@@ -434,6 +438,7 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 	struct runner r;
 	memset(&r, 0, sizeof r);
 	memset(res, 0, sizeof *res);
+	cancel_clear();
 	r.o = o;
 	r.jobs = run_fit_jobs(o->jobs);
 	if (r.jobs < o->jobs)

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cancel.h"
 #include "env.h"
 #include "escape.h"
 #include "events.h"
@@ -96,23 +98,35 @@ static void list_items(struct fe *fe)
 	if (strncmp(spec, "lines:", 6) == 0) {
 		/* Relative to the task's dir, where its commands run too. */
 		char *path = fe->t->dir && spec[6] != '/' ? xasprintf("%s/%s", fe->t->dir, spec + 6) : xstrdup(spec + 6);
-		FILE *f = fopen(path, "re");
-		int err = errno;
+		int fd = open_read(path);
 		free(path);
-		if (!f) {
-			fe->error = xasprintf("cannot read the items of task '%s': %s", fe->t->name, strerror(err));
+		if (fd < 0) {
+			fe->error = xasprintf("cannot read the items of task '%s': %s", fe->t->name, strerror(-fd));
 			return;
 		}
-		char *line = NULL;
-		size_t cap = 0;
-		ssize_t n;
-		while ((n = getline(&line, &cap, f)) > 0) {
-			if (line[n - 1] == '\n')
-				line[--n] = '\0';
-			strlist_add(&fe->items, line);
+		/* Bounded waits: a FIFO's writer may never come, and a signal
+		 * must still stop the run. */
+		struct buf b;
+		buf_init(&b);
+		char chunk[16384];
+		for (;;) {
+			if (cancel_raised()) {
+				fe->error = xstrdup("cancelled");
+				break;
+			}
+			ssize_t n = read_wait(fd, chunk, sizeof chunk, 100);
+			if (n == -EAGAIN)
+				continue;
+			if (n < 0)
+				fe->error = xasprintf("cannot read the items of task '%s': %s", fe->t->name, strerror((int)-n));
+			if (n <= 0)
+				break;
+			buf_add(&b, chunk, (size_t)n);
 		}
-		free(line);
-		fclose(f);
+		close(fd);
+		if (!fe->error)
+			add_lines(&fe->items, b.p, b.len);
+		buf_release(&b);
 		return;
 	}
 	char **words = split_blanks(spec, NULL);
@@ -330,7 +344,13 @@ static void listed(struct pool_work *w)
 {
 	struct fe *fe = (struct fe *)((char *)w - offsetof(struct fe, work));
 	struct tasksrc *ts = fe->ts;
-	if (fe->error) {
+	if (fe->error && cancel_raised()) {
+		/* Cut short by a signal: the run is ending, nothing to say. */
+		free(fe->error);
+		fe->error = NULL;
+		fe->failed = true;
+		failed_early(ts, fe->t, 1);
+	} else if (fe->error) {
 		events_say(ts->src.ev, MSG_ERROR, NULL, "%s", fe->error);
 		free(fe->error);
 		fe->error = NULL;

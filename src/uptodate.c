@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "cache.h"
+#include "cancel.h"
 #include "depfile.h"
 #include "glob.h"
 #include "tmpl.h"
@@ -230,7 +231,12 @@ static void check_after_cb(struct pool_work *w)
 	const char *err = cache_check_error(x->k);
 	bool fresh = false;
 	const char *why = err ? NULL : cache_fresh(u->cache, x->k, &fresh);
-	if (err) {
+	if (err && cancel_raised()) {
+		/* The run is being stopped: nothing to say, nothing runs. */
+		cache_check_free(x->k);
+		x->k = NULL;
+		v = VERDICT_ERROR;
+	} else if (err) {
 		events_say(u->o.ev, MSG_ERROR, NULL, "cannot check whether task '%s' is up to date: %s", x->label, err);
 		cache_check_free(x->k);
 		x->k = NULL;
@@ -345,8 +351,9 @@ static void settle_after_cb(struct pool_work *w)
 	struct utd_unit *x = (struct utd_unit *)w;
 	struct uptodate *u = x->u;
 	strlist_release(&x->deps);
-	if (x->error) {
-		/* Nothing recorded: it runs again next time. */
+	if (x->error || cancel_raised()) {
+		/* Nothing recorded: it runs again next time (a settling cut
+		 * short by a signal measured only part of the files). */
 	} else if (cache_check_changed(x->k)) {
 		events_say(u->o.ev, MSG_WARNING, NULL,
 			   "a source of task '%s' changed while it ran: it runs again next time", x->label);
@@ -357,7 +364,7 @@ static void settle_after_cb(struct pool_work *w)
 		else
 			u->fps[x->t->index] = xstrdup(cache_check_fingerprint(x->k));
 	}
-	if (x->error || cache_check_changed(x->k))
+	if (x->error || cancel_raised() || cache_check_changed(x->k))
 		u->item_gaps[x->t->index] = true;
 	cache_check_free(x->k);
 	x->k = NULL;

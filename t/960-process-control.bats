@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# Faults of process control and of weft's own state: signals during scans,
+# FIFOs where files were expected, a full disk under .weft/, Ctrl-Z, jobs
+# that want the terminal, weft as PID 1, and records of tasks long gone.
+# Every wait is bounded; no test depends on how fast anything runs.
+load helpers/common
+load helpers/background
+
+setup() { common_setup; }
+
+# wait_open PID NAME: waits (bounded) until process PID holds open a
+# file whose path ends in NAME.
+wait_open() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		ls -l "/proc/$1/fd" 2> /dev/null | grep -q -- "$2\$" && return 0
+		sleep 0.02
+	done
+	echo "weft never opened $2" >&2
+	return 1
+}
+
+@test "SIGINT while a source is hashed on a worker thread stops weft at once" {
+	# A 4 TiB sparse source takes many minutes to hash: only a cancelled
+	# hash lets weft end within wait_weft's bound.
+	truncate -s 4T big || skip "no sparse files here"
+	recipe '[a]
+sources = big
+run = touch ran'
+	start_weft
+	wait_open "$pid" /big
+	kill -INT "$pid"
+	wait_weft
+	[ "$status" -eq 130 ]
+	[ ! -e ran ]
+	# Nothing is said about the cut-short check but the interruption.
+	run -0 grep -c . err
+	[ "$output" = 1 ]
+	grep -q '^weft: interrupted by SIGINT' err
+	assert_no_leftovers
+}
+
+@test "a FIFO with no writer: a step's timeout and Ctrl-C work, lines: waits and stops; with a writer both read it" {
+	mkfifo ff
+	recipe '[a]
+step = hash ff
+timeout = 300ms
+[b]
+foreach = lines:ff
+run = echo item {}
+[c]
+step = grep x ff
+timeout = 300ms'
+	# No writer ever comes: the steps time out (they would have hung in
+	# open(2), where no timeout reached them).
+	start_weft -k a c
+	wait_weft
+	[ "$status" -eq 1 ]
+	grep -qx "weft: task 'a' timed out after 300ms" err
+	grep -qx "weft: task 'c' timed out after 300ms" err
+	# The items of b wait for a writer, and SIGINT ends the wait.
+	start_weft b
+	wait_open "$pid" /ff
+	kill -INT "$pid"
+	wait_weft
+	[ "$status" -eq 130 ]
+	# With a writer, the items are its lines.
+	start_weft b
+	wait_open "$pid" /ff
+	printf 'x\ny\n' > ff
+	wait_weft
+	[ "$status" -eq 0 ]
+	grep -qx 'item x' out
+	grep -qx 'item y' out
+	assert_no_leftovers
+}
