@@ -256,10 +256,19 @@ static void check_after_cb(struct pool_work *w)
 		if (u->o.explain)
 			events_say(u->o.ev, MSG_INFO, NULL, "task '%s' runs: %s", x->label, why);
 		/* Withdraw the recorded success before the command starts, so a
-		 * run killed half-way is never taken for done. */
-		if (cache_forget(u->cache, x->k) < 0)
-			events_say(u->o.ev, MSG_WARNING, NULL, "cannot update .weft/ before task '%s' runs", x->label);
-		v = VERDICT_RUN;
+		 * run killed half-way is never taken for done. When that cannot
+		 * be written (a full disk), the task must not run: a run that
+		 * failed there would be called up to date once the old sources
+		 * came back. */
+		int ferr = cache_forget(u->cache, x->k);
+		if (ferr < 0) {
+			events_say(u->o.ev, MSG_ERROR, NULL,
+				   "task '%s' does not run: cannot withdraw its recorded success in .weft/: %s", x->label,
+				   strerror(-ferr));
+			v = VERDICT_ERROR;
+		} else {
+			v = VERDICT_RUN;
+		}
 	}
 	x->checked(x->ud, v);
 }

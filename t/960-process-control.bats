@@ -8,6 +8,21 @@ load helpers/background
 
 setup() { common_setup; }
 
+teardown() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	if [ -n "${MOUNTED:-}" ]; then
+		umount "$MOUNTED" || umount -l "$MOUNTED"
+	fi
+}
+
+# small_fs DIR: a 512 KiB tmpfs at DIR, unmounted in teardown (root only).
+small_fs() {
+	[ "$(id -u)" -eq 0 ] || skip "mounting a tmpfs needs root"
+	mkdir -p "$1"
+	mount -t tmpfs -o size=512k tmpfs "$1" || skip "cannot mount a tmpfs here"
+	MOUNTED=$PWD/$1
+}
+
 # wait_open PID NAME: waits (bounded) until process PID holds open a
 # file whose path ends in NAME.
 wait_open() {
@@ -73,4 +88,36 @@ timeout = 300ms'
 	grep -qx 'item x' out
 	grep -qx 'item y' out
 	assert_no_leftovers
+}
+
+@test "full disk under .weft/: a task whose old success cannot be withdrawn does not run" {
+	small_fs fs
+	cd fs
+	# No outputs declared: only the withdrawn record stops a broken out
+	# from being called up to date later.
+	recipe '[a]
+sources = in
+run = touch ../ran; cat in > out && head -c 65536 /dev/zero > scratch && rm scratch'
+	echo v1 > in
+	run -0 "$WEFT" -q a
+	[ "$(cat out)" = v1 ]
+	echo v2 > in
+	rm ../ran
+	dd if=/dev/zero of=filler bs=4k 2> /dev/null || true
+	# It would write out and then fail; it must not run at all.
+	run -1 "$WEFT" a
+	assert_output --partial "weft: task 'a' does not run: cannot withdraw its recorded success in .weft/: No space left on device"
+	[ ! -e ../ran ]
+	[ "$(cat out)" = v1 ]
+	# Space back, the source back as it was: out is what a success made.
+	rm filler
+	echo v1 > in
+	run -0 "$WEFT" a
+	[ ! -e ../ran ]
+	[ "$(cat out)" = v1 ]
+	# And with v2 it runs, now that the withdrawal can be written.
+	echo v2 > in
+	run -0 "$WEFT" a
+	[ -e ../ran ]
+	[ "$(cat out)" = v2 ]
 }
