@@ -34,6 +34,10 @@ struct executor {
 	int (*start)(struct executor *x, struct job *j, const struct executor_cb *cb, void *ud, void **handle);
 	/* Asks a started job to stop; exited() still comes. */
 	void (*stop)(struct executor *x, void *handle, enum executor_stop how);
+	/* Ctrl-Z: stops a started job where it is (pause true), or lets it go
+	 * on (false), its timeout not counting the time in between. NULL:
+	 * the executor's jobs need nothing (they stop with weft). */
+	void (*pause)(struct executor *x, void *handle, bool pause);
 	/* At the end of the run, once no job is left: frees x. */
 	void (*free)(struct executor *x);
 };

@@ -1,6 +1,7 @@
 /* One child process: spawned into its own process group, its output read and its exit watched on the loop, stopped as a group. */
 #include "proc.h"
 #include "guard.h"
+#include "suspend.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -343,6 +344,20 @@ void proc_kill(struct proc *p)
 	if (p->is_done)
 		return;
 	kill(-p->pid, SIGKILL);
+}
+
+void proc_pause(struct proc *p, bool pause)
+{
+	if (p->is_done)
+		return;
+	if (pause) {
+		kill(-p->pid, SIGSTOP);
+		p->paused_timer = suspend_timer(&p->timer);
+		return;
+	}
+	suspend_timer_resume(&p->timer, timer_cb, p->paused_timer);
+	p->paused_timer = 0;
+	kill(-p->pid, SIGCONT);
 }
 
 void proc_set_ref(struct proc *p, bool ref)

@@ -37,6 +37,7 @@ struct proc {
 	int status;            /* waitpid status, valid once exited */
 	bool timed_out;
 	bool stopping;         /* SIGTERM sent, SIGKILL pending */
+	uint64_t paused_timer; /* while paused: suspend_timer()'s value */
 };
 
 struct proc_spawn_opts {
@@ -73,5 +74,9 @@ void proc_set_ref(struct proc *p, bool ref);
 void proc_stop(struct proc *p);
 /* SIGKILL to the whole group now. */
 void proc_kill(struct proc *p);
+
+/* Ctrl-Z: SIGSTOP to p's group and its timer held (pause true), or SIGCONT
+ * and the timer going on from where it was. */
+void proc_pause(struct proc *p, bool pause);
 
 #endif

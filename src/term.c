@@ -194,6 +194,14 @@ void term_status(const char *text)
 	draw();
 }
 
+void term_suspend(bool suspend)
+{
+	if (suspend)
+		erase();
+	else
+		draw();
+}
+
 void term_status_keep(void)
 {
 	if (status_visible)

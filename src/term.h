@@ -54,6 +54,10 @@ void term_note_lost(int err);
 /* Shows text as the status line (one line, no newline); NULL erases it. */
 void term_status(const char *text);
 
+/* Ctrl-Z: erases the status line while weft is stopped (suspend true),
+ * and draws it again once it goes on. */
+void term_suspend(bool suspend);
+
 /* Leaves the status line on screen, as a line of its own, and forgets it. */
 void term_status_keep(void);
 

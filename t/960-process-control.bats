@@ -121,3 +121,42 @@ run = touch ../ran; cat in > out && head -c 65536 /dev/zero > scratch && rm scra
 	[ -e ../ran ]
 	[ "$(cat out)" = v2 ]
 }
+
+# proc_state PID: the one-letter state of process PID (R, S, T, Z...).
+proc_state() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2> /dev/null) || return 1
+	stat=${stat##*) }
+	echo "${stat%% *}"
+}
+
+# wait_state PID STATE: waits (bounded) until process PID is in STATE.
+wait_state() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		[ "$(proc_state "$1")" = "$2" ] && return 0
+		sleep 0.02
+	done
+	echo "process $1 is $(proc_state "$1"), not $2" >&2
+	return 1
+}
+
+@test "Ctrl-Z stops every job's process group, then weft; SIGCONT goes on, the time stopped not counted against timeouts" {
+	recipe '[a]
+timeout = 2s
+run = echo $$ > a.pid; sleep 1000 & echo $! > child.pid; while [ ! -e go ]; do sleep 0.05; done; kill $!'
+	start_weft
+	wait_for child.pid
+	kill -TSTP "$pid"
+	wait_state "$pid" T
+	wait_state "$(cat a.pid)" T
+	wait_state "$(cat child.pid)" T
+	# Stopped longer than the timeout: only the time running counts.
+	sleep 2.5
+	kill -CONT "$pid"
+	wait_state "$(cat a.pid)" S
+	touch go
+	wait_weft
+	[ "$status" -eq 0 ]
+	assert_no_leftovers
+}

@@ -206,6 +206,12 @@ static void stop(struct executor *x, void *handle, enum executor_stop how)
 	}
 }
 
+static void pause_job(struct executor *x, void *handle, bool pause)
+{
+	(void)x;
+	proc_pause(&((struct pjob *)handle)->proc, pause);
+}
+
 static void process_free(struct executor *x)
 {
 	struct process_exec *px = (struct process_exec *)x;
@@ -223,6 +229,7 @@ struct executor *executor_process_new(const struct executor_env *env)
 	px->x.runs = runs;
 	px->x.start = start;
 	px->x.stop = stop;
+	px->x.pause = pause_job;
 	px->x.free = process_free;
 	px->env = *env;
 	return &px->x;
