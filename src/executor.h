@@ -18,6 +18,9 @@ struct executor_cb {
 	/* The job is over: its result, exit_code, term_signal are set, and
 	 * no more output comes. Called exactly once per started job. */
 	void (*exited)(void *ud);
+	/* A process of the job stopped (SIGTTIN, SIGTTOU, SIGSTOP): why, for
+	 * a message. The job still runs, as far as the runner knows. */
+	void (*stopped)(void *ud, const char *why);
 };
 
 enum executor_stop {

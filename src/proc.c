@@ -1,6 +1,7 @@
 /* One child process: spawned into its own process group, its output read and its exit watched on the loop, stopped as a group. */
 #include "proc.h"
 #include "guard.h"
+#include "stopped.h"
 #include "suspend.h"
 
 #include <errno.h>
@@ -24,6 +25,32 @@
  */
 
 static int devnull = -1;
+static struct proc *live; /* spawned, not yet reaped */
+
+struct proc *proc_live(void)
+{
+	return live;
+}
+
+static void live_add(struct proc *p)
+{
+	p->next_live = live;
+	p->prev_live = &live;
+	if (live)
+		live->prev_live = &p->next_live;
+	live = p;
+}
+
+static void live_remove(struct proc *p)
+{
+	if (!p->prev_live)
+		return;
+	*p->prev_live = p->next_live;
+	if (p->next_live)
+		p->next_live->prev_live = p->prev_live;
+	p->next_live = NULL;
+	p->prev_live = NULL;
+}
 static int passed[2] = {-1, -1};
 
 void proc_pass_fds(int a, int b)
@@ -152,6 +179,7 @@ static bool reap(struct proc *p)
 	while (r < 0 && errno == EINTR);
 	if (r == 0)
 		return false;
+	live_remove(p);
 	p->exited = true;
 	p->status = r == p->pid ? st : 0;
 	return true;
@@ -228,6 +256,7 @@ static void watch_by_signal(struct proc *p)
 
 void proc_shutdown(void)
 {
+	stopped_shutdown();
 	if (sigchld_on) {
 		uv_close((uv_handle_t *)&sigchld, NULL);
 		sigchld_on = false;
@@ -295,6 +324,8 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	p->pid = pid;
 	/* Should weft die, its guard stops the group. */
 	p->guard = guard_add(pid);
+	live_add(p);
+	stopped_watch(loop);
 
 	/* WEFT_NO_PIDFD: use the SIGCHLD path even where pidfds exist (under
 	 * valgrind, which does not know pidfd_open; and to test that path). */
@@ -335,6 +366,9 @@ void proc_stop(struct proc *p)
 		return;
 	p->stopping = true;
 	kill(-p->pid, SIGTERM);
+	/* A stopped process (it wanted the terminal) acts on it only once
+	 * continued. */
+	kill(-p->pid, SIGCONT);
 	uv_timer_stop(&p->timer);
 	uv_timer_start(&p->timer, timer_cb, p->grace_ms, 0);
 }
@@ -350,6 +384,7 @@ void proc_pause(struct proc *p, bool pause)
 {
 	if (p->is_done)
 		return;
+	p->paused = pause;
 	if (pause) {
 		kill(-p->pid, SIGSTOP);
 		p->paused_timer = suspend_timer(&p->timer);
@@ -357,6 +392,7 @@ void proc_pause(struct proc *p, bool pause)
 	}
 	suspend_timer_resume(&p->timer, timer_cb, p->paused_timer);
 	p->paused_timer = 0;
+	p->stop_reported = false;
 	kill(-p->pid, SIGCONT);
 }
 

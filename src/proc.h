@@ -16,6 +16,9 @@ struct proc_ops {
 	void (*done)(struct proc *p);
 	/* Every handle is closed: the caller may free p now. */
 	void (*closed)(struct proc *p);
+	/* A process of p's group stopped (see stopped.h): why, for a message
+	 * ("it wants the terminal"). Optional. */
+	void (*stopped)(struct proc *p, const char *why);
 };
 
 struct proc {
@@ -38,6 +41,9 @@ struct proc {
 	bool timed_out;
 	bool stopping;         /* SIGTERM sent, SIGKILL pending */
 	uint64_t paused_timer; /* while paused: suspend_timer()'s value */
+	bool paused;           /* stopped by weft itself (Ctrl-Z) */
+	bool stop_reported;    /* a stop of its group was reported; until SIGCONT */
+	struct proc *next_live, **prev_live; /* in the list of live children */
 };
 
 struct proc_spawn_opts {
@@ -63,6 +69,10 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
  * numbers (they are left open on exec; the ones passed before are closed
  * on exec again): a jobserver's R,W. -1, -1: none (the start). */
 void proc_pass_fds(int a, int b);
+
+/* The children spawned and not yet reaped, each leading its process
+ * group; follow next_live. */
+struct proc *proc_live(void);
 
 /* Closes the SIGCHLD watcher, if one was needed; at the end of a run. */
 void proc_shutdown(void);

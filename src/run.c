@@ -157,7 +157,13 @@ static void job_exited(void *ud)
 	start_ready(r);
 }
 
-static const struct executor_cb job_cb = {job_output, job_exited};
+static void job_stopped(void *ud, const char *why)
+{
+	struct running *rj = ud;
+	events_say(rj->r->ev, MSG_ERROR, rj->job, "job '%s' stopped: %s", rj->job->name, why);
+}
+
+static const struct executor_cb job_cb = {job_output, job_exited, job_stopped};
 
 /* A jobserver token for one more job, or -1 when none is there now (the
  * jobserver then calls back once one may be). The first job takes the

@@ -158,5 +158,42 @@ run = echo $$ > a.pid; sleep 1000 & echo $! > child.pid; while [ ! -e go ]; do s
 	touch go
 	wait_weft
 	[ "$status" -eq 0 ]
+	# Stopped by weft itself: not reported as a job that stopped.
+	run -1 grep -q 'stopped:' err
 	assert_no_leftovers
+}
+
+# wait_text FILE TEXT: waits (bounded) until FILE holds TEXT.
+wait_text() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		grep -qF -- "$2" "$1" 2> /dev/null && return 0
+		sleep 0.02
+	done
+	echo "no '$2' in $1:" >&2
+	cat "$1" >&2
+	return 1
+}
+
+@test "on a terminal, a job that wants it or stops itself is reported at once; stopped jobs still end" {
+	# a: the job's shell reads the terminal (SIGTTIN); b: it stops itself;
+	# c: a process below the job's shell stops itself.
+	recipe '[a]
+run = read x < /dev/tty
+[b]
+run = kill -STOP $$
+[c]
+run = sh -c "kill -STOP \$\$"; true'
+	# In a terminal of its own; SIGINT would be ignored there (bats starts
+	# it with &), so SIGTERM ends it.
+	script -qfec "echo \$\$ > weft.pid; exec '$WEFT' -k -j3 a b c 2> err" /dev/null < /dev/null > tty 3>&- &
+	pid=$!
+	wait_for weft.pid
+	wait_text err "weft: job 'a' stopped: it wants the terminal"
+	wait_text err "weft: job 'b' stopped: it stopped itself (SIGSTOP)"
+	wait_text err "weft: job 'c' stopped: 'sh' (process "
+	kill -TERM "$(cat weft.pid)"
+	wait_weft
+	[ "$status" -eq 143 ]
+	wait_gone
 }

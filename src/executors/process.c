@@ -65,7 +65,14 @@ static void proc_closed(struct proc *p)
 	free(p->data);
 }
 
-static const struct proc_ops ops = {proc_output, proc_done, proc_closed};
+static void proc_stopped(struct proc *p, const char *why)
+{
+	struct pjob *pj = p->data;
+	if (pj->job && pj->cb->stopped)
+		pj->cb->stopped(pj->ud, why);
+}
+
+static const struct proc_ops ops = {proc_output, proc_done, proc_closed, proc_stopped};
 
 /* Words of a one-line command that needs no shell: no quoting, no
  * expansion, no operators, and not a shell builtin that changes the shell
