@@ -1,6 +1,7 @@
 /* One child process: spawned into its own process group, its output read and its exit watched on the loop, stopped as a group. */
 #include "proc.h"
 #include "guard.h"
+#include "reaper.h"
 #include "stopped.h"
 #include "suspend.h"
 
@@ -257,6 +258,7 @@ static void watch_by_signal(struct proc *p)
 void proc_shutdown(void)
 {
 	stopped_shutdown();
+	reaper_shutdown();
 	if (sigchld_on) {
 		uv_close((uv_handle_t *)&sigchld, NULL);
 		sigchld_on = false;
@@ -326,6 +328,7 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	p->guard = guard_add(pid);
 	live_add(p);
 	stopped_watch(loop);
+	reaper_watch(loop);
 
 	/* WEFT_NO_PIDFD: use the SIGCHLD path even where pidfds exist (under
 	 * valgrind, which does not know pidfd_open; and to test that path). */

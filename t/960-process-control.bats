@@ -197,3 +197,24 @@ run = sh -c "kill -STOP \$\$"; true'
 	[ "$status" -eq 143 ]
 	wait_gone
 }
+
+@test "as PID 1, orphans are reaped and every job's own exit status is kept" {
+	[ "$(id -u)" -eq 0 ] || skip "a PID namespace needs root"
+	unshare -fp --mount-proc true 2> /dev/null || skip "no PID namespaces here"
+	# a leaves an orphan that ends at once; b sees it gone, not a zombie,
+	# while weft still runs. The items of c leave orphans too and exit
+	# with their own statuses, which weft must still read.
+	recipe '[a]
+run = sh -c '"'"'sleep 0 & echo $! > orphan.pid'"'"'
+[b]
+deps = a
+run = i=0; while [ -e /proc/$(cat orphan.pid) ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i+1)); done; [ ! -e /proc/$(cat orphan.pid) ]
+[c]
+foreach = 3 4 5 6 7 8
+run = sh -c "sleep 0 &"; exit {}'
+	run -1 unshare -fp --mount-proc "$WEFT" -k -j4 b c
+	assert_output --partial "b: ok"
+	for n in 3 4 5 6 7 8; do
+		assert_output --partial "task 'c[$n]' failed (exit $n)"
+	done
+}
