@@ -707,6 +707,7 @@ static void take_check(struct record *r, const struct cache_check *k)
 int cache_forget(struct cache *c, const struct cache_check *k)
 {
 	struct record *r = record_get(c, k->name);
+	r->named = true;
 	r->ok = false;
 	r->fp[0] = '\0';
 	if (k->done && !k->error)
@@ -728,6 +729,7 @@ void cache_record(struct cache *c, const struct cache_check *k)
 	if (!k->done || k->error)
 		return;
 	struct record *r = record_get(c, k->name);
+	r->named = true;
 	if (r->ok && strcmp(r->fp, k->fp) == 0 && strcmp(r->cmd, k->cmd) == 0 && strcmp(r->env, k->envh) == 0 &&
 	    strcmp(r->deps, k->depsh) == 0 && files_equal(r->files, k->files) && files_equal(r->outs, k->outs))
 		return;
@@ -735,4 +737,16 @@ void cache_record(struct cache *c, const struct cache_check *k)
 	memcpy(r->fp, k->fp, sizeof r->fp);
 	take_check(r, k);
 	c->dirty = true;
+}
+
+void cache_name(struct cache *c, const char *name)
+{
+	struct record *r = hashtab_get(c->byname, name);
+	if (r)
+		r->named = true;
+}
+
+void cache_prune(struct cache *c, bool (*gone)(const char *name, void *ud), void *ud)
+{
+	cachefile_prune(c, gone, ud);
 }

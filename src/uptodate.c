@@ -332,6 +332,7 @@ struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct ta
 	};
 	x->u = u;
 	x->t = t;
+	cache_name(u->cache, x->key);
 	x->k = cache_check_new(u->cache, &ct);
 	x->checked = done;
 	x->ud = ud;
@@ -427,8 +428,25 @@ void uptodate_task_done(struct uptodate *u, struct task *t, bool ok)
 	}
 }
 
-int uptodate_save(struct uptodate *u)
+/* After a successful run of the whole recipe, a record it did not use
+ * that names one of its tasks, or an item of one, is of the past: the
+ * task no longer has sources, or the item is no longer listed. Records
+ * of other names may be another recipe's in this directory. */
+static bool gone_from_recipe(const char *name, void *ud)
 {
+	struct uptodate *u = ud;
+	size_t len = strcspn(name, "[");
+	for (size_t i = 0; i < u->g->ntasks; i++) {
+		const char *t = u->g->tasks[i]->name;
+		if (strlen(t) == len && strncmp(t, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+int uptodate_save(struct uptodate *u, bool whole)
+{
+	cache_prune(u->cache, whole ? gone_from_recipe : NULL, u);
 	int err = cache_save(u->cache);
 	if (err < 0)
 		events_say(u->o.ev, MSG_WARNING, NULL, "cannot save .weft/state: %s", strerror(-err));

@@ -218,3 +218,67 @@ run = sh -c "sleep 0 &"; exit {}'
 		assert_output --partial "task 'c[$n]' failed (exit $n)"
 	done
 }
+
+# age_record NAME DAYS: .weft/state as if no run had named NAME for DAYS days.
+age_record() {
+	tail -n +2 .weft/state | awk -F'\t' -v OFS='\t' -v n="$1" -v d=$(($(date +%s) / 86400 - $2)) \
+		'$1 == "task" && $2 == n { $10 = d } { print }' > body
+	printf 'weft-state\t3\t0123456789abcdef\t%s\t%s\n' "$(wc -c < body)" "$(xxhsum -H2 body | cut -d' ' -f1)" > .weft/state
+	cat body >> .weft/state
+}
+
+# records: the names of the records in .weft/state, sorted, one a line.
+records() {
+	awk -F'\t' '$1 == "task" { print $2 }' .weft/state | sort
+}
+
+@test "state records go: items no longer listed after a successful whole run, renamed or deleted tasks after a month unnamed" {
+	echo 1 > s
+	touch x.c y.c
+	recipe '[a]
+sources = s
+run = true
+[b]
+sources = s
+run = true
+[each]
+foreach = *.c
+sources = {}
+run = true'
+	run -0 "$WEFT" -q a b each
+	run -0 records
+	assert_output "$(printf '%s\n' a b 'each[x.c]' 'each[y.c]')"
+	# b renamed c, y.c deleted: a run of part of the recipe keeps them ...
+	rm y.c
+	recipe '[a]
+sources = s
+run = true
+[c]
+sources = s
+run = test -e ok
+[each]
+foreach = *.c
+sources = {}
+run = true'
+	run -0 "$WEFT" -q a
+	run -0 records
+	assert_output "$(printf '%s\n' a b 'each[x.c]' 'each[y.c]')"
+	# ... and so does a run of the whole recipe that fails (c needs ok) ...
+	run -1 "$WEFT" -q -k a c each
+	run -0 records
+	assert_output "$(printf '%s\n' a b c 'each[x.c]' 'each[y.c]')"
+	# ... but a successful run of the whole recipe drops the items it no
+	# longer lists (b may be a task of another recipe here: it stays).
+	touch ok
+	run -0 "$WEFT" -q a c each
+	run -0 records
+	assert_output "$(printf '%s\n' a b c 'each[x.c]')"
+	# A record no run has named for a month goes at the next save, even
+	# after a run of part of the recipe; one named a week ago stays.
+	age_record b 40
+	age_record a 7
+	echo 2 > s
+	run -0 "$WEFT" -q each
+	run -0 records
+	assert_output "$(printf '%s\n' a c 'each[x.c]')"
+}
