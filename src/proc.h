@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <termios.h>
 #include <uv.h>
 
 struct proc;
@@ -42,6 +43,8 @@ struct proc {
 	bool stopping;         /* SIGTERM sent, SIGKILL pending */
 	uint64_t paused_timer; /* while paused: suspend_timer()'s value */
 	bool paused;           /* stopped by weft itself (Ctrl-Z) */
+	int tty;               /* console: the terminal it has, given back when it ends; -1: none */
+	struct termios *modes; /* console: the terminal's modes before it, restored after */
 	bool stop_reported;    /* a stop of its group was reported; until SIGCONT */
 	struct proc *next_live, **prev_live; /* in the list of live children */
 };
@@ -55,6 +58,8 @@ struct proc_spawn_opts {
 	uint64_t timeout_ms;   /* 0: none */
 	uint64_t grace_ms;
 	int fd3;               /* > 2: given to the child as its fd 3 (a cluster runner's link); else none */
+	bool console;          /* weft's terminal, when it has one in the foreground, as stdin, stdout
+				* and stderr, the child's group in the foreground; else as usual */
 };
 
 /* Process-wide set-up: stdin for children (/dev/null). Returns 0 or a UV_E* code. */

@@ -151,6 +151,17 @@ static void job_exited(void *ud)
 	rj->job = NULL;
 	rj->handle = NULL;
 	r->nactive--;
+	if (j->console) {
+		term_suspend(false);
+		/* Control-C on the terminal reached the console job alone, in
+		 * the foreground: it was meant for the run, as a shell takes it. */
+		if (j->result == JOB_SIGNAL && j->term_signal == SIGINT && !r->signal) {
+			r->signal = SIGINT;
+			r->signals_seen++;
+			cancel_raise();
+			runner_stop(r, false);
+		}
+	}
 	give_token(r, rj->token);
 	rj->token = -1;
 	job_finished(r, j);
@@ -263,6 +274,8 @@ static void start_job(struct runner *r, struct job *j, unsigned slot)
 	}
 	rj->x = x;
 	r->nactive++;
+	if (j->console)
+		term_suspend(true);
 	if (!j->capture)
 		events_job(r->ev, EV_STARTED, j);
 }

@@ -40,7 +40,7 @@ static void report(struct proc *p, const char *why)
 static const char *stop_why(int sig)
 {
 	if (sig == SIGTTIN || sig == SIGTTOU)
-		return "it wants the terminal";
+		return "it wants the terminal (console = true gives a task's jobs the terminal)";
 	return sig == SIGTSTP ? "it stopped itself (SIGTSTP)" : "it stopped itself (SIGSTOP)";
 }
 
@@ -124,7 +124,9 @@ static void scan_cb(uv_timer_t *t)
 			continue;
 		/* Which signal stopped it, /proc does not say; on weft's
 		 * terminal, the terminal is by far the likeliest. */
-		char *why = tty ? xasprintf("'%s' (process %d) wants the terminal, or stopped itself", comm, (int)found)
+		char *why = tty ? xasprintf("'%s' (process %d) wants the terminal, or stopped itself (console = true gives a task's "
+					    "jobs the terminal)",
+					    comm, (int)found)
 				: xasprintf("'%s' (process %d) stopped itself", comm, (int)found);
 		report(p, why);
 		free(why);

@@ -286,6 +286,8 @@ static struct item_job *take_item(struct tasksrc *ts, struct fe *fe)
 		return NULL;
 	if (fe->failed && !ts->keep_going)
 		return NULL;
+	if (fe->t->console && ts->console_busy)
+		return NULL;
 	if (per_item(ts, fe->t)) {
 		check_items(ts, fe);
 		struct item_job *ij = fe->ready;
@@ -319,6 +321,8 @@ static struct job *next_item(struct tasksrc *ts, unsigned slot)
 		ij->job.dir = t->dir;
 		ij->job.timeout_ms = t->timeout_ms;
 		ij->job.envp = task_envp(ts, t);
+		ij->job.console = t->console;
+		ts->console_busy |= t->console;
 		fe->running++;
 		return &ij->job;
 	}
@@ -439,6 +443,22 @@ static void checked(void *ud, enum verdict v)
 		runner_kick(ts->src.runner);
 }
 
+/* A console job about to start: it takes the terminal, or waits for the
+ * console job that has it. Returns whether j may start now. */
+static bool console_take(struct tasksrc *ts, struct job *j)
+{
+	if (!j->console || j->decided)
+		return true;
+	if (!ts->console_busy) {
+		ts->console_busy = true;
+		return true;
+	}
+	grow(&ts->console_wait, &ts->console_wait_cap, ts->console_wait_head + ts->nconsole_wait + 1,
+	     sizeof *ts->console_wait);
+	ts->console_wait[ts->console_wait_head + ts->nconsole_wait++] = j;
+	return false;
+}
+
 static struct job *next(struct jobsrc *s, unsigned slot)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
@@ -446,6 +466,11 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 		if (ts->ndecided) {
 			ts->ndecided--;
 			return ts->decided[ts->decided_head++];
+		}
+		if (ts->nconsole_wait && !ts->console_busy && !ts->sched.stopped) {
+			ts->console_busy = true;
+			ts->nconsole_wait--;
+			return ts->console_wait[ts->console_wait_head++];
 		}
 		struct job *j = next_item(ts, slot);
 		if (j)
@@ -475,7 +500,7 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 			}
 		}
 		j = start_task(ts, t);
-		if (j)
+		if (j && console_take(ts, j))
 			return j;
 	}
 }
@@ -598,6 +623,8 @@ static bool settle(struct jobsrc *s, struct job *j)
 static void done(struct jobsrc *s, struct job *j)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
+	if (j->console && !j->decided)
+		ts->console_busy = false;
 	if (j->src_data) {
 		j->decided = false;
 		item_done(ts, j->src_data);
@@ -711,6 +738,8 @@ void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const st
 		j->dir = t->dir;
 		j->timeout_ms = t->timeout_ms;
 		j->rules = t->rules;
+		/* A foreach task's own job lists its items, on no terminal. */
+		j->console = t->console && !t->foreach;
 		if (t->step && !t->foreach) {
 			j->step = t->step;
 			j->step_argv = t->step_argv;
@@ -743,5 +772,6 @@ void tasksrc_release(struct tasksrc *ts)
 	free(ts->listed);
 	free(ts->tstates);
 	free(ts->cleared);
+	free(ts->console_wait);
 	free(ts->decided);
 }

@@ -144,9 +144,11 @@ static void erase(void)
 	}
 }
 
+static int suspended; /* term_suspend(true) calls not yet undone */
+
 static void draw(void)
 {
-	if (shown.len && !status_visible) {
+	if (shown.len && !status_visible && !suspended) {
 		write_all(2, shown.p, shown.len);
 		status_visible = true;
 	}
@@ -196,10 +198,12 @@ void term_status(const char *text)
 
 void term_suspend(bool suspend)
 {
-	if (suspend)
+	if (suspend) {
+		suspended++;
 		erase();
-	else
+	} else if (suspended && !--suspended) {
 		draw();
+	}
 }
 
 void term_status_keep(void)

@@ -54,8 +54,9 @@ void term_note_lost(int err);
 /* Shows text as the status line (one line, no newline); NULL erases it. */
 void term_status(const char *text);
 
-/* Ctrl-Z: erases the status line while weft is stopped (suspend true),
- * and draws it again once it goes on. */
+/* Erases the status line and keeps it off (suspend true) while weft is
+ * stopped (Ctrl-Z) or a console job has the terminal; false undoes one
+ * true, and the last draws it again. */
 void term_suspend(bool suspend);
 
 /* Leaves the status line on screen, as a line of its own, and forgets it. */

@@ -189,7 +189,7 @@ run = sh -c "kill -STOP \$\$"; true'
 	script -qfec "echo \$\$ > weft.pid; exec '$WEFT' -k -j3 a b c 2> err" /dev/null < /dev/null > tty 3>&- &
 	pid=$!
 	wait_for weft.pid
-	wait_text err "weft: job 'a' stopped: it wants the terminal"
+	wait_text err "weft: job 'a' stopped: it wants the terminal (console = true gives a task's jobs the terminal)"
 	wait_text err "weft: job 'b' stopped: it stopped itself (SIGSTOP)"
 	wait_text err "weft: job 'c' stopped: 'sh' (process "
 	kill -TERM "$(cat weft.pid)"
@@ -281,4 +281,35 @@ run = true'
 	run -0 "$WEFT" -q each
 	run -0 records
 	assert_output "$(printf '%s\n' a c 'each[x.c]')"
+}
+
+@test "console = true: jobs get the terminal, one at a time, beside other jobs; Control-C there ends the run" {
+	# If a and b ever ran at once, one would be in the background and stop
+	# on reading the terminal, and the run would never end.
+	recipe '[all]
+deps = a b c
+[a]
+console = true
+run = test ! -e b.on || echo overlap > bad; touch a.on; read x < /dev/tty; echo "a got $x" > a.answer; rm a.on; test -t 0 && test -t 1 && test -t 2 && touch a.tty
+[b]
+console = true
+run = test ! -e a.on || echo overlap > bad; touch b.on; read x < /dev/tty; echo "b got $x" > b.answer; rm b.on
+[c]
+run = echo c plain'
+	printf 'one\ntwo\n' | timeout 20 script -qfec "'$WEFT' -j4 all 2> err" /dev/null > tty 3>&-
+	[ -e a.tty ]
+	[ ! -e bad ]
+	run -0 cat a.answer b.answer
+	# Which ran first is not fixed; each read one line.
+	[[ "$output" == $'a got one\nb got two' || "$output" == $'a got two\nb got one' ]]
+	grep -q 'c plain' tty
+	# Control-C on the terminal reaches the console job; the run ends.
+	recipe '[a]
+console = true
+run = touch a.ready; read x < /dev/tty
+[b]
+run = sleep 1000'
+	run -130 timeout 20 script -qfec "'$WEFT' -j2 a b 2> err" /dev/null 3>&- < <(wait_for a.ready && printf '\003')
+	grep -q "^weft: interrupted by SIGINT" err
+	wait_gone
 }

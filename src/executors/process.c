@@ -166,6 +166,7 @@ static int start(struct executor *x, struct job *j, const struct executor_cb *cb
 		.dir = j->dir,
 		.timeout_ms = j->timeout_ms,
 		.grace_ms = px->env.grace_ms,
+		.console = j->console,
 	};
 	int err = -ENOENT;
 	char **argv = px->env.direct && !j->envp && j->cmd_lines == 1 ? direct_argv(j->cmd) : NULL;
