@@ -12,6 +12,7 @@
 #include <xxhash.h>
 
 #include "cachefile.h"
+#include "cancel.h"
 #include "glob.h"
 #include "hashtab.h"
 #include "util.h"
@@ -221,9 +222,9 @@ static void stat_into(struct fentry *e, const struct stat *st)
  * 1 when it is gone or no longer a regular file, or -errno. */
 static int hash_file(const char *path, struct fentry *e, XXH3_state_t *s, char *buf)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open_read(path);
 	if (fd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 1 : -errno;
+		return fd == -ENOENT || fd == -ENOTDIR ? 1 : fd;
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int err = -errno;
@@ -237,6 +238,10 @@ static int hash_file(const char *path, struct fentry *e, XXH3_state_t *s, char *
 	stat_into(e, &st);
 	XXH3_128bits_reset(s);
 	for (;;) {
+		if (cancel_raised()) {
+			close(fd);
+			return -ECANCELED;
+		}
 		ssize_t n = read(fd, buf, READ_SIZE);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -383,7 +388,8 @@ static void check_sources(struct cache_check *k, XXH3_state_t *s)
 		i += cmp <= 0;
 		d += cmp >= 0;
 		size_t before = k->files->n;
-		int err = add_file(k, o, k->files, name, full_path(k, name, &full), &cur, now, s, &buf);
+		int err = cancel_raised() ? -ECANCELED
+					  : add_file(k, o, k->files, name, full_path(k, name, &full), &cur, now, s, &buf);
 		if (err) {
 			k->error = xasprintf("cannot read source '%s': %s", name, strerror(-err));
 			break;
@@ -546,6 +552,8 @@ static void settle_sources(struct cache_check *k, const struct strlist *deps, XX
 				*buf = xmalloc(READ_SIZE);
 			int64_t now = realtime_ns();
 			int r = hash_file(full_path(k, name, &full), &c, s, *buf);
+			if (r == -ECANCELED)
+				break; /* cache_check_settle() says so */
 			if (r)
 				continue; /* gone, or no file: nothing to record */
 			k->hashed++;
@@ -715,6 +723,7 @@ static void take_check(struct record *r, const struct cache_check *k)
 int cache_forget(struct cache *c, const struct cache_check *k)
 {
 	struct record *r = record_get(c, k->name);
+	r->named = true;
 	r->ok = false;
 	r->fp[0] = '\0';
 	if (k->done && !k->error)
@@ -739,6 +748,7 @@ void cache_record(struct cache *c, const struct cache_check *k)
 	if (!k->done || k->error)
 		return;
 	struct record *r = record_get(c, k->name);
+	r->named = true;
 	if (r->ok && strcmp(r->fp, k->fp) == 0 && strcmp(r->cmd, k->cmd) == 0 && strcmp(r->env, k->envh) == 0 &&
 	    strcmp(r->deps, k->depsh) == 0 && files_equal(r->files, k->files) && files_equal(r->outs, k->outs))
 		return;
@@ -752,4 +762,16 @@ void cache_record(struct cache *c, const struct cache_check *k)
 	 * for the save. */
 	if (c->lock_fd >= 0 && !same)
 		cachefile_journal_record(c, r);
+}
+
+void cache_name(struct cache *c, const char *name)
+{
+	struct record *r = hashtab_get(c->byname, name);
+	if (r)
+		r->named = true;
+}
+
+void cache_prune(struct cache *c, bool (*gone)(const char *name, void *ud), void *ud)
+{
+	cachefile_prune(c, gone, ud);
 }

@@ -186,6 +186,15 @@ const char *cache_fresh(const struct cache *c, struct cache_check *k, bool *fres
  * the caller should not start it. Loop thread. */
 int cache_forget(struct cache *c, const struct cache_check *k);
 
+/* The recipe still has a task (or an item) named name: its record is kept.
+ * Loop thread. */
+void cache_name(struct cache *c, const char *name);
+
+/* Before the last save of a run: drops the records that no cache_name()
+ * named and gone(name, ud) says are gone (gone may be NULL), and those
+ * that no run has named for a month (tasks renamed or deleted). */
+void cache_prune(struct cache *c, bool (*gone)(const char *name, void *ud), void *ud);
+
 /* After the task ran: whether a source k found has changed since k
  * measured it (size, times, inode; or it is gone). A task whose sources
  * changed while it ran must not be recorded: its outputs may come from

@@ -25,15 +25,17 @@
  * '\\', tab, newline and carriage return written \\ \t \n \r:
  *
  *   weft-state 2 ID LENGTH CHECKSUM          LENGTH bytes follow, their XXH3-128
- *   task NAME ok|failed FP CMD ENV DEPS N M   FP is "-" when failed
+ *   task NAME ok|failed FP CMD ENV DEPS N M SEEN  FP is "-" when failed;
+ *                                             SEEN: day last named (format 3)
  *   file PATH HASH SIZE MTIME CTIME INO DEV VERIFIED    N sources, sorted;
  *   dep PATH ...                                          "dep": from a depfile
  *   out PATH HASH SIZE MTIME CTIME INO DEV VERIFIED     M outputs, sorted
  *
  * NAME is a task's name, or "TASK[ITEM]" for an item of a foreach task
- * checked item by item (task names hold no '['). A state of another
- * format version is not read: every task runs once, and the next save
- * replaces it.
+ * checked item by item (task names hold no '['). Format 2, without SEEN,
+ * is read as if every record had been seen on the day it is read. A state
+ * of another format version is not read: every task runs once, and the
+ * next save replaces it.
  *
  * .weft/journal: "forget ID NAME" lines, appended by cache_forget(), and
  * when other runs share the state, "record ID N" lines, each followed by
@@ -42,7 +44,11 @@
  * state's are stale and ignored.
  */
 #define STATE_MAGIC "weft-state"
-#define STATE_VERSION 2
+#define STATE_VERSION 3
+#define STATE_VERSION_OLD 2   /* still read */
+/* A record that no run has named for this long (its task was renamed or
+ * deleted, or it is an item no longer listed) is dropped. */
+#define STATE_KEEP_DAYS 30
 /* A temporary state older than this was left by a killed weft. */
 #define STALE_TMP_SECONDS (10 * 60)
 
@@ -285,15 +291,19 @@ static bool parse_file(char *line, struct fentry *e, bool out)
 
 /* Parses the records in [p, end) into c; returns 0, or the number of the
  * first bad line. */
-static int parse_body(struct cache *c, char *p, char *end, int lineno)
+static int parse_body(struct cache *c, char *p, char *end, int lineno, int64_t version)
 {
+	int nf = version == STATE_VERSION_OLD ? 9 : 10;
+	int64_t today = (int64_t)(time(NULL) / 86400);
 	while (p < end) {
 		char *line = next_line(&p, end);
 		if (!line)
 			return lineno;
-		char *f[9];
+		char *f[10];
 		uint64_t n, m;
-		if (split(line, f, 9) != 9 || strcmp(f[0], "task") != 0 || !unescape(f[1]) ||
+		int64_t seen = today;
+		if (split(line, f, nf) != nf || strcmp(f[0], "task") != 0 || !unescape(f[1]) ||
+		    (nf == 10 && !parse_i64(f[9], &seen)) ||
 		    hashtab_get(c->byname, f[1]) || !parse_u64(f[7], &n) || n > (uint64_t)(end - p) ||
 		    !parse_u64(f[8], &m) || m > (uint64_t)(end - p))
 			return lineno;
@@ -306,6 +316,7 @@ static int parse_body(struct cache *c, char *p, char *end, int lineno)
 			if (*f[i] && !is_hex(f[i], HEX_LEN))
 				return lineno;
 		struct record *rec = record_get(c, f[1]);
+		rec->seen = seen;
 		rec->ok = rec->disk_ok = ok;
 		snprintf(rec->fp, sizeof rec->fp, "%s", ok ? f[3] : "");
 		snprintf(rec->cmd, sizeof rec->cmd, "%s", f[4]);
@@ -385,7 +396,7 @@ static char *load_state(struct cache *c, int dfd)
 	int64_t version;
 	if (!head || split(head, f, 5) != 5 || strcmp(f[0], STATE_MAGIC) != 0 || !parse_i64(f[1], &version)) {
 		why = xstrdup("not a weft state file");
-	} else if (version != STATE_VERSION) {
+	} else if (version != STATE_VERSION && version != STATE_VERSION_OLD) {
 		why = xasprintf("written by another version of weft (format %s)", f[1]);
 	} else if (!is_hex(f[2], 16) || !parse_u64(f[3], &blen) || !is_hex(f[4], HEX_LEN)) {
 		why = xstrdup("bad header");
@@ -399,10 +410,13 @@ static char *load_state(struct cache *c, int dfd)
 		int bad;
 		if (strcmp(sum, f[4]) != 0)
 			why = xstrdup("checksum mismatch");
-		else if ((bad = parse_body(c, p, end, 2)))
+		else if ((bad = parse_body(c, p, end, 2, version)))
 			why = xasprintf("bad line %d", bad);
 		else
 			snprintf(c->id, sizeof c->id, "%s", f[2]);
+		/* Saved again in the new format, so that SEEN counts from now. */
+		if (!why && version == STATE_VERSION_OLD)
+			c->dirty = true;
 	}
 	free(data);
 	if (why)
@@ -414,7 +428,7 @@ static char *load_state(struct cache *c, int dfd)
 static void take_record(struct cache *c, char *p, char *end)
 {
 	struct cache *t = cache_alloc(".");
-	if (parse_body(t, p, end, 1) == 0 && t->nrecs == 1) {
+	if (parse_body(t, p, end, 1, STATE_VERSION) == 0 && t->nrecs == 1) {
 		struct record *r = record_get(c, t->recs[0]->name);
 		record_swap(r, t->recs[0]);
 	}
@@ -574,8 +588,8 @@ static void format_record(const struct record *r, struct buf *b)
 	{
 		buf_adds(b, "task\t");
 		escape_add(b, r->name, escaped);
-		buf_addf(b, "\t%s\t%s\t%s\t%s\t%s\t%zu\t%zu\n", r->ok ? "ok" : "failed", r->ok ? r->fp : "-", r->cmd,
-		         r->env, r->deps, r->files->n, r->outs->n);
+		buf_addf(b, "\t%s\t%s\t%s\t%s\t%s\t%zu\t%zu\t%lld\n", r->ok ? "ok" : "failed", r->ok ? r->fp : "-",
+			 r->cmd, r->env, r->deps, r->files->n, r->outs->n, (long long)r->seen);
 		for (size_t j = 0; j < r->files->n + r->outs->n; j++) {
 			bool out = j >= r->files->n;
 			const struct fentry *e = out ? &r->outs->v[j - r->files->n] : &r->files->v[j];
@@ -735,6 +749,33 @@ static int save(struct cache *c)
 	}
 	close(dfd);
 	return err;
+}
+
+void cachefile_prune(struct cache *c, bool (*gone)(const char *name, void *ud), void *ud)
+{
+	int64_t today = (int64_t)(time(NULL) / 86400);
+	size_t w = 0;
+	for (size_t i = 0; i < c->nrecs; i++) {
+		struct record *r = c->recs[i];
+		if (r->named && r->seen != today) {
+			r->seen = today;
+			c->dirty = true;
+		}
+		if (!r->named && ((gone && gone(r->name, ud)) || today - r->seen > STATE_KEEP_DAYS)) {
+			record_free(r);
+			continue;
+		}
+		c->recs[w++] = r;
+	}
+	if (w == c->nrecs)
+		return;
+	c->nrecs = w;
+	c->dirty = true;
+	/* The table borrows the names of the records it held. */
+	hashtab_free(c->byname);
+	c->byname = hashtab_new();
+	for (size_t i = 0; i < c->nrecs; i++)
+		hashtab_put(c->byname, c->recs[i]->name, c->recs[i]);
 }
 
 /* The journal. */

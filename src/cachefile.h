@@ -43,6 +43,8 @@ struct record {
 	/* Shared state: a withdrawal that could not go to the journal, which
 	 * the merge of cachefile_save() must keep over what is on disk. */
 	bool pending;
+	int64_t seen; /* the day (since 1970) of the last run that named it; 0: not yet */
+	bool named;   /* this run named it (cache_name) */
 };
 
 struct cache {
@@ -79,6 +81,12 @@ struct record *record_get(struct cache *c, const char *name);
 struct cache *cachefile_load(const char *dir, char **warning);
 void cachefile_free(struct cache *c);
 int cachefile_save(struct cache *c);
+
+/* At the end of a run, before the save: the records this run named are
+ * seen today; the others are dropped when gone(name, ud) says so (gone may
+ * be NULL), or when no run has named them for STATE_KEEP_DAYS (a task
+ * renamed or deleted). */
+void cachefile_prune(struct cache *c, bool (*gone)(const char *name, void *ud), void *ud);
 
 /* Appends "forget ID NAME" to the journal and syncs it, so that the state
  * on disk no longer says name succeeded. Returns 0, or a negative errno:

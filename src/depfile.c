@@ -188,7 +188,8 @@ int depfile_parse(char *text, size_t len, struct strlist *deps, int *line, char 
 int depfile_read(const char *dir, const char *path, struct strlist *deps, char **msg)
 {
 	char *full = dir && *dir && path[0] != '/' ? xasprintf("%s/%s", dir, path) : xstrdup(path);
-	int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* Non-blocking: a FIFO is refused below, not waited on. */
+	int fd = open(full, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 	int err = fd < 0 ? errno : fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL
 	                                                        : st.st_size > DEPFILE_MAX ? EFBIG

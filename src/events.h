@@ -47,6 +47,7 @@ struct job {
 	char *const *step_argv;      /* its words, argv[0] the step's name */
 	int step_argc;
 	uint64_t timeout_ms; /* 0: none */
+	bool console;        /* in the foreground of weft's terminal, with it as its stdin, stdout and stderr */
 	/* Set by the source instead of a command: the outcome is already
 	 * known (up to date, or failed before anything could run). The runner
 	 * reports it as started and finished without running anything. */

@@ -18,6 +18,9 @@ struct executor_cb {
 	/* The job is over: its result, exit_code, term_signal are set, and
 	 * no more output comes. Called exactly once per started job. */
 	void (*exited)(void *ud);
+	/* A process of the job stopped (SIGTTIN, SIGTTOU, SIGSTOP): why, for
+	 * a message. The job still runs, as far as the runner knows. */
+	void (*stopped)(void *ud, const char *why);
 };
 
 enum executor_stop {
@@ -34,6 +37,10 @@ struct executor {
 	int (*start)(struct executor *x, struct job *j, const struct executor_cb *cb, void *ud, void **handle);
 	/* Asks a started job to stop; exited() still comes. */
 	void (*stop)(struct executor *x, void *handle, enum executor_stop how);
+	/* Ctrl-Z: stops a started job where it is (pause true), or lets it go
+	 * on (false), its timeout not counting the time in between. NULL:
+	 * the executor's jobs need nothing (they stop with weft). */
+	void (*pause)(struct executor *x, void *handle, bool pause);
 	/* At the end of the run, once no job is left: frees x. */
 	void (*free)(struct executor *x);
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cancel.h"
 #include "util.h"
 
 void strlist_add(struct strlist *l, const char *s)
@@ -134,6 +135,10 @@ static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 			return errno == ENOENT || errno == ENOTDIR ? err : -errno;
 		struct dirent *e;
 		while ((e = readdir(d))) {
+			if (cancel_raised()) {
+				err = -ECANCELED;
+				break;
+			}
 			if (e->d_name[0] == '.')
 				continue;
 			char *p = real_subdir(dir, e);
@@ -160,6 +165,10 @@ static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
 	struct dirent *e;
 	while ((e = readdir(d))) {
+		if (cancel_raised()) {
+			err = -ECANCELED;
+			break;
+		}
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		if (fnmatch(seg, e->d_name, FNM_PERIOD) != 0)

@@ -33,6 +33,7 @@ struct task {
 	enum { FOREACH_EMPTY_WARN, FOREACH_EMPTY_ERROR, FOREACH_EMPTY_OK } foreach_empty; /* no item at all */
 	int foreach_empty_line; /* where foreach-empty was set; 0: not set */
 	unsigned jobs;      /* 0: no cap of its own; else at most this many of its jobs at once */
+	bool console;       /* its jobs get the terminal, one console job at a time */
 	struct tmpl *tmpl;  /* foreach: run as a template for each item */
 	const struct step_def *step; /* NULL: run is a shell command; else a built-in step */
 	char **step_argv;   /* the step's words, argv[0] its name; NULL-terminated */

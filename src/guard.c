@@ -32,7 +32,7 @@ static int free_stack[GUARD_SLOTS];
 static int nfree = -1;          /* -1: the guard is not started */
 static int used;                /* slots handed out, ever; below them, free_stack */
 static int wfd = -1;
-static pid_t guard_pid = -1;
+static pid_t guard = -1;
 static bool failed;
 
 static void pause_ms(long ms)
@@ -120,7 +120,7 @@ static bool start(void)
 	}
 	close(p[0]);
 	wfd = p[1];
-	guard_pid = pid;
+	guard = pid;
 	nfree = 0;
 	failed = false;
 	return true;
@@ -156,7 +156,12 @@ void guard_end(void)
 	close(wfd);
 	wfd = -1;
 	int st;
-	while (waitpid(guard_pid, &st, 0) < 0 && errno == EINTR)
+	while (waitpid(guard, &st, 0) < 0 && errno == EINTR)
 		;
-	guard_pid = -1;
+	guard = -1;
+}
+
+pid_t guard_pid(void)
+{
+	return guard;
 }

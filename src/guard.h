@@ -17,4 +17,8 @@ void guard_remove(int slot);
  * once no job is left. */
 void guard_end(void);
 
+/* The guard's pid, or -1 while there is none: weft's child, reaped by
+ * guard_end(). */
+pid_t guard_pid(void);
+
 #endif

@@ -268,7 +268,10 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 	if (utd) {
 		/* Whatever the outcome: successes are kept, and a run that was
 		 * stopped never recorded one it did not have. */
-		uptodate_save(utd);
+		bool whole = !res.signal && !ev.run.failed;
+		for (size_t i = 0; i < g->ntasks && whole; i++)
+			whole = g->tasks[i]->selected;
+		uptodate_save(utd, whole);
 		uptodate_free(utd);
 	}
 	if (!res.signal && term_lost())

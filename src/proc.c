@@ -1,6 +1,10 @@
 /* One child process: spawned into its own process group, its output read and its exit watched on the loop, stopped as a group. */
 #include "proc.h"
 #include "guard.h"
+#include "util.h"
+#include "reaper.h"
+#include "stopped.h"
+#include "suspend.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +14,8 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <pthread.h>
 #include <unistd.h>
 
 /*
@@ -23,6 +29,32 @@
  */
 
 static int devnull = -1;
+static struct proc *live; /* spawned, not yet reaped */
+
+struct proc *proc_live(void)
+{
+	return live;
+}
+
+static void live_add(struct proc *p)
+{
+	p->next_live = live;
+	p->prev_live = &live;
+	if (live)
+		live->prev_live = &p->next_live;
+	live = p;
+}
+
+static void live_remove(struct proc *p)
+{
+	if (!p->prev_live)
+		return;
+	*p->prev_live = p->next_live;
+	if (p->next_live)
+		p->next_live->prev_live = p->prev_live;
+	p->next_live = NULL;
+	p->prev_live = NULL;
+}
 static int passed[2] = {-1, -1};
 
 void proc_pass_fds(int a, int b)
@@ -65,11 +97,41 @@ static void handle_close_cb(uv_handle_t *h)
 	maybe_closed(h->data);
 }
 
+/* The terminal for a console job: weft's, if weft is in its foreground
+ * (a weft in the background must not take it from the shell); -1: none. */
+static int console_tty(void)
+{
+	static int fd = -2;
+	if (fd == -2)
+		fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	return fd >= 0 && tcgetpgrp(fd) == getpgrp() ? fd : -1;
+}
+
+/* A console job is over: its terminal back to weft, in the modes it had. */
+static void give_back_tty(struct proc *p)
+{
+	if (p->tty < 0)
+		return;
+	/* From a background group, tcsetpgrp() would get SIGTTOU. */
+	sigset_t ttou, old;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	pthread_sigmask(SIG_BLOCK, &ttou, &old);
+	tcsetpgrp(p->tty, getpgrp());
+	if (p->modes)
+		tcsetattr(p->tty, TCSADRAIN, p->modes);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(p->modes);
+	p->modes = NULL;
+	p->tty = -1;
+}
+
 static void finish(struct proc *p)
 {
 	if (p->is_done || !p->exited || p->out_open[0] || p->out_open[1])
 		return;
 	p->is_done = true;
+	give_back_tty(p);
 	/* Anything the job left behind in its group goes with it; the group id
 	 * stays reserved while any member lives, so this cannot hit a stranger. */
 	kill(-p->pid, SIGKILL);
@@ -151,6 +213,7 @@ static bool reap(struct proc *p)
 	while (r < 0 && errno == EINTR);
 	if (r == 0)
 		return false;
+	live_remove(p);
 	p->exited = true;
 	p->status = r == p->pid ? st : 0;
 	return true;
@@ -227,6 +290,8 @@ static void watch_by_signal(struct proc *p)
 
 void proc_shutdown(void)
 {
+	stopped_shutdown();
+	reaper_shutdown();
 	if (sigchld_on) {
 		uv_close((uv_handle_t *)&sigchld, NULL);
 		sigchld_on = false;
@@ -244,6 +309,7 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	p->ops = ops;
 	p->data = data;
 	p->pidfd = -1;
+	p->tty = -1;
 	p->grace_ms = o->grace_ms;
 	/* A job must never read weft's own stdin (fan-out input lives there). */
 	if (devnull < 0 && (r = proc_setup()) < 0)
@@ -262,9 +328,24 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	posix_spawnattr_t attr;
 	sigset_t none, def;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, devnull, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[0][1], 1);
-	posix_spawn_file_actions_adddup2(&fa, fds[1][1], 2);
+	int tty = o->console ? console_tty() : -1;
+	if (tty >= 0) {
+		/* The pipes stay, unused: they read EOF at once. */
+		for (int i = 0; i < 3; i++)
+			posix_spawn_file_actions_adddup2(&fa, tty, i);
+		/* In the child, once in its new group, before exec. */
+		posix_spawn_file_actions_addtcsetpgrp_np(&fa, tty);
+		p->tty = tty;
+		struct termios t;
+		if (tcgetattr(tty, &t) == 0) {
+			p->modes = xmalloc(sizeof t);
+			*p->modes = t;
+		}
+	} else {
+		posix_spawn_file_actions_adddup2(&fa, devnull, 0);
+		posix_spawn_file_actions_adddup2(&fa, fds[0][1], 1);
+		posix_spawn_file_actions_adddup2(&fa, fds[1][1], 2);
+	}
 	if (o->fd3 > 2)
 		posix_spawn_file_actions_adddup2(&fa, o->fd3, 3);
 	if (o->dir)
@@ -289,11 +370,17 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	if (r < 0) {
 		close(fds[0][0]);
 		close(fds[1][0]);
+		free(p->modes);
+		p->modes = NULL;
+		p->tty = -1;
 		return r;
 	}
 	p->pid = pid;
 	/* Should weft die, its guard stops the group. */
 	p->guard = guard_add(pid);
+	live_add(p);
+	stopped_watch(loop);
+	reaper_watch(loop);
 
 	/* WEFT_NO_PIDFD: use the SIGCHLD path even where pidfds exist (under
 	 * valgrind, which does not know pidfd_open; and to test that path). */
@@ -334,6 +421,9 @@ void proc_stop(struct proc *p)
 		return;
 	p->stopping = true;
 	kill(-p->pid, SIGTERM);
+	/* A stopped process (it wanted the terminal) acts on it only once
+	 * continued. */
+	kill(-p->pid, SIGCONT);
 	uv_timer_stop(&p->timer);
 	uv_timer_start(&p->timer, timer_cb, p->grace_ms, 0);
 }
@@ -343,6 +433,22 @@ void proc_kill(struct proc *p)
 	if (p->is_done)
 		return;
 	kill(-p->pid, SIGKILL);
+}
+
+void proc_pause(struct proc *p, bool pause)
+{
+	if (p->is_done)
+		return;
+	p->paused = pause;
+	if (pause) {
+		kill(-p->pid, SIGSTOP);
+		p->paused_timer = suspend_timer(&p->timer);
+		return;
+	}
+	suspend_timer_resume(&p->timer, timer_cb, p->paused_timer);
+	p->paused_timer = 0;
+	p->stop_reported = false;
+	kill(-p->pid, SIGCONT);
 }
 
 void proc_set_ref(struct proc *p, bool ref)

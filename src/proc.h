@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <termios.h>
 #include <uv.h>
 
 struct proc;
@@ -16,6 +17,9 @@ struct proc_ops {
 	void (*done)(struct proc *p);
 	/* Every handle is closed: the caller may free p now. */
 	void (*closed)(struct proc *p);
+	/* A process of p's group stopped (see stopped.h): why, for a message
+	 * ("it wants the terminal"). Optional. */
+	void (*stopped)(struct proc *p, const char *why);
 };
 
 struct proc {
@@ -37,6 +41,12 @@ struct proc {
 	int status;            /* waitpid status, valid once exited */
 	bool timed_out;
 	bool stopping;         /* SIGTERM sent, SIGKILL pending */
+	uint64_t paused_timer; /* while paused: suspend_timer()'s value */
+	bool paused;           /* stopped by weft itself (Ctrl-Z) */
+	int tty;               /* console: the terminal it has, given back when it ends; -1: none */
+	struct termios *modes; /* console: the terminal's modes before it, restored after */
+	bool stop_reported;    /* a stop of its group was reported; until SIGCONT */
+	struct proc *next_live, **prev_live; /* in the list of live children */
 };
 
 struct proc_spawn_opts {
@@ -48,6 +58,8 @@ struct proc_spawn_opts {
 	uint64_t timeout_ms;   /* 0: none */
 	uint64_t grace_ms;
 	int fd3;               /* > 2: given to the child as its fd 3 (a cluster runner's link); else none */
+	bool console;          /* weft's terminal, when it has one in the foreground, as stdin, stdout
+				* and stderr, the child's group in the foreground; else as usual */
 };
 
 /* Process-wide set-up: stdin for children (/dev/null). Returns 0 or a UV_E* code. */
@@ -63,6 +75,10 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
  * on exec again): a jobserver's R,W. -1, -1: none (the start). */
 void proc_pass_fds(int a, int b);
 
+/* The children spawned and not yet reaped, each leading its process
+ * group; follow next_live. */
+struct proc *proc_live(void);
+
 /* Closes the SIGCHLD watcher, if one was needed; at the end of a run. */
 void proc_shutdown(void);
 
@@ -73,5 +89,9 @@ void proc_set_ref(struct proc *p, bool ref);
 void proc_stop(struct proc *p);
 /* SIGKILL to the whole group now. */
 void proc_kill(struct proc *p);
+
+/* Ctrl-Z: SIGSTOP to p's group and its timer held (pause true), or SIGCONT
+ * and the timer going on from where it was. */
+void proc_pause(struct proc *p, bool pause);
 
 #endif

@@ -85,7 +85,7 @@ static ssize_t read_bounded(struct parser *p, size_t cap)
 }
 
 static const char *const task_keys[] = {"desc",	   "run",     "step",    "deps",	  "dir", "timeout",
-					 "foreach", "foreach-empty", "jobs", "sources", "outputs", "depfile", "env.NAME",
+					 "foreach", "foreach-empty", "jobs", "console", "sources", "outputs", "depfile", "env.NAME",
 					 "expect",  "fail-on", "capture", "error-format", NULL};
 static const char *const weft_keys[] = {"default", "jobs", "shell", NULL};
 
@@ -557,6 +557,13 @@ static bool task_key(struct parser *p, const char *name, const char *value)
 	} else if (strcmp(name, "jobs") == 0) {
 		if (parse_count(value, &t->jobs) < 0) {
 			diag_error(p->d, p->lineno, "invalid value '%s' for 'jobs' (a number from 1)", value);
+			return false;
+		}
+	} else if (strcmp(name, "console") == 0) {
+		if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
+			t->console = strcmp(value, "true") == 0;
+		} else {
+			diag_error(p->d, p->lineno, "invalid value '%s' for 'console' (true or false)", value);
 			return false;
 		}
 	} else if (rule_kind(name) >= 0) {

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <uv.h>
 
+#include "cancel.h"
 #include "events.h"
 #include "executor.h"
 #include "jobserver.h"
@@ -43,6 +45,7 @@ struct runner {
 	int signals_seen;
 	bool stopped;
 	uv_signal_t sig[3];
+	uv_signal_t tstp;         /* Ctrl-Z */
 	uv_timer_t tick;
 	bool busy;                /* inside start_ready */
 	struct pool *pool;        /* worker threads, made on first use */
@@ -70,6 +73,19 @@ static bool ignored_at_start(size_t i)
 		}
 	}
 	return ignored & (1 << i);
+}
+
+/* Whether SIGTSTP was ignored when weft started (a shell without job
+ * control ignores it for its children): Ctrl-Z then stops nothing. Read
+ * before libuv has put its own handler in place. */
+static bool tstp_ignored_at_start(void)
+{
+	static int ignored = -1;
+	if (ignored < 0) {
+		struct sigaction old;
+		ignored = sigaction(SIGTSTP, NULL, &old) == 0 && old.sa_handler == SIG_IGN;
+	}
+	return ignored;
 }
 
 static void start_ready(struct runner *r);
@@ -135,13 +151,30 @@ static void job_exited(void *ud)
 	rj->job = NULL;
 	rj->handle = NULL;
 	r->nactive--;
+	if (j->console) {
+		term_suspend(false);
+		/* Control-C on the terminal reached the console job alone, in
+		 * the foreground: it was meant for the run, as a shell takes it. */
+		if (j->result == JOB_SIGNAL && j->term_signal == SIGINT && !r->signal) {
+			r->signal = SIGINT;
+			r->signals_seen++;
+			cancel_raise();
+			runner_stop(r, false);
+		}
+	}
 	give_token(r, rj->token);
 	rj->token = -1;
 	job_finished(r, j);
 	start_ready(r);
 }
 
-static const struct executor_cb job_cb = {job_output, job_exited};
+static void job_stopped(void *ud, const char *why)
+{
+	struct running *rj = ud;
+	events_say(rj->r->ev, MSG_ERROR, rj->job, "job '%s' stopped: %s", rj->job->name, why);
+}
+
+static const struct executor_cb job_cb = {job_output, job_exited, job_stopped};
 
 /* A jobserver token for one more job, or -1 when none is there now (the
  * jobserver then calls back once one may be). The first job takes the
@@ -241,6 +274,8 @@ static void start_job(struct runner *r, struct job *j, unsigned slot)
 	}
 	rj->x = x;
 	r->nactive++;
+	if (j->console)
+		term_suspend(true);
 	if (!j->capture)
 		events_job(r->ev, EV_STARTED, j);
 }
@@ -326,8 +361,38 @@ static void signal_cb(uv_signal_t *h, int signum)
 	r->signals_seen++;
 	if (!r->signal)
 		r->signal = signum;
+	/* Work on the worker threads (hashing, listing) gives up too. */
+	cancel_raise();
 	/* A second signal means "now": no grace period. */
 	runner_stop(r, r->signals_seen > 1);
+}
+
+static void pause_jobs(struct runner *r, bool pause)
+{
+	for (unsigned i = 0; i < r->jobs; i++) {
+		struct running *rj = &r->slots[i];
+		if (rj->job && rj->x->pause)
+			rj->x->pause(rj->x, rj->handle, pause);
+	}
+}
+
+/* Ctrl-Z. Jobs run in process groups of their own, out of reach of the
+ * terminal's SIGTSTP: weft stops each group, then itself; once continued
+ * (fg, bg, SIGCONT), it continues them, their timeouts not counting the
+ * time stopped, and draws the status line again. */
+static void tstp_cb(uv_signal_t *h, int signum)
+{
+	struct runner *r = h->data;
+	(void)signum;
+	pause_jobs(r, true);
+	term_suspend(true);
+	/* SIGSTOP, not SIGTSTP: it cannot be caught (libuv's handler would
+	 * only bring us back here), and stops weft even in an orphaned
+	 * process group, where the kernel drops SIGTSTP. */
+	kill(getpid(), SIGSTOP);
+	uv_update_time(r->loop);
+	pause_jobs(r, false);
+	term_suspend(false);
 }
 
 static void broken_pipe(void *ud)
@@ -336,6 +401,7 @@ static void broken_pipe(void *ud)
 	if (r->signal)
 		return;
 	r->signal = SIGPIPE;
+	cancel_raise();
 	runner_stop(r, false);
 }
 
@@ -434,6 +500,7 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 	struct runner r;
 	memset(&r, 0, sizeof r);
 	memset(res, 0, sizeof *res);
+	cancel_clear();
 	r.o = o;
 	r.jobs = run_fit_jobs(o->jobs);
 	if (r.jobs < o->jobs)
@@ -480,6 +547,11 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 			uv_signal_start(&r.sig[i], signal_cb, stop_signals[i]);
 		uv_unref((uv_handle_t *)&r.sig[i]);
 	}
+	uv_signal_init(r.loop, &r.tstp);
+	r.tstp.data = &r;
+	if (!tstp_ignored_at_start())
+		uv_signal_start(&r.tstp, tstp_cb, SIGTSTP);
+	uv_unref((uv_handle_t *)&r.tstp);
 	uv_timer_init(r.loop, &r.tick);
 	r.tick.data = &r;
 	uv_timer_start(&r.tick, tick_cb, 0, 100);
@@ -518,6 +590,7 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 		r.executors[i]->free(r.executors[i]);
 	for (size_t i = 0; i < 3; i++)
 		uv_close((uv_handle_t *)&r.sig[i], close_cb);
+	uv_close((uv_handle_t *)&r.tstp, close_cb);
 	uv_close((uv_handle_t *)&r.tick, close_cb);
 	uv_run(r.loop, UV_RUN_DEFAULT);
 	term_on_broken_pipe(NULL, NULL);

@@ -58,6 +58,10 @@ void step_error_errno(struct step_out *o, int err, const char *fmt, ...) __attri
  * when the job was cancelled: the step should return at once. */
 int step_poll(struct step_out *o);
 
+/* How long a step waits at most in one read_wait() for a file that has
+ * nothing yet (a FIFO): the longest it may take to see that it is stopped. */
+#define STEP_WAIT_MS 100
+
 /* A path the step was given, as it is to be opened: below the task's dir
  * when relative (the step runs on a thread, so it cannot chdir). Caller
  * frees. */

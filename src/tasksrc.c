@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cancel.h"
 #include "env.h"
 #include "escape.h"
 #include "events.h"
@@ -96,23 +98,35 @@ static void list_items(struct fe *fe)
 	if (strncmp(spec, "lines:", 6) == 0) {
 		/* Relative to the task's dir, where its commands run too. */
 		char *path = fe->t->dir && spec[6] != '/' ? xasprintf("%s/%s", fe->t->dir, spec + 6) : xstrdup(spec + 6);
-		FILE *f = fopen(path, "re");
-		int err = errno;
+		int fd = open_read(path);
 		free(path);
-		if (!f) {
-			fe->error = xasprintf("cannot read the items of task '%s': %s", fe->t->name, strerror(err));
+		if (fd < 0) {
+			fe->error = xasprintf("cannot read the items of task '%s': %s", fe->t->name, strerror(-fd));
 			return;
 		}
-		char *line = NULL;
-		size_t cap = 0;
-		ssize_t n;
-		while ((n = getline(&line, &cap, f)) > 0) {
-			if (line[n - 1] == '\n')
-				line[--n] = '\0';
-			strlist_add(&fe->items, line);
+		/* Bounded waits: a FIFO's writer may never come, and a signal
+		 * must still stop the run. */
+		struct buf b;
+		buf_init(&b);
+		char chunk[16384];
+		for (;;) {
+			if (cancel_raised()) {
+				fe->error = xstrdup("cancelled");
+				break;
+			}
+			ssize_t n = read_wait(fd, chunk, sizeof chunk, 100);
+			if (n == -EAGAIN)
+				continue;
+			if (n < 0)
+				fe->error = xasprintf("cannot read the items of task '%s': %s", fe->t->name, strerror((int)-n));
+			if (n <= 0)
+				break;
+			buf_add(&b, chunk, (size_t)n);
 		}
-		free(line);
-		fclose(f);
+		close(fd);
+		if (!fe->error)
+			add_lines(&fe->items, b.p, b.len);
+		buf_release(&b);
 		return;
 	}
 	char **words = split_blanks(spec, NULL);
@@ -272,6 +286,8 @@ static struct item_job *take_item(struct tasksrc *ts, struct fe *fe)
 		return NULL;
 	if (fe->failed && !ts->keep_going)
 		return NULL;
+	if (fe->t->console && ts->console_busy)
+		return NULL;
 	if (per_item(ts, fe->t)) {
 		check_items(ts, fe);
 		struct item_job *ij = fe->ready;
@@ -305,6 +321,8 @@ static struct job *next_item(struct tasksrc *ts, unsigned slot)
 		ij->job.dir = t->dir;
 		ij->job.timeout_ms = t->timeout_ms;
 		ij->job.envp = task_envp(ts, t);
+		ij->job.console = t->console;
+		ts->console_busy |= t->console;
 		fe->running++;
 		return &ij->job;
 	}
@@ -330,7 +348,13 @@ static void listed(struct pool_work *w)
 {
 	struct fe *fe = (struct fe *)((char *)w - offsetof(struct fe, work));
 	struct tasksrc *ts = fe->ts;
-	if (fe->error) {
+	if (fe->error && cancel_raised()) {
+		/* Cut short by a signal: the run is ending, nothing to say. */
+		free(fe->error);
+		fe->error = NULL;
+		fe->failed = true;
+		failed_early(ts, fe->t, 1);
+	} else if (fe->error) {
 		events_say(ts->src.ev, MSG_ERROR, NULL, "%s", fe->error);
 		free(fe->error);
 		fe->error = NULL;
@@ -419,6 +443,22 @@ static void checked(void *ud, enum verdict v)
 		runner_kick(ts->src.runner);
 }
 
+/* A console job about to start: it takes the terminal, or waits for the
+ * console job that has it. Returns whether j may start now. */
+static bool console_take(struct tasksrc *ts, struct job *j)
+{
+	if (!j->console || j->decided)
+		return true;
+	if (!ts->console_busy) {
+		ts->console_busy = true;
+		return true;
+	}
+	grow(&ts->console_wait, &ts->console_wait_cap, ts->console_wait_head + ts->nconsole_wait + 1,
+	     sizeof *ts->console_wait);
+	ts->console_wait[ts->console_wait_head + ts->nconsole_wait++] = j;
+	return false;
+}
+
 static struct job *next(struct jobsrc *s, unsigned slot)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
@@ -426,6 +466,11 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 		if (ts->ndecided) {
 			ts->ndecided--;
 			return ts->decided[ts->decided_head++];
+		}
+		if (ts->nconsole_wait && !ts->console_busy && !ts->sched.stopped) {
+			ts->console_busy = true;
+			ts->nconsole_wait--;
+			return ts->console_wait[ts->console_wait_head++];
 		}
 		struct job *j = next_item(ts, slot);
 		if (j)
@@ -455,7 +500,7 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 			}
 		}
 		j = start_task(ts, t);
-		if (j)
+		if (j && console_take(ts, j))
 			return j;
 	}
 }
@@ -578,6 +623,8 @@ static bool settle(struct jobsrc *s, struct job *j)
 static void done(struct jobsrc *s, struct job *j)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
+	if (j->console && !j->decided)
+		ts->console_busy = false;
 	if (j->src_data) {
 		j->decided = false;
 		item_done(ts, j->src_data);
@@ -693,6 +740,8 @@ void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const st
 		j->dir = t->dir;
 		j->timeout_ms = t->timeout_ms;
 		j->rules = t->rules;
+		/* A foreach task's own job lists its items, on no terminal. */
+		j->console = t->console && !t->foreach;
 		if (t->step && !t->foreach) {
 			j->step = t->step;
 			j->step_argv = t->step_argv;
@@ -725,5 +774,6 @@ void tasksrc_release(struct tasksrc *ts)
 	free(ts->listed);
 	free(ts->tstates);
 	free(ts->cleared);
+	free(ts->console_wait);
 	free(ts->decided);
 }

@@ -34,6 +34,9 @@ struct tasksrc {
 	size_t ndecided, decided_head, decided_cap;
 	size_t unlisted;           /* selected foreach tasks that may still queue items */
 	bool *listed;              /* by task index: no longer counted in unlisted */
+	bool console_busy;         /* a console job runs: the others wait */
+	struct job **console_wait; /* console tasks' jobs ready to start, in order */
+	size_t nconsole_wait, console_wait_head, console_wait_cap;
 };
 
 /* utd (may be NULL) decides tasks with sources; tasksrc does not own it. */

@@ -144,9 +144,11 @@ static void erase(void)
 	}
 }
 
+static int suspended; /* term_suspend(true) calls not yet undone */
+
 static void draw(void)
 {
-	if (shown.len && !status_visible) {
+	if (shown.len && !status_visible && !suspended) {
 		write_all(2, shown.p, shown.len);
 		status_visible = true;
 	}
@@ -192,6 +194,16 @@ void term_status(const char *text)
 	buf_reset(&shown);
 	buf_adds(&shown, text);
 	draw();
+}
+
+void term_suspend(bool suspend)
+{
+	if (suspend) {
+		suspended++;
+		erase();
+	} else if (suspended && !--suspended) {
+		draw();
+	}
 }
 
 void term_status_keep(void)

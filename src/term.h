@@ -54,6 +54,11 @@ void term_note_lost(int err);
 /* Shows text as the status line (one line, no newline); NULL erases it. */
 void term_status(const char *text);
 
+/* Erases the status line and keeps it off (suspend true) while weft is
+ * stopped (Ctrl-Z) or a console job has the terminal; false undoes one
+ * true, and the last draws it again. */
+void term_suspend(bool suspend);
+
 /* Leaves the status line on screen, as a line of its own, and forgets it. */
 void term_status_keep(void);
 

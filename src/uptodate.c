@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "cache.h"
+#include "cancel.h"
 #include "depfile.h"
 #include "glob.h"
 #include "tmpl.h"
@@ -343,7 +344,12 @@ static void check_after_cb(struct pool_work *w)
 	const char *err = cache_check_error(x->k);
 	bool fresh = false;
 	const char *why = err ? NULL : cache_fresh(u->cache, x->k, &fresh);
-	if (err) {
+	if (err && cancel_raised()) {
+		/* The run is being stopped: nothing to say, nothing runs. */
+		cache_check_free(x->k);
+		x->k = NULL;
+		v = VERDICT_ERROR;
+	} else if (err) {
 		events_say(u->o.ev, MSG_ERROR, NULL, "cannot check whether task '%s' is up to date: %s", x->label, err);
 		cache_check_free(x->k);
 		x->k = NULL;
@@ -365,10 +371,19 @@ static void check_after_cb(struct pool_work *w)
 		if (u->o.explain)
 			events_say(u->o.ev, MSG_INFO, NULL, "task '%s' runs: %s", x->label, why);
 		/* Withdraw the recorded success before the command starts, so a
-		 * run killed half-way is never taken for done. */
-		if (!u->o.dry && cache_forget(u->cache, x->k) < 0)
-			events_say(u->o.ev, MSG_WARNING, NULL, "cannot update .weft/ before task '%s' runs", x->label);
-		v = VERDICT_RUN;
+		 * run killed half-way is never taken for done. When that cannot
+		 * be written (a full disk), the task must not run: a run that
+		 * failed there would be called up to date once the old sources
+		 * came back. A dry run writes nothing. */
+		int ferr = u->o.dry ? 0 : cache_forget(u->cache, x->k);
+		if (ferr < 0) {
+			events_say(u->o.ev, MSG_ERROR, NULL,
+				   "task '%s' does not run: cannot withdraw its recorded success in .weft/: %s", x->label,
+				   strerror(-ferr));
+			v = VERDICT_ERROR;
+		} else {
+			v = VERDICT_RUN;
+		}
 	}
 	x->checked(x->ud, v);
 }
@@ -451,6 +466,7 @@ static void start_check(struct utd_unit *x)
 		.deps = deps,
 		.ndeps = nd,
 	};
+	cache_name(u->cache, x->key);
 	x->k = cache_check_new(u->cache, &ct);
 	x->work.work = check_work_cb;
 	x->work.after = check_after_cb;
@@ -476,8 +492,9 @@ static void settle_after_cb(struct pool_work *w)
 	struct utd_unit *x = (struct utd_unit *)w;
 	struct uptodate *u = x->u;
 	strlist_release(&x->deps);
-	if (x->error) {
-		/* Nothing recorded: it runs again next time. */
+	if (x->error || cancel_raised()) {
+		/* Nothing recorded: it runs again next time (a settling cut
+		 * short by a signal measured only part of the files). */
 	} else if (cache_check_changed(x->k)) {
 		events_say(u->o.ev, MSG_WARNING, NULL,
 			   "a source of task '%s' changed while it ran: it runs again next time", x->label);
@@ -488,7 +505,7 @@ static void settle_after_cb(struct pool_work *w)
 		else
 			u->fps[x->t->index] = xstrdup(cache_check_fingerprint(x->k));
 	}
-	if (x->error || cache_check_changed(x->k))
+	if (x->error || cancel_raised() || cache_check_changed(x->k))
 		u->item_gaps[x->t->index] = true;
 	cache_check_free(x->k);
 	x->k = NULL;
@@ -542,10 +559,27 @@ void uptodate_task_done(struct uptodate *u, struct task *t, bool ok)
 	}
 }
 
-int uptodate_save(struct uptodate *u)
+/* After a successful run of the whole recipe, a record it did not use
+ * that names one of its tasks, or an item of one, is of the past: the
+ * task no longer has sources, or the item is no longer listed. Records
+ * of other names may be another recipe's in this directory. */
+static bool gone_from_recipe(const char *name, void *ud)
+{
+	struct uptodate *u = ud;
+	size_t len = strcspn(name, "[");
+	for (size_t i = 0; i < u->g->ntasks; i++) {
+		const char *t = u->g->tasks[i]->name;
+		if (strlen(t) == len && strncmp(t, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+int uptodate_save(struct uptodate *u, bool whole)
 {
 	if (u->o.dry)
 		return 0;
+	cache_prune(u->cache, whole ? gone_from_recipe : NULL, u);
 	int err = cache_save(u->cache);
 	if (err < 0)
 		events_say(u->o.ev, MSG_WARNING, NULL, "cannot save .weft/state: %s", strerror(-err));

@@ -71,7 +71,11 @@ void uptodate_task_done(struct uptodate *u, struct task *t, bool ok);
 /* The run stops: units waiting for another run's lock are never checked. */
 void uptodate_stop(struct uptodate *u);
 
-/* Writes the state. Returns 0 or -errno (after saying so on the run's events). */
-int uptodate_save(struct uptodate *u);
+/* Writes the state. whole: the run covered every task of the recipe and
+ * succeeded, so records of its tasks and items that it did not use (items
+ * no longer listed) go. Records no run has named for a month (tasks
+ * renamed or deleted) go after any run.
+ * Returns 0 or -errno (after saying so on the run's events). */
+int uptodate_save(struct uptodate *u, bool whole);
 
 #endif

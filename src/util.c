@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -331,4 +332,25 @@ size_t utf8_len(const unsigned char *p, size_t n)
 	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return len;
+}
+
+int open_read(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
+ssize_t read_wait(int fd, void *buf, size_t n, int ms)
+{
+	/* poll() first: on a FIFO opened before any writer, read() would say
+	 * "end of file" at once, where poll() waits for the first data (or
+	 * for a writer's close). A regular file is always ready. */
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r = poll(&p, 1, ms);
+	if (r < 0)
+		return errno == EINTR ? -EAGAIN : -errno;
+	if (r == 0)
+		return -EAGAIN;
+	ssize_t got = read(fd, buf, n);
+	return got >= 0 ? got : errno == EINTR || errno == EAGAIN ? -EAGAIN : -errno;
 }

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 /* Allocation: out of memory aborts the process, so callers never check. */
@@ -75,6 +76,18 @@ void outfile_release(struct outfile *f);
 /* Length of the valid UTF-8 sequence at p (at most n bytes; never an
  * overlong form or a surrogate), or 0. */
 size_t utf8_len(const unsigned char *p, size_t n);
+
+/* Opens path for reading without ever blocking in open(2): a FIFO with
+ * no writer would hold the thread there, out of reach of a timeout or a
+ * signal. Returns a non-blocking close-on-exec fd, or -errno. Read it with
+ * read_wait(). */
+int open_read(const char *path);
+
+/* Reads up to n bytes from fd (from open_read()), waiting at most ms
+ * milliseconds for some to come (a FIFO, a terminal). Returns the count,
+ * 0 at the end, -EAGAIN when nothing came in time (the caller looks at
+ * whether it should stop, then calls again), or -errno. */
+ssize_t read_wait(int fd, void *buf, size_t n, int ms);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);

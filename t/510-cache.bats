@@ -249,9 +249,9 @@ hashed=2 sources=2'
 	run -0 --separate-stderr check
 	assert_equal "${stderr_lines[0]}" 'cache-test: warning: .weft/state: not a weft state file; starting afresh'
 
-	printf 'weft-state\t3\t0123456789abcdef\t0\t00000000000000000000000000000000\n' > .weft/state
+	printf 'weft-state\t4\t0123456789abcdef\t0\t00000000000000000000000000000000\n' > .weft/state
 	run -0 --separate-stderr check
-	assert_equal "${stderr_lines[0]}" 'cache-test: warning: .weft/state: written by another version of weft (format 3); starting afresh'
+	assert_equal "${stderr_lines[0]}" 'cache-test: warning: .weft/state: written by another version of weft (format 4); starting afresh'
 
 	# A state of the first format, before outputs were recorded: stale, not read.
 	local z=00000000000000000000000000000000

@@ -337,7 +337,7 @@ static void runner_closed(struct proc *p)
 	closed_one(c);
 }
 
-static const struct proc_ops runner_ops = {runner_output, runner_done, runner_closed};
+static const struct proc_ops runner_ops = {runner_output, runner_done, runner_closed, NULL};
 
 static void start_member(struct member *m)
 {

@@ -65,7 +65,14 @@ static void proc_closed(struct proc *p)
 	free(p->data);
 }
 
-static const struct proc_ops ops = {proc_output, proc_done, proc_closed};
+static void proc_stopped(struct proc *p, const char *why)
+{
+	struct pjob *pj = p->data;
+	if (pj->job && pj->cb->stopped)
+		pj->cb->stopped(pj->ud, why);
+}
+
+static const struct proc_ops ops = {proc_output, proc_done, proc_closed, proc_stopped};
 
 /* Words of a one-line command that needs no shell: no quoting, no
  * expansion, no operators, and not a shell builtin that changes the shell
@@ -159,6 +166,7 @@ static int start(struct executor *x, struct job *j, const struct executor_cb *cb
 		.dir = j->dir,
 		.timeout_ms = j->timeout_ms,
 		.grace_ms = px->env.grace_ms,
+		.console = j->console,
 	};
 	int err = -ENOENT;
 	char **argv = px->env.direct && !j->envp && j->cmd_lines == 1 ? direct_argv(j->cmd) : NULL;
@@ -206,6 +214,12 @@ static void stop(struct executor *x, void *handle, enum executor_stop how)
 	}
 }
 
+static void pause_job(struct executor *x, void *handle, bool pause)
+{
+	(void)x;
+	proc_pause(&((struct pjob *)handle)->proc, pause);
+}
+
 static void process_free(struct executor *x)
 {
 	struct process_exec *px = (struct process_exec *)x;
@@ -223,6 +237,7 @@ struct executor *executor_process_new(const struct executor_env *env)
 	px->x.runs = runs;
 	px->x.start = start;
 	px->x.stop = stop;
+	px->x.pause = pause_job;
 	px->x.free = process_free;
 	px->env = *env;
 	return &px->x;

@@ -6,6 +6,7 @@
 #include "../executor.h"
 #include "../pool.h"
 #include "../step.h"
+#include "../suspend.h"
 #include "../util.h"
 
 struct step_exec {
@@ -21,6 +22,7 @@ struct sjob {
 	void *ud;
 	uv_timer_t timer;       /* the job's timeout */
 	bool timed_out;
+	uint64_t paused_timer;  /* while paused: suspend_timer()'s value */
 };
 
 static bool runs(const struct executor *x, const struct job *j)
@@ -101,6 +103,19 @@ static void stop(struct executor *x, void *handle, enum executor_stop how)
 	step_job_cancel(sj->step);
 }
 
+/* The step's thread stops with weft; only its timeout needs holding. */
+static void pause_step(struct executor *x, void *handle, bool pause)
+{
+	(void)x;
+	struct sjob *sj = handle;
+	if (pause) {
+		sj->paused_timer = suspend_timer(&sj->timer);
+	} else {
+		suspend_timer_resume(&sj->timer, timeout_cb, sj->paused_timer);
+		sj->paused_timer = 0;
+	}
+}
+
 static void step_free(struct executor *x)
 {
 	free(x);
@@ -112,6 +127,7 @@ struct executor *executor_step_new(const struct executor_env *env)
 	sx->x.runs = runs;
 	sx->x.start = start;
 	sx->x.stop = stop;
+	sx->x.pause = pause_step;
 	sx->x.free = step_free;
 	sx->env = *env;
 	return &sx->x;

@@ -250,12 +250,10 @@ static enum file_result grep_file(struct grep *g, const char *path)
 	g->lineno = g->count = 0;
 	g->binary = g->binary_match = false;
 	char *full = step_path(g->out, path);
-	int fd = open(full, O_RDONLY | O_CLOEXEC);
-	int open_err = errno;
+	int fd = open_read(full);
 	free(full);
-	errno = open_err;
 	if (fd < 0) {
-		step_error_errno(g->out, errno, "cannot read '%s'", path);
+		step_error_errno(g->out, -fd, "cannot read '%s'", path);
 		return FILE_FAILED;
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -272,11 +270,12 @@ static enum file_result grep_file(struct grep *g, const char *path)
 			g->rcap *= 2;
 			g->rbuf = xrealloc(g->rbuf, g->rcap);
 		}
-		ssize_t n = read(fd, g->rbuf + len, g->rcap - len);
-		if (n < 0 && errno == EINTR)
+		/* Bounded waits, as in hash: a FIFO's writer may never come. */
+		ssize_t n = read_wait(fd, g->rbuf + len, g->rcap - len, STEP_WAIT_MS);
+		if (n == -EAGAIN)
 			continue;
 		if (n < 0) {
-			step_error_errno(g->out, errno, "cannot read '%s'", path);
+			step_error_errno(g->out, (int)-n, "cannot read '%s'", path);
 			res = FILE_FAILED;
 			break;
 		}

@@ -165,12 +165,10 @@ static enum file_result hash_file(struct hasher *h, const char *path, char *rbuf
 				  unsigned char *digest, size_t *dlen, struct step_out *out)
 {
 	char *full = step_path(out, path);
-	int fd = open(full, O_RDONLY | O_CLOEXEC);
-	int open_err = errno;
+	int fd = open_read(full);
 	free(full);
-	errno = open_err;
 	if (fd < 0) {
-		step_error_errno(out, errno, "cannot read '%s'", path);
+		step_error_errno(out, -fd, "cannot read '%s'", path);
 		return FILE_FAILED;
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -184,13 +182,14 @@ static enum file_result hash_file(struct hasher *h, const char *path, char *rbuf
 			close(fd);
 			return FILE_STOP;
 		}
-		ssize_t n = read(fd, rbuf, READ_SIZE);
-		if (n < 0 && errno == EINTR)
+		/* Bounded waits: a FIFO's writer may never come, and a timeout
+		 * or a signal must still be seen (step_poll above). */
+		ssize_t n = read_wait(fd, rbuf, READ_SIZE, STEP_WAIT_MS);
+		if (n == -EAGAIN)
 			continue;
 		if (n < 0) {
-			int e = errno;
 			close(fd);
-			step_error_errno(out, e, "cannot read '%s'", path);
+			step_error_errno(out, (int)-n, "cannot read '%s'", path);
 			return FILE_FAILED;
 		}
 		if (n == 0)
