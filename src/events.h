@@ -47,6 +47,10 @@ struct job {
 	char *const *step_argv;      /* its words, argv[0] the step's name */
 	int step_argc;
 	uint64_t timeout_ms; /* 0: none */
+	/* > 0: the read end of a pipe that is the job's stdin (--pipe); its
+	 * executor closes it once the job has started or failed to. 0: the
+	 * job's stdin is /dev/null. */
+	int stdin_fd;
 	/* Set by the source instead of a command: the outcome is already
 	 * known (up to date, or failed before anything could run). The runner
 	 * reports it as started and finished without running anything. */

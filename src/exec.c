@@ -10,6 +10,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "blocks.h"
 #include "duration.h"
 #include "events.h"
 #include "fanout.h"
@@ -54,6 +55,12 @@ static const char exec_usage[] =
 	"      --resume          with --joblog: skip the jobs FILE records as done\n"
 	"      --resume-failed   with --joblog: skip the jobs FILE records as succeeded\n"
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
+	"      --pipe            cut standard input into blocks of records, one per job, on its stdin\n"
+	"      --block-size=SIZE with --pipe: read SIZE bytes per block (default: 1M; k, K, M, G)\n"
+	"      --recend=STR      with --pipe: records end with STR (default: \\n)\n"
+	"      --recstart=STR    with --pipe: records start with STR\n"
+	"  -N, --max-replace-args=N  with --pipe: N records per job\n"
+	"  -L, --max-lines=N     with --pipe: a multiple of N lines per job\n"
 	OPT_RUN_USAGE
 	"  -h, --help            print this help and exit\n"
 	"\n"
@@ -64,6 +71,7 @@ static const char exec_usage[] =
 enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
+	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART,
 };
 
 static const struct option longopts[] = {
@@ -86,6 +94,14 @@ static const struct option longopts[] = {
 	{"resume", no_argument, NULL, OPT_RESUME},
 	{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
 	{"grace", required_argument, NULL, OPT_GRACE},
+	{"pipe", no_argument, NULL, OPT_PIPE},
+	{"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
+	{"blocksize", required_argument, NULL, OPT_BLOCK_SIZE},
+	{"block", required_argument, NULL, OPT_BLOCK_SIZE},
+	{"recend", required_argument, NULL, OPT_RECEND},
+	{"recstart", required_argument, NULL, OPT_RECSTART},
+	{"max-replace-args", required_argument, NULL, 'N'},
+	{"max-lines", required_argument, NULL, 'L'},
 	OPT_RUN_LONGOPTS,
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -145,6 +161,10 @@ struct exec_cli {
 	struct opt_run run;     /* --events, --cluster and the like */
 	struct halt halt;
 	uint64_t grace_ms;
+	bool pipe;              /* --pipe */
+	struct blocks_opts blocks;
+	bool recend_set, recstart_set;
+	unsigned long long max_replace, max_lines; /* -N, -L; 0: not given */
 	char **cmd;
 	size_t ncmd;
 	struct fanout_source *sources;
@@ -196,7 +216,7 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	optind = 1;
 	int ch;
 	unsigned dummy;
-	while ((ch = getopt_long(argc, argv, "+:j:k0d:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:j:k0d:hN:L:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			if (exec_parse_jobs(optarg, &dummy) < 0)
@@ -271,6 +291,34 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		case OPT_RESUME_FAILED:
 			c->resume_failed = true;
 			break;
+		case 'N':
+		case 'L': {
+			unsigned long long n;
+			const char *end = parse_uint(optarg, 1000000000, &n);
+			if (!end || *end || !n)
+				return bad(ch == 'N' ? "invalid value '%s' for -N (a number from 1)"
+						     : "invalid value '%s' for -L (a number from 1)", optarg);
+			*(ch == 'N' ? &c->max_replace : &c->max_lines) = n;
+			break;
+		}
+		case OPT_PIPE:
+			c->pipe = true;
+			break;
+		case OPT_BLOCK_SIZE: {
+			unsigned long long n;
+			if (blocks_parse_size(optarg, &n) < 0)
+				return bad("invalid value '%s' for --block-size (a size such as 64k, 1M or 10M)", optarg);
+			c->blocks.size = (size_t)n;
+			break;
+		}
+		case OPT_RECEND:
+			c->blocks.recend = optarg;
+			c->recend_set = true;
+			break;
+		case OPT_RECSTART:
+			c->blocks.recstart = optarg;
+			c->recstart_set = true;
+			break;
 		case OPT_GRACE:
 			if (duration_parse(optarg, &c->grace_ms) < 0)
 				return bad("invalid duration '%s' for --grace (use e.g. 500ms, 2s)", optarg);
@@ -288,6 +336,28 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		return bad("%s needs --joblog=FILE", c->resume ? "--resume" : "--resume-failed");
 	if (opt_run_check(&c->run, "weft exec") < 0)
 		return -1;
+	if (!c->pipe && (c->blocks.size || c->recend_set || c->recstart_set))
+		return bad("%s needs --pipe", c->blocks.size ? "--block-size" : c->recend_set ? "--recend" : "--recstart");
+	if (c->pipe && c->run.cluster)
+		return bad("%s: the blocks of --pipe are fed by this process", "--cluster cannot be used with --pipe");
+	if (c->pipe && c->halt.pct)
+		return bad("%s: the number of blocks is not known in advance",
+			   "--halt with a percentage cannot be used with --pipe");
+	/* GNU parallel's defaults: 1 MiB blocks of lines; with only one of
+	 * --recstart and --recend, the other is empty. */
+	if (!c->blocks.size)
+		c->blocks.size = 1024 * 1024;
+	if (!c->recend_set)
+		c->blocks.recend = c->recstart_set ? "" : "\n";
+	if (!c->recstart_set)
+		c->blocks.recstart = "";
+	/* -N counts records; with -L too, records of N lines each. */
+	if (c->max_replace)
+		c->blocks.records = c->max_replace * (c->max_lines ? c->max_lines : 1);
+	else
+		c->blocks.lines = c->max_lines;
+	if (!c->pipe && (c->max_replace || c->max_lines))
+		return bad("%s needs --pipe", c->max_replace ? "-N" : "-L");
 
 	/* COMMAND words, then sources: `::: values` and `:::: files`. */
 	int i = optind;
@@ -295,6 +365,10 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	while (i < argc && strcmp(argv[i], ":::") != 0 && strcmp(argv[i], "::::") != 0)
 		i++;
 	c->ncmd = (size_t)(&argv[i] - c->cmd);
+	if (c->pipe && i < argc)
+		return bad("--pipe reads standard input: it takes no %s", argv[i]);
+	if (c->pipe && !c->ncmd)
+		return bad("%s must have a command to pipe into (e.g. 'cat')", "--pipe");
 	while (i < argc) {
 		bool files = strcmp(argv[i], "::::") == 0;
 		int first = ++i;
@@ -417,6 +491,7 @@ int exec_main(int argc, char **argv, char **words)
 		.resume_log = c.resume || c.resume_failed ? c.joblog : NULL,
 		.resume_failed = c.resume_failed,
 		.cmd_has_slot = has_slot,
+		.pipe = c.pipe ? &c.blocks : NULL,
 	};
 	if (fanout_new(&f, &fo) < 0)
 		goto out;

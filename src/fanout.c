@@ -11,7 +11,9 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "blocks.h"
 #include "events.h"
+#include "feed.h"
 #include "joblog.h"
 #include "reader.h"
 #include "run.h"
@@ -25,6 +27,7 @@ struct xjob {
 	char *cmd;
 	char *tag;
 	struct buf argdata;  /* the args, back to back */
+	struct block *block; /* --pipe: its stdin; NULL: none */
 	size_t *lens;
 	size_t nargs;
 	unsigned attempts;
@@ -54,6 +57,7 @@ struct fanout {
 	bool streaming;           /* the first source is read as it goes */
 	struct reader rd;
 	bool have_rd;
+	struct blocks *blocks;    /* --pipe: standard input's blocks; NULL: none */
 	size_t first_pos;         /* SRC_LIST first source: next index */
 	bool have_first;
 	struct buf first;
@@ -104,6 +108,12 @@ static void input_ready(void *ud)
 	struct fanout *f = ud;
 	if (f->src.runner)
 		runner_kick(f->src.runner);
+}
+
+static void block_warn(void *ud, const char *text)
+{
+	struct fanout *f = ud;
+	events_say(f->o.ev, MSG_WARNING, NULL, "%s", text);
 }
 
 /* Opens a SRC_FILE path ("-" is standard input). */
@@ -320,11 +330,24 @@ static void expand(struct fanout *f, struct xjob *x, unsigned slot)
 	x->job.name = x->tag ? x->tag : x->cmd;
 }
 
+/* --pipe: the next block of input, as the job's stdin: 1, 0 (not yet), -1 (no more). */
+static int next_block(struct fanout *f, struct block **b)
+{
+	if (f->input_done)
+		return -1;
+	int r = blocks_next(f->blocks, b);
+	if (r < -1)
+		events_say(f->o.ev, MSG_ERROR, NULL, "cannot read input: %s", strerror(-r));
+	if (r < 0)
+		f->input_done = true;
+	return r < 0 ? -1 : r;
+}
+
 static struct xjob *make_job(struct fanout *f)
 {
 	struct xjob *x = xcalloc(1, sizeof *x);
 	buf_init(&x->argdata);
-	int r = next_tuple(f, &x->argdata, &x->lens, &x->nargs);
+	int r = f->blocks ? next_block(f, &x->block) : next_tuple(f, &x->argdata, &x->lens, &x->nargs);
 	if (r <= 0) {
 		buf_release(&x->argdata);
 		free(x->lens);
@@ -340,6 +363,7 @@ static struct xjob *make_job(struct fanout *f)
 
 static void xjob_free(struct xjob *x)
 {
+	block_unref(x->block);
 	free(x->cmd);
 	free(x->tag);
 	buf_release(&x->argdata);
@@ -404,6 +428,16 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 		x->job.order = f->handed++;
 	}
 	expand(f, x, slot);
+	if (x->block) {
+		int fd = feed_start(uv_default_loop(), x->block);
+		x->job.decided = fd < 0;
+		if (fd < 0) {
+			x->job.result = JOB_SPAWN_ERROR;
+			x->job.spawn_error = fd;
+		} else {
+			x->job.stdin_fd = fd;
+		}
+	}
 	if (!x->queued) {
 		x->queued = true;
 		events_queue(s->ev, &x->job);
@@ -530,6 +564,8 @@ static void finish(struct jobsrc *s)
 		reader_close(&f->rd);
 		f->have_rd = false;
 	}
+	blocks_free(f->blocks);
+	f->blocks = NULL;
 	if (f->timer_on) {
 		uv_timer_stop(&f->pct_timer);
 		uv_close((uv_handle_t *)&f->pct_timer, timer_close_cb);
@@ -609,6 +645,8 @@ static int resume_scan(struct fanout *f)
 	int rc = 0;
 	/* Blocking is fine here: nothing runs until the scan is done. */
 	f->rd.blocking = true;
+	if (f->blocks)
+		blocks_set_blocking(f->blocks, true);
 	unsigned long long upto = lr.n ? lr.v[lr.n - 1].seq : 0;
 	size_t li = 0;
 	for (unsigned long long seq = 1; seq <= upto; seq++) {
@@ -649,6 +687,8 @@ static int resume_scan(struct fanout *f)
 		push(&f->pend_head, &f->pend_tail, x);
 	}
 	f->rd.blocking = false;
+	if (f->blocks)
+		blocks_set_blocking(f->blocks, false);
 	for (size_t i = 0; i < lr.n; i++)
 		free(lr.v[i].cmd);
 	free(lr.v);
@@ -698,7 +738,14 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 	f->vals = xcalloc(n, sizeof *f->vals);
 	f->idx = xcalloc(n, sizeof *f->idx);
 
-	f->streaming = !o->link && !o->need_total && f->o.sources[0].kind == SRC_FILE;
+	if (o->pipe) {
+		bool pollable;
+		int fd = open_input(f, "-", &pollable);
+		f->blocks = blocks_new(fd, fd != 0, pollable ? uv_default_loop() : NULL, o->pipe, input_ready,
+				       block_warn, f);
+		n = 0;
+	}
+	f->streaming = !o->pipe && !o->link && !o->need_total && f->o.sources[0].kind == SRC_FILE;
 	for (size_t k = f->streaming ? 1 : 0; k < n; k++)
 		if (load_source(f, k) < 0)
 			return -1;
@@ -720,7 +767,7 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 		for (size_t k = 0; k < n; k++)
 			if (!f->vals[k].n)
 				f->total = 0;
-	} else if (!f->streaming) {
+	} else if (!f->streaming && !o->pipe) {
 		f->total = 1;
 		for (size_t k = 0; k < n; k++)
 			f->total *= f->vals[k].n;
@@ -746,6 +793,8 @@ const char *fanout_next_command(struct fanout *f)
 {
 	/* A dry run may wait for input: nothing else is going on. */
 	f->rd.blocking = true;
+	if (f->blocks)
+		blocks_set_blocking(f->blocks, true);
 	struct xjob *x = pop(&f->pend_head, &f->pend_tail);
 	if (!x)
 		x = make_job(f);

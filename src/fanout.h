@@ -8,6 +8,7 @@
 
 #include "jobsrc.h"
 
+struct blocks_opts;
 struct events;
 struct tmpl;
 
@@ -48,6 +49,9 @@ struct fanout_opts {
 	const char *resume_log;    /* --resume/--resume-failed: the job log to read */
 	bool resume_failed;        /* run again the jobs the log records as failed */
 	bool cmd_has_slot;         /* the command uses {%}: logged commands cannot be compared */
+	/* --pipe: standard input cut into blocks, one per job, fed to the
+	 * job's stdin; the job has no args. NULL: inputs are args. */
+	const struct blocks_opts *pipe;
 };
 
 struct fanout;

@@ -262,7 +262,7 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	posix_spawnattr_t attr;
 	sigset_t none, def;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, devnull, 0);
+	posix_spawn_file_actions_adddup2(&fa, o->stdin_fd > 0 ? o->stdin_fd : devnull, 0);
 	posix_spawn_file_actions_adddup2(&fa, fds[0][1], 1);
 	posix_spawn_file_actions_adddup2(&fa, fds[1][1], 2);
 	if (o->fd3 > 2)
