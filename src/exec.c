@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "blocks.h"
@@ -59,8 +60,12 @@ static const char exec_usage[] =
 	"      --block-size=SIZE with --pipe: read SIZE bytes per block (default: 1M; k, K, M, G)\n"
 	"      --recend=STR      with --pipe: records end with STR (default: \\n)\n"
 	"      --recstart=STR    with --pipe: records start with STR\n"
-	"  -N, --max-replace-args=N  with --pipe: N records per job\n"
-	"  -L, --max-lines=N     with --pipe: a multiple of N lines per job\n"
+	"  -n, --max-args=N      at most N inputs per job, all of them in place of {}\n"
+	"  -N, --max-replace-args=N  N inputs per job, {1} to {N}; with --pipe, N records per job\n"
+	"  -L, --max-lines=N     N lines per job; with --pipe, a multiple of N lines per job\n"
+	"  -X                    as many inputs per job as fit, each word holding {} repeated per input\n"
+	"  -m                    as many inputs per job as fit, all of them in place of {}\n"
+	"  -s, --max-chars=N     keep command lines shorter than N bytes (default: the system's limit)\n"
 	OPT_RUN_USAGE
 	"  -h, --help            print this help and exit\n"
 	"\n"
@@ -102,6 +107,8 @@ static const struct option longopts[] = {
 	{"recstart", required_argument, NULL, OPT_RECSTART},
 	{"max-replace-args", required_argument, NULL, 'N'},
 	{"max-lines", required_argument, NULL, 'L'},
+	{"max-args", required_argument, NULL, 'n'},
+	{"max-chars", required_argument, NULL, 's'},
 	OPT_RUN_LONGOPTS,
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -164,7 +171,9 @@ struct exec_cli {
 	bool pipe;              /* --pipe */
 	struct blocks_opts blocks;
 	bool recend_set, recstart_set;
-	unsigned long long max_replace, max_lines; /* -N, -L; 0: not given */
+	unsigned long long max_replace, max_lines, max_args; /* -N, -L, -n; 0: not given */
+	bool fill_x, fill_m;    /* -X, -m */
+	unsigned long long max_chars; /* -s; 0: the system's limit */
 	char **cmd;
 	size_t ncmd;
 	struct fanout_source *sources;
@@ -205,6 +214,27 @@ int exec_parse_jobs(const char *s, unsigned *out)
 	return 0;
 }
 
+/* The longest command line a job may have, plus one: a shell's command
+ * (`sh -c CMD`) is one argument, which Linux limits to 128 KiB with its
+ * NUL, and all arguments and the environment share ARG_MAX. */
+static size_t system_max_chars(void)
+{
+	size_t env = 0;
+	for (char **e = environ; *e; e++)
+		env += strlen(*e) + 1 + sizeof *e;
+	long argmax = sysconf(_SC_ARG_MAX);
+	size_t room = argmax > 0 && (size_t)argmax > env + 4096 ? (size_t)argmax - env - 4096 : 4096;
+	return room < 131072 ? room : 131072;
+}
+
+static size_t max_chars(struct events *ev, unsigned long long asked)
+{
+	size_t sys = system_max_chars();
+	if (asked > sys)
+		events_say(ev, MSG_WARNING, NULL, "-s %llu is above the system's limit: using %zu", asked, sys);
+	return asked && asked <= sys ? (size_t)asked : sys;
+}
+
 static int parse(struct exec_cli *c, int argc, char **argv)
 {
 	memset(c, 0, sizeof *c);
@@ -216,7 +246,7 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	optind = 1;
 	int ch;
 	unsigned dummy;
-	while ((ch = getopt_long(argc, argv, "+:j:k0d:hN:L:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:j:k0d:hN:L:n:Xms:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			if (exec_parse_jobs(optarg, &dummy) < 0)
@@ -292,15 +322,26 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			c->resume_failed = true;
 			break;
 		case 'N':
-		case 'L': {
+		case 'L':
+		case 'n':
+		case 's': {
 			unsigned long long n;
 			const char *end = parse_uint(optarg, 1000000000, &n);
 			if (!end || *end || !n)
-				return bad(ch == 'N' ? "invalid value '%s' for -N (a number from 1)"
-						     : "invalid value '%s' for -L (a number from 1)", optarg);
-			*(ch == 'N' ? &c->max_replace : &c->max_lines) = n;
+				return bad(ch == 'N'   ? "invalid value '%s' for -N (a number from 1)"
+					   : ch == 'L' ? "invalid value '%s' for -L (a number from 1)"
+					   : ch == 'n' ? "invalid value '%s' for -n (a number from 1)"
+						       : "invalid value '%s' for -s (a number from 1)",
+					   optarg);
+			*(ch == 'N' ? &c->max_replace : ch == 'L' ? &c->max_lines : ch == 'n' ? &c->max_args : &c->max_chars) = n;
 			break;
 		}
+		case 'X':
+			c->fill_x = true;
+			break;
+		case 'm':
+			c->fill_m = true;
+			break;
 		case OPT_PIPE:
 			c->pipe = true;
 			break;
@@ -356,8 +397,8 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		c->blocks.records = c->max_replace * (c->max_lines ? c->max_lines : 1);
 	else
 		c->blocks.lines = c->max_lines;
-	if (!c->pipe && (c->max_replace || c->max_lines))
-		return bad("%s needs --pipe", c->max_replace ? "-N" : "-L");
+	if (c->pipe && (c->max_args || c->fill_x || c->fill_m))
+		return bad("%s cannot be used with --pipe", c->max_args ? "-n" : c->fill_x ? "-X" : "-m");
 
 	/* COMMAND words, then sources: `::: values` and `:::: files`. */
 	int i = optind;
@@ -492,6 +533,13 @@ int exec_main(int argc, char **argv, char **words)
 		.resume_failed = c.resume_failed,
 		.cmd_has_slot = has_slot,
 		.pipe = c.pipe ? &c.blocks : NULL,
+		.max_args = c.max_replace ? c.max_replace : c.max_args ? c.max_args : c.max_lines,
+		.lines = !c.max_replace && !c.max_args && c.max_lines,
+		.fill = c.fill_x || c.fill_m,
+		/* As GNU parallel: -N, -L and -s imply -X, unless -m (-n does not). */
+		.context = c.fill_x || (!c.fill_m && (c.max_replace || c.max_lines || c.max_chars)),
+		.max_chars = max_chars(&ev, c.max_chars),
+		.jobs = run_fit_jobs(jobs),
 	};
 	if (fanout_new(&f, &fo) < 0)
 		goto out;
@@ -503,6 +551,8 @@ int exec_main(int argc, char **argv, char **words)
 				status = EXEC_ERROR;
 				break;
 			}
+		if (fanout_failed(f))
+			status = EXEC_ERROR;
 		goto out;
 	}
 	if (c.joblog) {

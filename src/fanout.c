@@ -28,12 +28,26 @@ struct xjob {
 	char *tag;
 	struct buf argdata;  /* the args, back to back */
 	struct block *block; /* --pipe: its stdin; NULL: none */
+	size_t *tend;        /* input k's args end before arg tend[k] */
+	size_t ntup;         /* inputs in it */
+	unsigned long long nlines; /* -L: whole lines among them */
+	bool going_on;       /* -L: the last line ended in a blank */
 	size_t *lens;
 	size_t nargs;
 	unsigned attempts;
 	bool queued;         /* EV_QUEUED sent */
 	struct xjob *next;   /* retry or resume queue */
 	struct xjob *rprev, *rnext; /* running list */
+};
+
+/* One input (a value, or a combination of values, split into columns
+ * with --colsep) not yet in a job: taken back from a job it did not fit. */
+struct tup {
+	struct tup *next;
+	struct buf data;
+	size_t *lens;
+	size_t n;
+	unsigned long long no; /* its number, from 1 */
 };
 
 /* Every value of one source, read in full. */
@@ -58,6 +72,11 @@ struct fanout {
 	struct reader rd;
 	bool have_rd;
 	struct blocks *blocks;    /* --pipe: standard input's blocks; NULL: none */
+	struct tup *held;         /* inputs taken back, to go first */
+	struct xjob *building;    /* a job still collecting its inputs */
+	unsigned long long ninputs; /* inputs read */
+	bool spread;              /* -X/-m: the last inputs were spread over the slots */
+	bool fatal;               /* an input too long for a command line */
 	size_t first_pos;         /* SRC_LIST first source: next index */
 	bool have_first;
 	struct buf first;
@@ -298,7 +317,9 @@ static void expand(struct fanout *f, struct xjob *x, unsigned slot)
 	}
 	struct tmpl_input in = {argv, x->lens, x->nargs, x->job.seq, slot};
 	buf_reset(&f->scratch);
-	if (f->o.cmd) {
+	if (f->o.cmd && f->o.context) {
+		tmpl_expand_context(f->o.cmd, &in, x->tend, x->ntup, &f->scratch);
+	} else if (f->o.cmd) {
 		tmpl_expand(f->o.cmd, &in, &f->scratch);
 	} else {
 		/* No command: each input is a command line of its own. */
@@ -330,6 +351,8 @@ static void expand(struct fanout *f, struct xjob *x, unsigned slot)
 	x->job.name = x->tag ? x->tag : x->cmd;
 }
 
+static void xjob_free(struct xjob *x);
+
 /* --pipe: the next block of input, as the job's stdin: 1, 0 (not yet), -1 (no more). */
 static int next_block(struct fanout *f, struct block **b)
 {
@@ -343,19 +366,213 @@ static int next_block(struct fanout *f, struct block **b)
 	return r < 0 ? -1 : r;
 }
 
-static struct xjob *make_job(struct fanout *f)
+static struct tup *take_tuple(struct fanout *f, int *r)
 {
-	struct xjob *x = xcalloc(1, sizeof *x);
-	buf_init(&x->argdata);
-	int r = f->blocks ? next_block(f, &x->block) : next_tuple(f, &x->argdata, &x->lens, &x->nargs);
-	if (r <= 0) {
-		buf_release(&x->argdata);
-		free(x->lens);
-		free(x);
+	struct tup *t = f->held;
+	if (t) {
+		f->held = t->next;
+		*r = 1;
+		return t;
+	}
+	t = xcalloc(1, sizeof *t);
+	buf_init(&t->data);
+	*r = next_tuple(f, &t->data, &t->lens, &t->n);
+	if (*r <= 0) {
+		buf_release(&t->data);
+		free(t->lens);
+		free(t);
 		return NULL;
 	}
 	if (f->o.colsep)
-		split_columns(f, &x->argdata, &x->lens, &x->nargs);
+		split_columns(f, &t->data, &t->lens, &t->n);
+	t->no = ++f->ninputs;
+	return t;
+}
+
+static void tup_free(struct tup *t)
+{
+	buf_release(&t->data);
+	free(t->lens);
+	free(t);
+}
+
+static void add_tuple(struct xjob *x, struct tup *t, bool lines)
+{
+	x->lens = xrealloc(x->lens, (x->nargs + t->n + 1) * sizeof *x->lens);
+	x->tend = xrealloc(x->tend, (x->ntup + 1) * sizeof *x->tend);
+	/* -L: a line that ends in a blank goes on in the next one (xargs'
+	 * rule): they are one input. */
+	bool goes_on = lines && t->n == 1 && t->data.len &&
+		       (t->data.p[t->data.len - 1] == ' ' || t->data.p[t->data.len - 1] == '\t');
+	buf_add(&x->argdata, t->data.p ? t->data.p : "", t->data.len);
+	if (x->going_on) {
+		x->lens[x->nargs - 1] += t->data.len;
+		x->going_on = goes_on;
+		x->nlines += !goes_on;
+		return;
+	}
+	x->going_on = goes_on;
+	memcpy(x->lens + x->nargs, t->lens, t->n * sizeof *t->lens);
+	x->nargs += t->n;
+	x->tend[x->ntup++] = x->nargs;
+	x->nlines += !goes_on;
+}
+
+/* Gives inputs k.. of x back, to go first into the next job. */
+static void unget_from(struct fanout *f, struct xjob *x, size_t k)
+{
+	size_t off = 0;
+	for (size_t i = 0; i < x->tend[k - 1]; i++)
+		off += x->lens[i];
+	struct tup **tail = &f->held, *rest = f->held;
+	for (size_t i = k; i < x->ntup; i++) {
+		struct tup *t = xcalloc(1, sizeof *t);
+		buf_init(&t->data);
+		size_t a = x->tend[i - 1], n = x->tend[i] - a, len = 0;
+		for (size_t j = a; j < a + n; j++)
+			len += x->lens[j];
+		buf_add(&t->data, x->argdata.p + off, len);
+		t->lens = xmalloc((n ? n : 1) * sizeof *t->lens);
+		memcpy(t->lens, x->lens + a, n * sizeof *t->lens);
+		t->n = n;
+		off += len;
+		*tail = t;
+		tail = &t->next;
+	}
+	*tail = rest;
+	x->nargs = x->tend[k - 1];
+	x->ntup = k;
+	size_t keep = 0;
+	for (size_t i = 0; i < x->nargs; i++)
+		keep += x->lens[i];
+	x->argdata.len = keep;
+}
+
+/* The length of x's command with its first k inputs. */
+static size_t cmd_len(struct fanout *f, struct xjob *x, size_t k)
+{
+	if (!f->o.cmd) {
+		size_t n = 0;
+		for (size_t i = 0; i < x->tend[k - 1]; i++)
+			n += x->lens[i] + 1;
+		return n ? n - 1 : 0;
+	}
+	const char **argv = xmalloc((x->nargs + 1) * sizeof *argv);
+	const char *p = x->argdata.p ? x->argdata.p : "";
+	for (size_t i = 0; i < x->nargs; i++) {
+		argv[i] = p;
+		p += x->lens[i];
+	}
+	struct tmpl_input in = {argv, x->lens, x->tend[k - 1], f->seq + 1, 1};
+	buf_reset(&f->scratch);
+	if (f->o.context)
+		tmpl_expand_context(f->o.cmd, &in, x->tend, k, &f->scratch);
+	else
+		tmpl_expand(f->o.cmd, &in, &f->scratch);
+	free(argv);
+	return f->scratch.len;
+}
+
+static void too_long(struct fanout *f, struct xjob *x, size_t len)
+{
+	size_t n = x->lens[0] < 50 ? x->lens[0] : 50;
+	events_say(f->o.ev, MSG_ERROR, NULL, "command line too long (%zu >= %zu) at input %llu: %.*s%s", len,
+		   f->o.max_chars, f->ninputs - (x->ntup - 1), (int)n, x->argdata.p ? x->argdata.p : "",
+		   n < x->lens[0] ? "..." : "");
+	f->fatal = true;
+	f->input_done = true;
+	if (f->src.runner)
+		runner_halt(f->src.runner);
+}
+
+/* Of x's ntup inputs, keeps as many as its command line holds (the ones
+ * up to `ok` are known to fit) and gives the others back. Returns false
+ * when not even the first fits. */
+static bool fit(struct fanout *f, struct xjob *x, size_t ok)
+{
+	if (!f->o.max_chars)
+		return true;
+	size_t len = cmd_len(f, x, x->ntup);
+	if (len < f->o.max_chars)
+		return true;
+	if (x->ntup == 1 || (!ok && cmd_len(f, x, 1) >= f->o.max_chars)) {
+		too_long(f, x, x->ntup == 1 ? len : cmd_len(f, x, 1));
+		return false;
+	}
+	size_t lo = ok ? ok : 1, hi = x->ntup; /* lo fits, hi does not */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmd_len(f, x, mid) < f->o.max_chars)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	unget_from(f, x, lo);
+	return true;
+}
+
+static bool group_full(const struct fanout *f, const struct xjob *x)
+{
+	if (f->o.max_args)
+		return (f->o.lines ? x->nlines : x->ntup) >= f->o.max_args;
+	return !f->o.fill;
+}
+
+/* A job of the next input, or with -n, -N, -L, -X or -m of the next
+ * inputs: NULL when none is ready yet (input_ready will kick) or none
+ * is left. */
+static struct xjob *make_job(struct fanout *f)
+{
+	struct xjob *x = f->building;
+	f->building = NULL;
+	if (!x) {
+		x = xcalloc(1, sizeof *x);
+		buf_init(&x->argdata);
+	}
+	if (f->blocks) {
+		int r = next_block(f, &x->block);
+		if (r <= 0) {
+			xjob_free(x);
+			return NULL;
+		}
+	} else {
+		bool eof = false;
+		size_t ok = 0; /* inputs known to fit */
+		while (!f->fatal && !(x->ntup && group_full(f, x))) {
+			int r;
+			struct tup *t = take_tuple(f, &r);
+			if (r == 0) {
+				f->building = x;
+				return NULL;
+			}
+			if (r < 0) {
+				eof = true;
+				break;
+			}
+			add_tuple(x, t, f->o.lines);
+			tup_free(t);
+			/* Check the length at 1, 2, 4, 8... inputs, not at every one. */
+			if ((x->ntup & (x->ntup - 1)) == 0) {
+				size_t had = x->ntup;
+				if (!fit(f, x, ok) || x->ntup < had)
+					break; /* too long, or the line is full */
+				ok = x->ntup;
+			}
+		}
+		if (!x->ntup || f->fatal || (x->ntup > ok && !fit(f, x, ok))) {
+			xjob_free(x);
+			return NULL;
+		}
+		/* GNU parallel's -X and -m: when the input ends, what is left is
+		 * spread over the job slots, once. */
+		if (eof && f->o.fill && !f->spread && x->ntup > 1 && f->o.jobs > 1) {
+			f->spread = true;
+			unsigned long long per = (x->ntup + f->o.jobs - 1) / f->o.jobs;
+			if (per < x->ntup)
+				unget_from(f, x, (size_t)per);
+			f->o.max_args = per;
+		}
+	}
 	x->job.seq = ++f->seq;
 	x->job.timeout_ms = f->o.timeout_ms;
 	return x;
@@ -363,6 +580,7 @@ static struct xjob *make_job(struct fanout *f)
 
 static void xjob_free(struct xjob *x)
 {
+	free(x->tend);
 	block_unref(x->block);
 	free(x->cmd);
 	free(x->tag);
@@ -807,8 +1025,15 @@ const char *fanout_next_command(struct fanout *f)
 	return f->dry.p;
 }
 
+bool fanout_failed(const struct fanout *f)
+{
+	return f->fatal;
+}
+
 int fanout_status(const struct fanout *f)
 {
+	if (f->fatal)
+		return 255;
 	if (f->halted)
 		return f->halt_status;
 	return f->failed > 100 ? 101 : (int)f->failed;
@@ -835,6 +1060,13 @@ void fanout_free(struct fanout *f)
 		xjob_free(x);
 	while ((x = pop(&f->pend_head, &f->pend_tail)))
 		xjob_free(x);
+	while (f->held) {
+		struct tup *t = f->held;
+		f->held = t->next;
+		tup_free(t);
+	}
+	if (f->building)
+		xjob_free(f->building);
 	free(f->ok_ms);
 	buf_release(&f->first);
 	buf_release(&f->scratch);

@@ -52,6 +52,13 @@ struct fanout_opts {
 	/* --pipe: standard input cut into blocks, one per job, fed to the
 	 * job's stdin; the job has no args. NULL: inputs are args. */
 	const struct blocks_opts *pipe;
+	/* Several inputs per job (-n, -N, -L, -X, -m): */
+	unsigned long long max_args; /* at most this many inputs per job; 0: one, unless fill */
+	bool lines;                /* -L: an input that ends in a blank goes on in the next, uncounted */
+	bool fill;                 /* -X, -m: as many inputs as the command line holds */
+	bool context;              /* -X: the words holding replacement strings repeat per input */
+	size_t max_chars;          /* a command line must be shorter; one input alone longer: an error */
+	unsigned jobs;             /* -j: -X and -m spread the last inputs over this many jobs */
 };
 
 struct fanout;
@@ -66,6 +73,10 @@ void fanout_free(struct fanout *f);
 /* For --dry-run: the next command, without running it (valid until the
  * next call), or NULL after the last. */
 const char *fanout_next_command(struct fanout *f);
+
+/* Whether an input could not be run at all (a command line too long):
+ * the run's exit status is then 255. */
+bool fanout_failed(const struct fanout *f);
 
 /* After the run: the exit status GNU parallel would give. */
 int fanout_status(const struct fanout *f);

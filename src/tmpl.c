@@ -588,25 +588,96 @@ static void expand_arg(const struct part *p, const struct tmpl_input *in, struct
 	add_arg(out, p, in->args[i], in->lens[i], quote);
 }
 
-static void expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *out, bool quote)
+static void expand_part(const struct tmpl *t, const struct part *p, const struct tmpl_input *in,
+			struct buf *out, bool quote)
 {
-	for (size_t i = 0; i < t->nparts; i++) {
-		const struct part *p = &t->parts[i];
-		switch (p->kind) {
-		case PART_TEXT:
-			buf_add(out, t->text + p->off, p->len);
-			break;
-		case PART_ARG:
-			expand_arg(p, in, out, quote);
-			break;
-		case PART_SEQ:
-			buf_addf(out, "%llu", in->seq);
-			break;
-		case PART_SLOT:
-			buf_addf(out, "%u", in->slot);
-			break;
+	switch (p->kind) {
+	case PART_TEXT:
+		buf_add(out, t->text + p->off, p->len);
+		break;
+	case PART_ARG:
+		expand_arg(p, in, out, quote);
+		break;
+	case PART_SEQ:
+		buf_addf(out, "%llu", in->seq);
+		break;
+	case PART_SLOT:
+		buf_addf(out, "%u", in->slot);
+		break;
+	}
+}
+
+/* One word of the command, from text offset `from` in part `first` to
+ * offset `to` in part `last`: once, or with -X once per input group when
+ * it holds an arg's replacement string. */
+struct groups {
+	const size_t *end;
+	size_t n;
+};
+
+static void expand_word(const struct tmpl *t, size_t first, size_t from, size_t last, size_t to,
+			const struct tmpl_input *in, const struct groups *g, struct buf *out, bool quote)
+{
+	bool has_arg = false;
+	for (size_t i = first; i <= last; i++)
+		has_arg |= t->parts[i].kind == PART_ARG && t->parts[i].pos == 0;
+	size_t reps = has_arg ? g->n : 1;
+	for (size_t k = 0; k < reps; k++) {
+		struct tmpl_input one = *in;
+		if (has_arg) {
+			size_t a = k ? g->end[k - 1] : 0;
+			one.args = in->args + a;
+			one.lens = in->lens + a;
+			one.nargs = g->end[k] - a;
+			buf_add(out, " ", k ? 1 : 0);
+		}
+		for (size_t i = first; i <= last; i++) {
+			const struct part *p = &t->parts[i];
+			if (p->kind != PART_TEXT) {
+				/* {N} is the job's N'th arg in every copy. */
+				expand_part(t, p, p->kind == PART_ARG && p->pos ? in : &one, out, quote);
+				continue;
+			}
+			size_t s = i == first ? from : 0, e = i == last ? to : p->len;
+			buf_add(out, t->text + p->off + s, e - s);
 		}
 	}
+}
+
+/* -X: the command cut into words at its spaces, each expanded by expand_word. */
+void tmpl_expand_context(const struct tmpl *t, const struct tmpl_input *in, const size_t *tuple_end, size_t ntuples,
+			 struct buf *out)
+{
+	if (ntuples < 2 || !t->has_inputs) {
+		tmpl_expand(t, in, out);
+		return;
+	}
+	struct groups gs = {tuple_end, ntuples}, *g = &gs;
+	bool quote = true;
+	size_t first = 0, from = 0;
+	for (size_t i = 0; i < t->nparts; i++) {
+		const struct part *p = &t->parts[i];
+		if (p->kind != PART_TEXT)
+			continue;
+		const char *s = t->text + p->off;
+		for (size_t c = 0; c < p->len; c++) {
+			if (s[c] != ' ')
+				continue;
+			expand_word(t, first, from, i, c, in, g, out, quote);
+			buf_add(out, " ", 1);
+			first = i;
+			from = c + 1;
+		}
+	}
+	if (t->nparts)
+		expand_word(t, first, from, t->nparts - 1,
+			    t->parts[t->nparts - 1].kind == PART_TEXT ? t->parts[t->nparts - 1].len : 0, in, g, out, quote);
+}
+
+static void expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *out, bool quote)
+{
+	for (size_t i = 0; i < t->nparts; i++)
+		expand_part(t, &t->parts[i], in, out, quote);
 	if (t->has_any || !quote)
 		return;
 	for (size_t i = 0; i < in->nargs; i++) {

@@ -39,6 +39,13 @@ bool tmpl_has_inputs(const struct tmpl *t);
  * quoted, after a space. Never fails. */
 void tmpl_expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *out);
 
+/* As tmpl_expand, for GNU parallel's -X: in's args come in ntuples groups
+ * (one per input), group k ending before args[tuple_end[k]], and each word
+ * of the command (cut at its spaces) that holds an arg's replacement string
+ * is repeated once per group, the copies separated by a space. */
+void tmpl_expand_context(const struct tmpl *t, const struct tmpl_input *in, const size_t *tuple_end, size_t ntuples,
+			 struct buf *out);
+
 /* As tmpl_expand, for text that is shown rather than run (--tagstring):
  * values go in as they are, unquoted, and nothing is appended. */
 void tmpl_expand_plain(const struct tmpl *t, const struct tmpl_input *in, struct buf *out);
