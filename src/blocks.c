@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "opt.h"
 #include "util.h"
 
 /* GNU parallel's largest block: 2 GiB less a byte. */
@@ -56,24 +57,6 @@ static struct block *block_new(size_t cap)
 	return b;
 }
 
-char *blocks_unescape(const char *s, size_t *len)
-{
-	char *out = xmalloc(strlen(s) + 1);
-	size_t n = 0;
-	for (; *s; s++) {
-		const char *esc = s[0] == '\\' && s[1] ? strchr("0rnt'\"\\", s[1]) : NULL;
-		if (!esc) {
-			out[n++] = *s;
-			continue;
-		}
-		s++;
-		out[n++] = *s == '0' ? '\0' : *s == 'r' ? '\r' : *s == 'n' ? '\n' : *s == 't' ? '\t' : *s;
-	}
-	out[n] = '\0';
-	*len = n;
-	return out;
-}
-
 int blocks_parse_size(const char *s, unsigned long long *out)
 {
 	unsigned long long n;
@@ -107,8 +90,8 @@ struct blocks *blocks_new(int fd, bool own_fd, uv_loop_t *loop, const struct blo
 {
 	struct blocks *bs = xcalloc(1, sizeof *bs);
 	bs->o = *o;
-	bs->start = blocks_unescape(o->recstart, &bs->lstart);
-	bs->end = blocks_unescape(o->recend, &bs->lend);
+	bs->start = opt_unescape(o->recstart, &bs->lstart);
+	bs->end = opt_unescape(o->recend, &bs->lend);
 	bs->lsep = bs->lend + bs->lstart;
 	bs->sep = xmalloc(bs->lsep + 1);
 	memcpy(bs->sep, bs->end, bs->lend);

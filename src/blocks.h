@@ -19,15 +19,11 @@ void block_unref(struct block *b);
 
 struct blocks_opts {
 	size_t size;          /* --block-size: bytes read per round (GNU parallel's rounds) */
-	const char *recstart; /* records start with this (may be "") */
+	const char *recstart; /* records start with this (may be ""), with opt_unescape's escapes */
 	const char *recend;   /* and end with this (may be "") */
 	unsigned long long records; /* -N: exactly this many records per block; 0: as many as fit */
 	unsigned long long lines;   /* -L (without -N): a multiple of this many lines; 0: none */
 };
-
-/* Parses GNU parallel's --recstart/--recend escapes (\n \t \r \0 \\ \' \")
- * into out (a new string, *len bytes; caller frees). */
-char *blocks_unescape(const char *s, size_t *len);
 
 /* Parses a size with GNU parallel's suffixes: k m g t (powers of 1000),
  * K M G T and Ki Mi Gi Ti (of 1024). Returns 0 and *out, or -1. */

@@ -40,12 +40,13 @@ static const char exec_usage[] =
 	"  -j, --jobs=N          run N jobs at once; N% of the CPUs, +N or -N CPUs (default: CPUs)\n"
 	"  -k, --keep-order      print each job's output whole, in input order\n"
 	"  -0, --null            inputs are separated by NUL bytes\n"
-	"  -d, --delimiter=D     inputs are separated by the character D (\\n, \\t, \\0 allowed)\n"
+	"  -d, --delimiter=D     inputs are separated by D, ::: values too (\\n, \\t, \\0, \\r\\n allowed)\n"
 	"      --colsep=REGEX    split each input into columns {1}, {2}... at REGEX (PCRE2)\n"
 	"      --link            pair the input sources instead of combining every value\n"
 	"      --tag             prefix each output line with the job's inputs and a tab\n"
 	"      --tagstring=STR   prefix each output line with STR (replacement strings allowed)\n"
 	"      --output=MODE     group, line or raw (default: group)\n"
+	"      --color=WHEN      auto, always or never (default: auto)\n"
 	"      --timeout=T       stop a job after T (a duration, or N% of the median runtime)\n"
 	"      --retries=N       run a failing job up to N times in all\n"
 	"      --halt=WHEN,WHAT=N  stop early: now or soon, after fail, success or done = N (or N%)\n"
@@ -71,7 +72,8 @@ static const char exec_usage[] =
 	"\n"
 	"Replacement strings: {} {.} {/} {//} {/.} {#} {%} {N} {N.} {N/} {N//} {N/.} {-N}\n"
 	"Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100,\n"
-	"with --halt ...,fail=N the failing job's own status, 255 another error.\n";
+	"with --halt ...,fail=1 the failing job's own status, 255 another error.\n"
+	"Environment: PARALLEL (default options), PARALLEL_SHELL (the shell of the jobs).\n";
 
 enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
@@ -89,13 +91,18 @@ static const struct option longopts[] = {
 	{"tag", no_argument, NULL, OPT_TAG},
 	{"tagstring", required_argument, NULL, OPT_TAGSTRING},
 	{"output", required_argument, NULL, OPT_OUTPUT},
+	{"color", required_argument, NULL, OPT_COLOR},
+	{"colour", required_argument, NULL, OPT_COLOR},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"retries", required_argument, NULL, OPT_RETRIES},
 	{"halt", required_argument, NULL, OPT_HALT},
+	{"halt-on-error", required_argument, NULL, OPT_HALT},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"dryrun", no_argument, NULL, OPT_DRY_RUN},
 	{"bar", no_argument, NULL, OPT_BAR},
 	{"eta", no_argument, NULL, OPT_ETA},
 	{"joblog", required_argument, NULL, OPT_JOBLOG},
+	{"jl", required_argument, NULL, OPT_JOBLOG},
 	{"resume", no_argument, NULL, OPT_RESUME},
 	{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
 	{"grace", required_argument, NULL, OPT_GRACE},
@@ -117,6 +124,20 @@ static const struct option longopts[] = {
 int halt_parse(const char *s, struct halt *h)
 {
 	memset(h, 0, sizeof *h);
+	/* GNU parallel's old short forms (--halt-on-error 2) and N%. */
+	static const char *const old[][2] = {
+		{"0", "never"}, {"1", "soon,fail=1"}, {"2", "now,fail=1"}, {"-1", "soon,success=1"}, {"-2", "now,success=1"},
+	};
+	for (size_t i = 0; i < sizeof old / sizeof *old; i++)
+		if (strcmp(s, old[i][0]) == 0)
+			s = old[i][1];
+	size_t len = strlen(s);
+	if (len > 1 && s[len - 1] == '%' && strspn(s, "0123456789") == len - 1) {
+		char *full = xasprintf("soon,fail=%s", s);
+		int r = halt_parse(full, h);
+		free(full);
+		return r;
+	}
 	if (strcmp(s, "never") == 0)
 		return 0;
 	const char *comma = strchr(s, ',');
@@ -158,10 +179,14 @@ int halt_parse(const char *s, struct halt *h)
 
 struct exec_cli {
 	const char *jobs;
+	bool joblog_append;     /* --joblog +FILE */
 	bool keep_order, link, tag, dry_run, bar, eta, resume, resume_failed;
-	char delim;
+	char *delim;            /* -d, unescaped; NULL: newline (or NUL with -0) */
+	size_t dlen;
+	bool null;              /* -0 */
 	const char *colsep, *tagstring, *joblog;
 	enum output_mode output;
+	enum color_mode color;
 	uint64_t timeout_ms;
 	unsigned timeout_pct;
 	unsigned retries;
@@ -179,6 +204,8 @@ struct exec_cli {
 	struct fanout_source *sources;
 	size_t nsources;
 };
+
+static int exec_run(int argc, char **argv, char **words);
 
 static int bad(const char *fmt, const char *arg)
 {
@@ -238,7 +265,6 @@ static size_t max_chars(struct events *ev, unsigned long long asked)
 static int parse(struct exec_cli *c, int argc, char **argv)
 {
 	memset(c, 0, sizeof *c);
-	c->delim = '\n';
 	c->grace_ms = 2000;
 	opt_run_init(&c->run);
 	c->output = OUTPUT_GROUP;
@@ -257,11 +283,16 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			c->keep_order = true;
 			break;
 		case '0':
-			c->delim = '\0';
+			c->null = true;
 			break;
 		case 'd':
-			if (opt_parse_delimiter(optarg, &c->delim) < 0)
-				return bad("invalid value '%s' for --delimiter (one character, or \\n, \\t, \\0)", optarg);
+			free(c->delim);
+			c->delim = opt_unescape(optarg, &c->dlen);
+			if (!c->dlen) {
+				free(c->delim);
+				c->delim = NULL;
+				return bad("invalid value '%s' for --delimiter (a character or more, \\n, \\t, \\0...)", optarg);
+			}
 			break;
 		case OPT_COLSEP:
 			c->colsep = optarg;
@@ -278,6 +309,10 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		case OPT_OUTPUT:
 			if (output_mode_parse(optarg, &c->output) < 0)
 				return bad("invalid value '%s' for --output (group, line or raw)", optarg);
+			break;
+		case OPT_COLOR:
+			if (color_mode_parse(optarg, &c->color) < 0)
+				return bad("invalid value '%s' for --color (auto, always or never)", optarg);
 			break;
 		case OPT_TIMEOUT: {
 			size_t len = strlen(optarg);
@@ -313,7 +348,9 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			c->eta = true;
 			break;
 		case OPT_JOBLOG:
-			c->joblog = optarg;
+			/* As GNU parallel: "-" is stdout, +FILE appends to FILE. */
+			c->joblog = strcmp(optarg, "-") == 0 ? "/dev/stdout" : optarg[0] == '+' ? optarg + 1 : optarg;
+			c->joblog_append = optarg[0] == '+';
 			break;
 		case OPT_RESUME:
 			c->resume = true;
@@ -424,12 +461,112 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	return 0;
 }
 
+/* Splits s as the shell splits words: blanks between words, '...' and
+ * "..." quoting, \ escaping one character. NULL-terminated; *n words. */
+static char **shell_words(const char *s, size_t *n)
+{
+	char **v = NULL;
+	size_t cap = 0;
+	*n = 0;
+	struct buf w;
+	buf_init(&w);
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\n')
+			s++;
+		if (!*s)
+			break;
+		buf_reset(&w);
+		buf_add(&w, "", 0);
+		char q = 0;
+		for (; *s && (q || !strchr(" \t\n", *s)); s++) {
+			if (!q && (*s == '\'' || *s == '"'))
+				q = *s;
+			else if (q && *s == q)
+				q = 0;
+			else if (*s == '\\' && q != '\'' && s[1])
+				buf_add(&w, ++s, 1);
+			else
+				buf_add(&w, s, 1);
+		}
+		grow(&v, &cap, *n + 2, sizeof *v);
+		v[(*n)++] = buf_take(&w);
+	}
+	buf_release(&w);
+	grow(&v, &cap, *n + 1, sizeof *v);
+	v[*n] = NULL;
+	return v;
+}
+
+/* Where PATH has name (a new string), or NULL. */
+static char *in_path(const char *name)
+{
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
+	const char *path = getenv("PATH");
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+		char *cand = xasprintf("%.*s/%s", (int)(n ? n : 1), n ? p : ".", name);
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		p += n + (p[n] == ':');
+	}
+	return NULL;
+}
+
+/* The shell that runs the jobs: $PARALLEL_SHELL, else bash when the
+ * environment holds exported bash functions (`export -f f`: only bash
+ * can call them), else /bin/sh, the quickest to start. A new string. */
+static char *job_shell(struct events *ev)
+{
+	const char *ps = getenv("PARALLEL_SHELL");
+	if (ps && *ps) {
+		char *found = in_path(ps);
+		if (found)
+			return found;
+		events_say(ev, MSG_WARNING, NULL, "PARALLEL_SHELL '%s' is not a program: using /bin/sh", ps);
+		return xstrdup("/bin/sh");
+	}
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "BASH_FUNC_", 10) == 0) {
+			char *bash = in_path("bash");
+			if (bash)
+				return bash;
+			break;
+		}
+	return xstrdup("/bin/sh");
+}
+
 int exec_main(int argc, char **argv, char **words)
+{
+	/* $PARALLEL holds default options, read before the command line's,
+	 * as GNU parallel reads it. */
+	const char *env_opts = getenv("PARALLEL");
+	size_t nenv = 0;
+	char **envw = env_opts && *env_opts ? shell_words(env_opts, &nenv) : NULL;
+	char **all = NULL;
+	if (nenv) {
+		all = xcalloc((size_t)argc + nenv + 1, sizeof *all);
+		all[0] = argv[0];
+		memcpy(all + 1, envw, nenv * sizeof *all);
+		memcpy(all + 1 + nenv, argv + 1, (size_t)(argc - 1) * sizeof *all);
+		argv = all;
+		argc += (int)nenv;
+	}
+	int status = exec_run(argc, argv, words);
+	free(all);
+	if (envw)
+		free_words(envw);
+	return status;
+}
+
+static int exec_run(int argc, char **argv, char **words)
 {
 	struct exec_cli c;
 	int r = parse(&c, argc, argv);
 	if (r != 0) {
 		free(c.sources);
+		free(c.delim);
 		return r > 0 ? 0 : EXEC_ERROR;
 	}
 	/* Under make -n, print the commands as make does; make -k changes
@@ -471,7 +608,7 @@ int exec_main(int argc, char **argv, char **words)
 	}
 
 	/* The run's sinks come first: setting up the inputs may have things to say. */
-	term_init(COLOR_NEVER);
+	term_init(c.color);
 	if (!c.bar && !c.eta)
 		term_no_status();
 	struct output_opts oo = {
@@ -511,15 +648,19 @@ int exec_main(int argc, char **argv, char **words)
 		has_slot |= strstr(c.cmd[i], "{%}") != NULL;
 	cmd = c.ncmd ? tmpl_new(c.cmd, c.ncmd) : NULL;
 	if (c.tagstring) {
-		char *w[] = {(char *)c.tagstring};
+		size_t len;
+		char *w[] = {opt_unescape(c.tagstring, &len)};
 		tagstring = tmpl_new(w, 1);
+		free(w[0]);
 	}
 	struct fanout_opts fo = {
 		.ev = &ev,
 		.cmd = cmd,
 		.tagstring = tagstring,
 		.tag = c.tag,
-		.delim = c.delim,
+		.delim = c.delim ? c.delim : c.null ? "" : "\n",
+		.dlen = c.delim ? c.dlen : 1,
+		.delim_given = c.delim || c.null,
 		.colsep = colsep,
 		.link = c.link,
 		.sources = c.sources,
@@ -557,7 +698,7 @@ int exec_main(int argc, char **argv, char **words)
 	}
 	if (c.joblog) {
 		/* Without --resume a run starts a new log, as GNU parallel's does. */
-		int err = joblog_open(&jl, c.joblog, !(c.resume || c.resume_failed));
+		int err = joblog_open(&jl, c.joblog, !(c.resume || c.resume_failed || c.joblog_append));
 		if (err < 0) {
 			events_say(&ev, MSG_ERROR, NULL, "cannot open the job log '%s': %s", c.joblog, strerror(-err));
 			goto out;
@@ -567,7 +708,8 @@ int exec_main(int argc, char **argv, char **words)
 	}
 	if (c.bar || c.eta)
 		events_add(&ev, progress_sink_new(fanout_total(f), c.bar, c.eta));
-	char *sh[] = {"/bin/sh", NULL};
+	char *shell = job_shell(&ev);
+	char *sh[] = {shell, NULL};
 	struct run_opts ro = {
 		.jobs = jobs,
 		.grace_ms = c.grace_ms,
@@ -580,6 +722,7 @@ int exec_main(int argc, char **argv, char **words)
 	};
 	struct run_result res;
 	run_jobs(&ev, fanout_src(f), &ro, &res);
+	free(shell);
 	int junit_err = junit ? junit_sink_finish(junit) : 0;
 	if (junit_err)
 		events_say(&ev, MSG_ERROR, NULL, "cannot write the JUnit report '%s': %s", c.run.junit,
@@ -606,5 +749,6 @@ out:
 	if (colsep)
 		pcre2_code_free(colsep);
 	free(c.sources);
+	free(c.delim);
 	return status;
 }

@@ -77,6 +77,9 @@ struct fanout {
 	unsigned long long ninputs; /* inputs read */
 	bool spread;              /* -X/-m: the last inputs were spread over the slots */
 	bool fatal;               /* an input too long for a command line */
+	bool said_nul;            /* warned of a NUL byte in the input */
+	bool crlf_known;          /* looked at the first three inputs' ends */
+	unsigned cr_count, nl_count;
 	size_t first_pos;         /* SRC_LIST first source: next index */
 	bool have_first;
 	struct buf first;
@@ -158,8 +161,16 @@ static int load_source(struct fanout *f, size_t k)
 	struct fanout_source *s = &f->o.sources[k];
 	struct vals *v = &f->vals[k];
 	if (s->kind == SRC_LIST) {
-		for (size_t i = 0; i < s->nitems; i++)
-			vals_add(v, s->items[i], strlen(s->items[i]));
+		/* As GNU parallel: a value holding the delimiter is several, as
+		 * the lines of a file would be. */
+		for (size_t i = 0; i < s->nitems; i++) {
+			const char *p = s->items[i], *e = p + strlen(p), *d;
+			while ((d = memmem(p, (size_t)(e - p), f->o.delim, f->o.dlen)) && d + f->o.dlen < e) {
+				vals_add(v, p, (size_t)(d - p));
+				p = d + f->o.dlen;
+			}
+			vals_add(v, p, d ? (size_t)(d - p) : (size_t)(e - p));
+		}
 		return 0;
 	}
 	for (size_t i = 0; i < s->nitems; i++) {
@@ -170,7 +181,7 @@ static int load_source(struct fanout *f, size_t k)
 			return -1;
 		}
 		struct reader rd;
-		reader_init(&rd, NULL, fd, fd != 0, f->o.delim, NULL, NULL);
+		reader_init(&rd, NULL, fd, fd != 0, f->o.delim, f->o.dlen, NULL, NULL);
 		const char *val;
 		size_t len;
 		int r;
@@ -292,8 +303,15 @@ static void split_columns(struct fanout *f, struct buf *args, size_t **lens, siz
 				cap *= 2;
 				nl = xrealloc(nl, cap * sizeof *nl);
 			}
-			buf_add(&out, p + start, end - start);
-			nl[n++] = end - start;
+			/* As GNU parallel (--trim lr, its default with --colsep): no
+			 * white space around a column. */
+			size_t b = start, e = end;
+			while (b < e && strchr(" \t\n\r\f\v", p[b]))
+				b++;
+			while (e > b && strchr(" \t\n\r\f\v", p[e - 1]))
+				e--;
+			buf_add(&out, p + b, e - b);
+			nl[n++] = e - b;
 			if (end == len)
 				break;
 			start = ov[1];
@@ -317,7 +335,10 @@ static void expand(struct fanout *f, struct xjob *x, unsigned slot)
 	}
 	struct tmpl_input in = {argv, x->lens, x->nargs, x->job.seq, slot};
 	buf_reset(&f->scratch);
-	if (f->o.cmd && f->o.context) {
+	if (f->o.cmd && tmpl_is_one_arg(f->o.cmd)) {
+		/* `weft exec {}`: each input is a command of its own, as it is. */
+		tmpl_expand_plain(f->o.cmd, &in, &f->scratch);
+	} else if (f->o.cmd && f->o.context) {
 		tmpl_expand_context(f->o.cmd, &in, x->tend, x->ntup, &f->scratch);
 	} else if (f->o.cmd) {
 		tmpl_expand(f->o.cmd, &in, &f->scratch);
@@ -366,6 +387,45 @@ static int next_block(struct fanout *f, struct block **b)
 	return r < 0 ? -1 : r;
 }
 
+/* What GNU parallel warns about in input: a NUL byte, which no argument
+ * can hold (it becomes the two characters \0), and lines that end in
+ * CR-LF while the delimiter is a newline. */
+static void check_input(struct fanout *f, struct tup *t)
+{
+	if (t->data.len && memchr(t->data.p, '\0', t->data.len)) {
+		struct buf b;
+		buf_init(&b);
+		const char *p = t->data.p;
+		for (size_t i = 0; i < t->n; i++) {
+			size_t was = b.len;
+			for (size_t k = 0; k < t->lens[i]; k++)
+				buf_add(&b, p[k] ? p + k : "\\0", p[k] ? 1 : 2);
+			p += t->lens[i];
+			t->lens[i] = b.len - was;
+		}
+		buf_release(&t->data);
+		t->data = b;
+		if (!f->said_nul) {
+			f->said_nul = true;
+			events_say(f->o.ev, MSG_WARNING, NULL,
+				   "a NUL byte in the input was replaced with \\0: an argument cannot hold one "
+				   "(did you mean -0, --null?)");
+		}
+	}
+	if (f->o.delim_given || f->crlf_known || !t->n)
+		return;
+	if (t->lens[0] && t->data.p[t->lens[0] - 1] == '\r')
+		f->cr_count++;
+	else
+		f->nl_count++;
+	if (f->cr_count == 3 || f->nl_count == 3) {
+		f->crlf_known = true;
+		if (!f->nl_count)
+			events_say(f->o.ev, MSG_WARNING, NULL,
+				   "the first three inputs end in CR-LF: consider -d '\\r\\n'");
+	}
+}
+
 static struct tup *take_tuple(struct fanout *f, int *r)
 {
 	struct tup *t = f->held;
@@ -383,6 +443,7 @@ static struct tup *take_tuple(struct fanout *f, int *r)
 		free(t);
 		return NULL;
 	}
+	check_input(f, t);
 	if (f->o.colsep)
 		split_columns(f, &t->data, &t->lens, &t->n);
 	t->no = ++f->ninputs;
@@ -703,9 +764,19 @@ static void check_halt(struct fanout *f, struct xjob *x, bool ok)
 	if (!hit || count < (need ? need : 1))
 		return;
 	f->halted = true;
-	/* As GNU parallel: the status of the job that made weft halt, except
-	 * that a success halt ends well. */
-	f->halt_status = h->what == HALT_SUCCESS ? 0 : job_status(&x->job);
+	/* As GNU parallel: a success halt ends well; a halt at one job (fail=1,
+	 * done=1, or a percentage that comes to one job) has that job's
+	 * status; any other, the number of failed jobs (at most 101), or with
+	 * a percentage, the failed share of all jobs, rounded up. */
+	bool one = h->pct ? f->total * h->n == 100 : h->n == 1;
+	if (h->what == HALT_SUCCESS)
+		f->halt_status = 0;
+	else if (one)
+		f->halt_status = job_status(&x->job);
+	else if (h->pct)
+		f->halt_status = f->total ? (int)((f->failed * 100 + f->total - 1) / f->total) : 0;
+	else
+		f->halt_status = f->failed > 101 ? 101 : (int)f->failed;
 	events_say(f->src.ev, MSG_INFO, &x->job, "%s:\n%s",
 		   h->what == HALT_DONE ? "this job finished" : ok ? "this job succeeded" : "this job failed", x->cmd);
 	if (h->when == HALT_NOW)
@@ -975,7 +1046,7 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 			events_say(f->o.ev, MSG_ERROR, NULL, "cannot open input file '%s': %s", path, strerror(errno));
 			return -1;
 		}
-		reader_init(&f->rd, pollable ? uv_default_loop() : NULL, fd, fd != 0, o->delim, input_ready, f);
+		reader_init(&f->rd, pollable ? uv_default_loop() : NULL, fd, fd != 0, o->delim, o->dlen, input_ready, f);
 		f->have_rd = true;
 	}
 	if (o->link) {

@@ -36,7 +36,9 @@ struct fanout_opts {
 	struct tmpl *cmd;          /* the command template; owned by the caller */
 	struct tmpl *tagstring;    /* --tagstring, expanded unquoted; NULL: args joined by ' ' */
 	bool tag;                  /* name jobs for --tag */
-	char delim;                /* between input values */
+	const char *delim;         /* between input values (also splits ::: values) */
+	size_t dlen;               /* its length, at least 1 */
+	bool delim_given;          /* -d or -0: no warning about CR-LF input */
 	void *colsep;              /* pcre2_code *, or NULL */
 	bool link;                 /* --link: pair sources instead of crossing them */
 	struct fanout_source *sources; /* none: standard input */

@@ -403,6 +403,11 @@ void tmpl_free(struct tmpl *t)
 	free(t);
 }
 
+bool tmpl_is_one_arg(const struct tmpl *t)
+{
+	return t->nparts == 1 && t->parts[0].kind == PART_ARG;
+}
+
 bool tmpl_has_inputs(const struct tmpl *t)
 {
 	return t->has_inputs;

@@ -25,6 +25,11 @@ struct tmpl_input {
 struct tmpl *tmpl_new(char *const *words, size_t nwords);
 void tmpl_free(struct tmpl *t);
 
+/* Whether the template is one replacement string of an input and nothing
+ * else ("{}", "{1}", "{.}"...): GNU parallel then runs the input as the
+ * command, unquoted. */
+bool tmpl_is_one_arg(const struct tmpl *t);
+
 /* Whether the template uses an input: {} {.} {/} {//} {/.} or any {N...}
  * ({#} and {%} do not count). */
 bool tmpl_has_inputs(const struct tmpl *t);
