@@ -2,6 +2,7 @@
 #include "exec.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pcre2.h>
@@ -18,6 +19,7 @@
 #include "jobserver.h"
 #include "joblog.h"
 #include "opt.h"
+#include "quote.h"
 #include "run.h"
 #include "sinks/sinks.h"
 #include "term.h"
@@ -38,14 +40,24 @@ static const char exec_usage[] =
 	"\n"
 	"Options:\n"
 	"  -j, --jobs=N          run N jobs at once; N% of the CPUs, +N or -N CPUs (default: CPUs)\n"
+	"  -a, --arg-file=FILE   read inputs from FILE, as :::: FILE does\n"
 	"  -k, --keep-order      print each job's output whole, in input order\n"
 	"  -0, --null            inputs are separated by NUL bytes\n"
 	"  -d, --delimiter=D     inputs are separated by D, ::: values too (\\n, \\t, \\0, \\r\\n allowed)\n"
-	"      --colsep=REGEX    split each input into columns {1}, {2}... at REGEX (PCRE2)\n"
+	"  -C, --colsep=REGEX    split each input into columns {1}, {2}... at REGEX (PCRE2)\n"
 	"      --link            pair the input sources instead of combining every value\n"
 	"      --tag             prefix each output line with the job's inputs and a tab\n"
 	"      --tagstring=STR   prefix each output line with STR (replacement strings allowed)\n"
 	"      --output=MODE     group, line or raw (default: group)\n"
+	"  -u, --ungroup         the same as --output=raw\n"
+	"      --line-buffer     the same as --output=line\n"
+	"  -v, --verbose         print each job's command before its output\n"
+	"  -q, --quote           quote the command's words: no shell syntax in COMMAND\n"
+	"  -I, --replace=STR     STR stands for the input in the command instead of {}\n"
+	"      --delay=DURATION  wait this long between the starts of two jobs\n"
+	"      --tmpdir=DIR      keep spilled output in DIR, as TMPDIR=DIR does\n"
+	"      --arg-sep=SEP     SEP separates values instead of :::\n"
+	"      --arg-file-sep=SEP  SEP separates files instead of ::::\n"
 	"      --color=WHEN      auto, always or never (default: auto)\n"
 	"      --timeout=T       stop a job after T (a duration, or N% of the median runtime)\n"
 	"      --retries=N       run a failing job up to N times in all\n"
@@ -78,12 +90,27 @@ static const char exec_usage[] =
 enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
-	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART,
+	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART, OPT_LINE_BUFFER, OPT_DELAY, OPT_TMPDIR, OPT_ARG_SEP,
+	OPT_ARG_FILE_SEP,
 };
 
 static const struct option longopts[] = {
 	{"jobs", required_argument, NULL, 'j'},
 	{"keep-order", no_argument, NULL, 'k'},
+	{"keeporder", no_argument, NULL, 'k'},
+	{"arg-file", required_argument, NULL, 'a'},
+	{"ungroup", no_argument, NULL, 'u'},
+	{"line-buffer", no_argument, NULL, OPT_LINE_BUFFER},
+	{"linebuffer", no_argument, NULL, OPT_LINE_BUFFER},
+	{"lb", no_argument, NULL, OPT_LINE_BUFFER},
+	{"verbose", no_argument, NULL, 'v'},
+	{"quote", no_argument, NULL, 'q'},
+	{"replace", required_argument, NULL, 'I'},
+	{"delay", required_argument, NULL, OPT_DELAY},
+	{"tmpdir", required_argument, NULL, OPT_TMPDIR},
+	{"arg-sep", required_argument, NULL, OPT_ARG_SEP},
+	{"arg-file-sep", required_argument, NULL, OPT_ARG_FILE_SEP},
+	{"xapply", no_argument, NULL, OPT_LINK},
 	{"null", no_argument, NULL, '0'},
 	{"delimiter", required_argument, NULL, 'd'},
 	{"colsep", required_argument, NULL, OPT_COLSEP},
@@ -180,6 +207,13 @@ int halt_parse(const char *s, struct halt *h)
 struct exec_cli {
 	const char *jobs;
 	bool joblog_append;     /* --joblog +FILE */
+	bool verbose, quote;    /* -v, -q */
+	const char *replace;    /* -I; NULL: {} */
+	uint64_t delay_ms;      /* --delay */
+	const char *tmpdir;     /* --tmpdir */
+	const char *arg_sep, *arg_file_sep; /* ::: and :::: */
+	char **arg_files;       /* -a FILE... */
+	size_t narg_files;
 	bool keep_order, link, tag, dry_run, bar, eta, resume, resume_failed;
 	char *delim;            /* -d, unescaped; NULL: newline (or NUL with -0) */
 	size_t dlen;
@@ -206,6 +240,36 @@ struct exec_cli {
 };
 
 static int exec_run(int argc, char **argv, char **words);
+
+/* The command's words as the template reads them: with -I, STR made {};
+ * with -q, each word quoted for the shell (its replacement strings still
+ * work: they are quoted for where they stand). NULL-terminated, new. */
+static char **command_words(const struct exec_cli *c)
+{
+	char **v = xcalloc(c->ncmd + 1, sizeof *v);
+	struct buf b;
+	buf_init(&b);
+	for (size_t i = 0; i < c->ncmd; i++) {
+		buf_reset(&b);
+		buf_add(&b, "", 0);
+		const char *w = c->cmd[i], *hit;
+		size_t rl = c->replace ? strlen(c->replace) : 0;
+		while (rl && (hit = strstr(w, c->replace))) {
+			buf_add(&b, w, (size_t)(hit - w));
+			buf_adds(&b, "{}");
+			w = hit + rl;
+		}
+		buf_adds(&b, w);
+		if (c->quote) {
+			char *word = buf_take(&b);
+			shell_quote(&b, word, strlen(word));
+			free(word);
+		}
+		v[i] = buf_take(&b);
+	}
+	buf_release(&b);
+	return v;
+}
 
 static int bad(const char *fmt, const char *arg)
 {
@@ -272,8 +336,9 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	optind = 1;
 	int ch;
 	unsigned dummy;
-	while ((ch = getopt_long(argc, argv, "+:j:k0d:hN:L:n:Xms:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:j:P:k0d:hN:L:n:Xms:a:uvqI:C:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'P':
 		case 'j':
 			if (exec_parse_jobs(optarg, &dummy) < 0)
 				return bad("invalid value '%s' for --jobs (N, N%%, +N, -N or 0)", optarg);
@@ -294,6 +359,41 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 				return bad("invalid value '%s' for --delimiter (a character or more, \\n, \\t, \\0...)", optarg);
 			}
 			break;
+		case 'a':
+			c->arg_files = xrealloc(c->arg_files, (c->narg_files + 1) * sizeof *c->arg_files);
+			c->arg_files[c->narg_files++] = optarg;
+			break;
+		case 'u':
+			c->output = OUTPUT_RAW;
+			break;
+		case OPT_LINE_BUFFER:
+			c->output = OUTPUT_LINE;
+			break;
+		case 'v':
+			c->verbose = true;
+			break;
+		case 'q':
+			c->quote = true;
+			break;
+		case 'I':
+			if (!*optarg)
+				return bad("invalid value '%s' for -I (a string to stand for the input)", optarg);
+			c->replace = optarg;
+			break;
+		case OPT_DELAY:
+			if (duration_parse(optarg, &c->delay_ms) < 0)
+				return bad("invalid duration '%s' for --delay (use e.g. 0.5, 500ms, 2s)", optarg);
+			break;
+		case OPT_TMPDIR:
+			c->tmpdir = optarg;
+			break;
+		case OPT_ARG_SEP:
+		case OPT_ARG_FILE_SEP:
+			if (!*optarg)
+				return bad("invalid value '%s' for a separator (a word)", optarg);
+			*(ch == OPT_ARG_SEP ? &c->arg_sep : &c->arg_file_sep) = optarg;
+			break;
+		case 'C':
 		case OPT_COLSEP:
 			c->colsep = optarg;
 			break;
@@ -438,22 +538,30 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		return bad("%s cannot be used with --pipe", c->max_args ? "-n" : c->fill_x ? "-X" : "-m");
 
 	/* COMMAND words, then sources: `::: values` and `:::: files`. */
+	const char *vsep = c->arg_sep ? c->arg_sep : ":::", *fsep = c->arg_file_sep ? c->arg_file_sep : "::::";
 	int i = optind;
 	c->cmd = &argv[i];
-	while (i < argc && strcmp(argv[i], ":::") != 0 && strcmp(argv[i], "::::") != 0)
+	if (c->narg_files) {
+		/* -a FILE: sources before those of the command line. */
+		c->sources = xrealloc(c->sources, sizeof *c->sources);
+		c->sources[c->nsources++] = (struct fanout_source){SRC_FILE, c->arg_files, c->narg_files};
+	}
+	while (i < argc && strcmp(argv[i], vsep) != 0 && strcmp(argv[i], fsep) != 0)
 		i++;
 	c->ncmd = (size_t)(&argv[i] - c->cmd);
+	if (c->pipe && c->narg_files)
+		return bad("%s cannot be used with --pipe: --pipe reads standard input", "-a");
 	if (c->pipe && i < argc)
 		return bad("--pipe reads standard input: it takes no %s", argv[i]);
 	if (c->pipe && !c->ncmd)
 		return bad("%s must have a command to pipe into (e.g. 'cat')", "--pipe");
 	while (i < argc) {
-		bool files = strcmp(argv[i], "::::") == 0;
+		bool files = strcmp(argv[i], fsep) == 0;
 		int first = ++i;
-		while (i < argc && strcmp(argv[i], ":::") != 0 && strcmp(argv[i], "::::") != 0)
+		while (i < argc && strcmp(argv[i], vsep) != 0 && strcmp(argv[i], fsep) != 0)
 			i++;
 		if (files && i == first)
-			return bad("%s needs at least one file", "::::");
+			return bad("%s needs at least one file", fsep);
 		c->sources = xrealloc(c->sources, (c->nsources + 1) * sizeof *c->sources);
 		c->sources[c->nsources++] = (struct fanout_source){files ? SRC_FILE : SRC_LIST, &argv[first],
 								   (size_t)(i - first)};
@@ -567,6 +675,7 @@ static int exec_run(int argc, char **argv, char **words)
 	if (r != 0) {
 		free(c.sources);
 		free(c.delim);
+		free(c.arg_files);
 		return r > 0 ? 0 : EXEC_ERROR;
 	}
 	/* Under make -n, print the commands as make does; make -k changes
@@ -607,6 +716,14 @@ static int exec_run(int argc, char **argv, char **words)
 		}
 	}
 
+	if (c.tmpdir) {
+		/* As GNU parallel: the same as TMPDIR=DIR, for the jobs too. */
+		if (access(c.tmpdir, W_OK | X_OK) < 0) {
+			fprintf(stderr, "weft exec: cannot use --tmpdir '%s': %s\n", c.tmpdir, strerror(errno));
+			goto out;
+		}
+		setenv("TMPDIR", c.tmpdir, 1);
+	}
 	/* The run's sinks come first: setting up the inputs may have things to say. */
 	term_init(c.color);
 	if (!c.bar && !c.eta)
@@ -615,6 +732,7 @@ static int exec_run(int argc, char **argv, char **words)
 		.mode = c.keep_order && c.output != OUTPUT_RAW ? OUTPUT_GROUP : c.output,
 		.prefix = c.tag || c.tagstring ? PREFIX_TAB : PREFIX_NONE,
 		.keep_order = c.keep_order,
+		.verbose = c.verbose,
 	};
 	/* --events=- owns stdout: the jobs' output is then only in the events. */
 	if (!c.dry_run && (!c.run.events || strcmp(c.run.events, "-") != 0))
@@ -646,7 +764,9 @@ static int exec_run(int argc, char **argv, char **words)
 	bool has_slot = false;
 	for (size_t i = 0; i < c.ncmd; i++)
 		has_slot |= strstr(c.cmd[i], "{%}") != NULL;
-	cmd = c.ncmd ? tmpl_new(c.cmd, c.ncmd) : NULL;
+	char **cwords = command_words(&c);
+	cmd = c.ncmd ? tmpl_new(cwords, c.ncmd) : NULL;
+	free_words(cwords);
 	if (c.tagstring) {
 		size_t len;
 		char *w[] = {opt_unescape(c.tagstring, &len)};
@@ -681,6 +801,7 @@ static int exec_run(int argc, char **argv, char **words)
 		.context = c.fill_x || (!c.fill_m && (c.max_replace || c.max_lines || c.max_chars)),
 		.max_chars = max_chars(&ev, c.max_chars),
 		.jobs = run_fit_jobs(jobs),
+		.delay_ms = c.delay_ms,
 	};
 	if (fanout_new(&f, &fo) < 0)
 		goto out;
@@ -750,5 +871,6 @@ out:
 		pcre2_code_free(colsep);
 	free(c.sources);
 	free(c.delim);
+	free(c.arg_files);
 	return status;
 }

@@ -94,6 +94,9 @@ struct fanout {
 	struct xjob *running;
 	uv_timer_t pct_timer;
 	bool timer_on;
+	uv_timer_t delay_timer;   /* --delay: kicks the runner when the next start is due */
+	bool delay_on;
+	uint64_t last_start_ns;   /* --delay: when the last job was handed out; 0: none yet */
 	uint32_t *ok_ms;          /* runtimes of successful jobs, for --timeout N% */
 	size_t nok, okcap;
 	unsigned long long done, failed, succeeded;
@@ -692,10 +695,35 @@ static void push(struct xjob **head, struct xjob **tail, struct xjob *x)
 	*tail = x;
 }
 
+static void delay_cb(uv_timer_t *t)
+{
+	struct fanout *f = t->data;
+	if (f->src.runner)
+		runner_kick(f->src.runner);
+}
+
+/* --delay: whether the next job may start now; if not, a timer kicks the
+ * runner when it may. */
+static bool delay_over(struct fanout *f)
+{
+	if (!f->o.delay_ms || !f->last_start_ns)
+		return true;
+	uint64_t due = f->last_start_ns + f->o.delay_ms * 1000000ull, now = now_ns();
+	if (now >= due)
+		return true;
+	if (!f->delay_on) {
+		uv_timer_init(uv_default_loop(), &f->delay_timer);
+		f->delay_timer.data = f;
+		f->delay_on = true;
+	}
+	uv_timer_start(&f->delay_timer, delay_cb, (due - now + 999999) / 1000000, 0);
+	return false;
+}
+
 static struct job *next(struct jobsrc *s, unsigned slot)
 {
 	struct fanout *f = (struct fanout *)s;
-	if (f->stopped)
+	if (f->stopped || !delay_over(f))
 		return NULL;
 	struct xjob *x = pop(&f->retry_head, &f->retry_tail);
 	if (!x)
@@ -722,6 +750,7 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 		events_queue(s->ev, &x->job);
 	}
 	running_add(f, x);
+	f->last_start_ns = now_ns();
 	return &x->job;
 }
 
@@ -855,6 +884,11 @@ static void finish(struct jobsrc *s)
 	}
 	blocks_free(f->blocks);
 	f->blocks = NULL;
+	if (f->delay_on) {
+		uv_timer_stop(&f->delay_timer);
+		uv_close((uv_handle_t *)&f->delay_timer, timer_close_cb);
+		f->delay_on = false;
+	}
 	if (f->timer_on) {
 		uv_timer_stop(&f->pct_timer);
 		uv_close((uv_handle_t *)&f->pct_timer, timer_close_cb);

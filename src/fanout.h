@@ -61,6 +61,7 @@ struct fanout_opts {
 	bool context;              /* -X: the words holding replacement strings repeat per input */
 	size_t max_chars;          /* a command line must be shorter; one input alone longer: an error */
 	unsigned jobs;             /* -j: -X and -m spread the last inputs over this many jobs */
+	uint64_t delay_ms;         /* --delay: between the starts of two jobs; 0: none */
 };
 
 struct fanout;
