@@ -55,6 +55,7 @@ static const char exec_usage[] =
 	"  -q, --quote           quote the command's words: no shell syntax in COMMAND\n"
 	"  -I, --replace=STR     STR stands for the input in the command instead of {}\n"
 	"      --delay=DURATION  wait this long between the starts of two jobs\n"
+	"      --shuf            run the jobs in a random order (all inputs are read first)\n"
 	"      --tmpdir=DIR      keep spilled output in DIR, as TMPDIR=DIR does\n"
 	"      --arg-sep=SEP     SEP separates values instead of :::\n"
 	"      --arg-file-sep=SEP  SEP separates files instead of ::::\n"
@@ -91,7 +92,7 @@ enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
 	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART, OPT_LINE_BUFFER, OPT_DELAY, OPT_TMPDIR, OPT_ARG_SEP,
-	OPT_ARG_FILE_SEP,
+	OPT_ARG_FILE_SEP, OPT_SHUF,
 };
 
 static const struct option longopts[] = {
@@ -107,6 +108,7 @@ static const struct option longopts[] = {
 	{"quote", no_argument, NULL, 'q'},
 	{"replace", required_argument, NULL, 'I'},
 	{"delay", required_argument, NULL, OPT_DELAY},
+	{"shuf", no_argument, NULL, OPT_SHUF},
 	{"tmpdir", required_argument, NULL, OPT_TMPDIR},
 	{"arg-sep", required_argument, NULL, OPT_ARG_SEP},
 	{"arg-file-sep", required_argument, NULL, OPT_ARG_FILE_SEP},
@@ -207,7 +209,7 @@ int halt_parse(const char *s, struct halt *h)
 struct exec_cli {
 	const char *jobs;
 	bool joblog_append;     /* --joblog +FILE */
-	bool verbose, quote;    /* -v, -q */
+	bool verbose, quote, shuf; /* -v, -q, --shuf */
 	const char *replace;    /* -I; NULL: {} */
 	uint64_t delay_ms;      /* --delay */
 	const char *tmpdir;     /* --tmpdir */
@@ -371,6 +373,9 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			break;
 		case 'v':
 			c->verbose = true;
+			break;
+		case OPT_SHUF:
+			c->shuf = true;
 			break;
 		case 'q':
 			c->quote = true;
@@ -549,6 +554,8 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	while (i < argc && strcmp(argv[i], vsep) != 0 && strcmp(argv[i], fsep) != 0)
 		i++;
 	c->ncmd = (size_t)(&argv[i] - c->cmd);
+	if (c->pipe && c->shuf)
+		return bad("%s cannot be used with --pipe", "--shuf");
 	if (c->pipe && c->narg_files)
 		return bad("%s cannot be used with --pipe: --pipe reads standard input", "-a");
 	if (c->pipe && i < argc)
@@ -789,7 +796,8 @@ static int exec_run(int argc, char **argv, char **words)
 		.timeout_ms = c.timeout_ms,
 		.timeout_pct = c.timeout_pct,
 		.halt = c.halt,
-		.need_total = c.bar || c.eta || c.halt.pct,
+		.need_total = c.bar || c.eta || c.halt.pct || c.shuf,
+		.shuf = c.shuf,
 		.resume_log = c.resume || c.resume_failed ? c.joblog : NULL,
 		.resume_failed = c.resume_failed,
 		.cmd_has_slot = has_slot,

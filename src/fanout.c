@@ -1018,6 +1018,30 @@ static int resume_scan(struct fanout *f)
 	return rc;
 }
 
+/* --shuf: every input, taken now and put back in a random order. */
+static void shuffle_inputs(struct fanout *f)
+{
+	struct tup **v = NULL, *t;
+	size_t n = 0, cap = 0;
+	int r;
+	while ((t = take_tuple(f, &r))) {
+		grow(&v, &cap, n + 1, sizeof *v);
+		v[n++] = t;
+	}
+	srandom((unsigned)(now_ns() ^ (uint64_t)getpid()));
+	for (size_t i = n; i > 1; i--) {
+		size_t k = (size_t)random() % i;
+		struct tup *x = v[i - 1];
+		v[i - 1] = v[k];
+		v[k] = x;
+	}
+	for (size_t i = n; i-- > 0;) {
+		v[i]->next = f->held;
+		f->held = v[i];
+	}
+	free(v);
+}
+
 int fanout_new(struct fanout **out, const struct fanout_opts *o)
 {
 	struct fanout *f = xcalloc(1, sizeof *f);
@@ -1095,6 +1119,8 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 		for (size_t k = 0; k < n; k++)
 			f->total *= f->vals[k].n;
 	}
+	if (o->shuf)
+		shuffle_inputs(f);
 	if (o->resume_log && resume_scan(f) < 0)
 		return -1;
 	if (o->timeout_pct) {

@@ -62,6 +62,8 @@ struct fanout_opts {
 	size_t max_chars;          /* a command line must be shorter; one input alone longer: an error */
 	unsigned jobs;             /* -j: -X and -m spread the last inputs over this many jobs */
 	uint64_t delay_ms;         /* --delay: between the starts of two jobs; 0: none */
+	bool shuf;                 /* --shuf: every input read first, then run in a random order
+	                            * (needs need_total) */
 };
 
 struct fanout;

@@ -65,3 +65,13 @@ setup() { common_setup; }
 	run -255 wx --tmpdir nowhere true ::: 1
 	[[ $(cat err) == "weft exec: cannot use --tmpdir 'nowhere': No such file or directory" ]]
 }
+
+@test "--shuf runs every input once, in a random order; {#} counts in running order" {
+	seq 200 > in
+	run -0 wx -k -j1 --shuf 'echo {#} {}' < in
+	cut -d ' ' -f 1 out | cmp - in
+	cut -d ' ' -f 2 out | sort -n | cmp - in
+	# 200 inputs in their own order by chance: one in 200! runs.
+	run ! cmp -s <(cut -d ' ' -f 2 out) in
+	run -255 wx --pipe --shuf cat < /dev/null
+}
