@@ -56,6 +56,7 @@ static const char exec_usage[] =
 	"  -I, --replace=STR     STR stands for the input in the command instead of {}\n"
 	"      --delay=DURATION  wait this long between the starts of two jobs\n"
 	"      --shuf            run the jobs in a random order (all inputs are read first)\n"
+	"      --header=REGEX    the first input of each source names it: {name} is {1}...\n"
 	"      --tmpdir=DIR      keep spilled output in DIR, as TMPDIR=DIR does\n"
 	"      --arg-sep=SEP     SEP separates values instead of :::\n"
 	"      --arg-file-sep=SEP  SEP separates files instead of ::::\n"
@@ -92,7 +93,7 @@ enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
 	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART, OPT_LINE_BUFFER, OPT_DELAY, OPT_TMPDIR, OPT_ARG_SEP,
-	OPT_ARG_FILE_SEP, OPT_SHUF,
+	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER,
 };
 
 static const struct option longopts[] = {
@@ -109,6 +110,7 @@ static const struct option longopts[] = {
 	{"replace", required_argument, NULL, 'I'},
 	{"delay", required_argument, NULL, OPT_DELAY},
 	{"shuf", no_argument, NULL, OPT_SHUF},
+	{"header", required_argument, NULL, OPT_HEADER},
 	{"tmpdir", required_argument, NULL, OPT_TMPDIR},
 	{"arg-sep", required_argument, NULL, OPT_ARG_SEP},
 	{"arg-file-sep", required_argument, NULL, OPT_ARG_FILE_SEP},
@@ -209,7 +211,7 @@ int halt_parse(const char *s, struct halt *h)
 struct exec_cli {
 	const char *jobs;
 	bool joblog_append;     /* --joblog +FILE */
-	bool verbose, quote, shuf; /* -v, -q, --shuf */
+	bool verbose, quote, shuf, header; /* -v, -q, --shuf, --header */
 	const char *replace;    /* -I; NULL: {} */
 	uint64_t delay_ms;      /* --delay */
 	const char *tmpdir;     /* --tmpdir */
@@ -242,6 +244,29 @@ struct exec_cli {
 };
 
 static int exec_run(int argc, char **argv, char **words);
+
+/* --header: word with {NAME}, {NAME.}, {NAME/}... made {N}, {N.}, {N/}...
+ * for the N'th of names. A new string. */
+static char *named_args(const char *word, char *const *names, size_t n)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_add(&b, "", 0);
+	for (const char *p = word; *p;) {
+		size_t hit = 0;
+		if (*p == '{')
+			for (size_t i = 0; i < n && !hit; i++) {
+				size_t l = strlen(names[i]);
+				if (l && strncmp(p + 1, names[i], l) == 0 && strchr("}./", p[1 + l]) && p[1 + l])
+					hit = i + 1, p += 1 + l;
+			}
+		if (hit)
+			buf_addf(&b, "{%zu", hit);
+		else
+			buf_add(&b, p++, 1);
+	}
+	return buf_take(&b);
+}
 
 /* The command's words as the template reads them: with -I, STR made {};
  * with -q, each word quoted for the shell (its replacement strings still
@@ -376,6 +401,9 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			break;
 		case OPT_SHUF:
 			c->shuf = true;
+			break;
+		case OPT_HEADER:
+			c->header = true;
 			break;
 		case 'q':
 			c->quote = true;
@@ -554,6 +582,8 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	while (i < argc && strcmp(argv[i], vsep) != 0 && strcmp(argv[i], fsep) != 0)
 		i++;
 	c->ncmd = (size_t)(&argv[i] - c->cmd);
+	if (c->header && (c->pipe || c->resume || c->resume_failed))
+		return bad("--header cannot be used with %s", c->pipe ? "--pipe" : "--resume");
 	if (c->pipe && c->shuf)
 		return bad("%s cannot be used with --pipe", "--shuf");
 	if (c->pipe && c->narg_files)
@@ -798,6 +828,7 @@ static int exec_run(int argc, char **argv, char **words)
 		.halt = c.halt,
 		.need_total = c.bar || c.eta || c.halt.pct || c.shuf,
 		.shuf = c.shuf,
+		.header = c.header,
 		.resume_log = c.resume || c.resume_failed ? c.joblog : NULL,
 		.resume_failed = c.resume_failed,
 		.cmd_has_slot = has_slot,
@@ -813,6 +844,20 @@ static int exec_run(int argc, char **argv, char **words)
 	};
 	if (fanout_new(&f, &fo) < 0)
 		goto out;
+	if (c.header && c.ncmd) {
+		size_t nn;
+		char *const *names = fanout_names(f, &nn);
+		char **cw = command_words(&c);
+		for (size_t i = 0; i < c.ncmd; i++) {
+			char *w = named_args(cw[i], names, nn);
+			free(cw[i]);
+			cw[i] = w;
+		}
+		tmpl_free(cmd);
+		cmd = tmpl_new(cw, c.ncmd);
+		free_words(cw);
+		fanout_set_cmd(f, cmd);
+	}
 	if (c.dry_run) {
 		const char *line;
 		status = 0;

@@ -78,6 +78,8 @@ struct fanout {
 	bool spread;              /* -X/-m: the last inputs were spread over the slots */
 	bool fatal;               /* an input too long for a command line */
 	bool said_nul;            /* warned of a NUL byte in the input */
+	char **names;             /* --header: the args' names */
+	size_t nnames;
 	bool crlf_known;          /* looked at the first three inputs' ends */
 	unsigned cr_count, nl_count;
 	size_t first_pos;         /* SRC_LIST first source: next index */
@@ -1018,6 +1020,61 @@ static int resume_scan(struct fanout *f)
 	return rc;
 }
 
+/* --header: takes the first value of each source as its name, or its
+ * columns' names with --colsep. Returns 0, or -1 after saying why. */
+static int read_header(struct fanout *f)
+{
+	struct buf vals;
+	buf_init(&vals);
+	size_t *lens = xmalloc((f->nsrc + 1) * sizeof *lens), n = 0;
+	for (size_t k = 0; k < f->nsrc; k++) {
+		const char *val;
+		size_t len;
+		if (k == 0 && f->streaming) {
+			f->rd.blocking = true;
+			int r = reader_next(&f->rd, &val, &len);
+			f->rd.blocking = false;
+			if (r != 1)
+				val = "", len = 0;
+			buf_add(&vals, val, len);
+		} else if (f->vals[k].n) {
+			struct vals *v = &f->vals[k];
+			len = v->len[0];
+			buf_add(&vals, v->v[0], len);
+			free(v->v[0]);
+			memmove(v->v, v->v + 1, (v->n - 1) * sizeof *v->v);
+			memmove(v->len, v->len + 1, (v->n - 1) * sizeof *v->len);
+			v->n--;
+		} else {
+			len = 0;
+		}
+		lens[n++] = len;
+	}
+	if (f->o.colsep)
+		split_columns(f, &vals, &lens, &n);
+	f->names = xcalloc(n + 1, sizeof *f->names);
+	const char *p = vals.p ? vals.p : "";
+	for (size_t i = 0; i < n; i++) {
+		f->names[i] = xstrndup(p, lens[i]);
+		p += lens[i];
+	}
+	f->nnames = n;
+	buf_release(&vals);
+	free(lens);
+	return 0;
+}
+
+char *const *fanout_names(const struct fanout *f, size_t *n)
+{
+	*n = f->nnames;
+	return f->names;
+}
+
+void fanout_set_cmd(struct fanout *f, struct tmpl *cmd)
+{
+	f->o.cmd = cmd;
+}
+
 /* --shuf: every input, taken now and put back in a random order. */
 static void shuffle_inputs(struct fanout *f)
 {
@@ -1107,6 +1164,8 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 		reader_init(&f->rd, pollable ? uv_default_loop() : NULL, fd, fd != 0, o->delim, o->dlen, input_ready, f);
 		f->have_rd = true;
 	}
+	if (o->header && read_header(f) < 0)
+		return -1;
 	if (o->link) {
 		for (size_t k = 0; k < n; k++)
 			if (f->vals[k].n > f->total)
@@ -1198,6 +1257,8 @@ void fanout_free(struct fanout *f)
 	}
 	if (f->building)
 		xjob_free(f->building);
+	if (f->names)
+		free_words(f->names);
 	free(f->ok_ms);
 	buf_release(&f->first);
 	buf_release(&f->scratch);

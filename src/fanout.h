@@ -62,6 +62,8 @@ struct fanout_opts {
 	size_t max_chars;          /* a command line must be shorter; one input alone longer: an error */
 	unsigned jobs;             /* -j: -X and -m spread the last inputs over this many jobs */
 	uint64_t delay_ms;         /* --delay: between the starts of two jobs; 0: none */
+	bool header;               /* --header: the first value of each source names it (or its
+	                            * columns, with colsep) and is no input */
 	bool shuf;                 /* --shuf: every input read first, then run in a random order
 	                            * (needs need_total) */
 };
@@ -74,6 +76,13 @@ struct fanout;
 int fanout_new(struct fanout **out, const struct fanout_opts *o);
 struct jobsrc *fanout_src(struct fanout *f);
 void fanout_free(struct fanout *f);
+
+/* --header: the names of the args, {1} first; borrowed. */
+char *const *fanout_names(const struct fanout *f, size_t *n);
+
+/* Sets the command template (o->cmd), before the run: --header makes it
+ * from the names. */
+void fanout_set_cmd(struct fanout *f, struct tmpl *cmd);
 
 /* For --dry-run: the next command, without running it (valid until the
  * next call), or NULL after the last. */

@@ -75,3 +75,15 @@ setup() { common_setup; }
 	run ! cmp -s <(cut -d ' ' -f 2 out) in
 	run -255 wx --pipe --shuf cat < /dev/null
 }
+
+@test "--header: the first input names its source, or its columns with --colsep, as in GNU parallel" {
+	command -v parallel > /dev/null || skip "GNU parallel is not installed"
+	printf 'n,m\n1,2\n3,4\n' > in
+	run -0 wx -k --header : --colsep , echo {m}-{n} {1} {m.} < in
+	out_is $'2-1 1 2\n4-3 3 4'
+	parallel --will-cite -k --header : --colsep , echo {m}-{n} {1} {m.} < in > want
+	cmp want out
+	run -0 wx -k --header : echo {a} {b} ::: a 1 2 ::: b x
+	out_is $'1 x\n2 x'
+	run -255 wx --header : --pipe cat < /dev/null
+}
