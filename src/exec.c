@@ -57,6 +57,7 @@ static const char exec_usage[] =
 	"      --delay=DURATION  wait this long between the starts of two jobs\n"
 	"      --shuf            run the jobs in a random order (all inputs are read first)\n"
 	"      --header=REGEX    the first input of each source names it: {name} is {1}...\n"
+	"      --plus            also {+/} {+.} {+..} {+...} {..} {...} {/..} {/...} {##} {0#} {0%}\n"
 	"      --tmpdir=DIR      keep spilled output in DIR, as TMPDIR=DIR does\n"
 	"      --arg-sep=SEP     SEP separates values instead of :::\n"
 	"      --arg-file-sep=SEP  SEP separates files instead of ::::\n"
@@ -93,7 +94,7 @@ enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
 	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART, OPT_LINE_BUFFER, OPT_DELAY, OPT_TMPDIR, OPT_ARG_SEP,
-	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER,
+	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS,
 };
 
 static const struct option longopts[] = {
@@ -111,6 +112,7 @@ static const struct option longopts[] = {
 	{"delay", required_argument, NULL, OPT_DELAY},
 	{"shuf", no_argument, NULL, OPT_SHUF},
 	{"header", required_argument, NULL, OPT_HEADER},
+	{"plus", no_argument, NULL, OPT_PLUS},
 	{"tmpdir", required_argument, NULL, OPT_TMPDIR},
 	{"arg-sep", required_argument, NULL, OPT_ARG_SEP},
 	{"arg-file-sep", required_argument, NULL, OPT_ARG_FILE_SEP},
@@ -211,7 +213,7 @@ int halt_parse(const char *s, struct halt *h)
 struct exec_cli {
 	const char *jobs;
 	bool joblog_append;     /* --joblog +FILE */
-	bool verbose, quote, shuf, header; /* -v, -q, --shuf, --header */
+	bool verbose, quote, shuf, header, plus; /* -v, -q, --shuf, --header, --plus */
 	const char *replace;    /* -I; NULL: {} */
 	uint64_t delay_ms;      /* --delay */
 	const char *tmpdir;     /* --tmpdir */
@@ -404,6 +406,9 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			break;
 		case OPT_HEADER:
 			c->header = true;
+			break;
+		case OPT_PLUS:
+			c->plus = true;
 			break;
 		case 'q':
 			c->quote = true;
@@ -802,12 +807,12 @@ static int exec_run(int argc, char **argv, char **words)
 	for (size_t i = 0; i < c.ncmd; i++)
 		has_slot |= strstr(c.cmd[i], "{%}") != NULL;
 	char **cwords = command_words(&c);
-	cmd = c.ncmd ? tmpl_new(cwords, c.ncmd) : NULL;
+	cmd = c.ncmd ? tmpl_new_plus(cwords, c.ncmd, c.plus) : NULL;
 	free_words(cwords);
 	if (c.tagstring) {
 		size_t len;
 		char *w[] = {opt_unescape(c.tagstring, &len)};
-		tagstring = tmpl_new(w, 1);
+		tagstring = tmpl_new_plus(w, 1, c.plus);
 		free(w[0]);
 	}
 	struct fanout_opts fo = {
@@ -826,7 +831,8 @@ static int exec_run(int argc, char **argv, char **words)
 		.timeout_ms = c.timeout_ms,
 		.timeout_pct = c.timeout_pct,
 		.halt = c.halt,
-		.need_total = c.bar || c.eta || c.halt.pct || c.shuf,
+		.need_total = c.bar || c.eta || c.halt.pct || c.shuf || (cmd && tmpl_needs_total(cmd)) ||
+			      (tagstring && tmpl_needs_total(tagstring)),
 		.shuf = c.shuf,
 		.header = c.header,
 		.resume_log = c.resume || c.resume_failed ? c.joblog : NULL,
@@ -854,10 +860,14 @@ static int exec_run(int argc, char **argv, char **words)
 			cw[i] = w;
 		}
 		tmpl_free(cmd);
-		cmd = tmpl_new(cw, c.ncmd);
+		cmd = tmpl_new_plus(cw, c.ncmd, c.plus);
 		free_words(cw);
 		fanout_set_cmd(f, cmd);
 	}
+	if (cmd)
+		tmpl_set_counts(cmd, fanout_total(f), run_fit_jobs(jobs));
+	if (tagstring)
+		tmpl_set_counts(tagstring, fanout_total(f), run_fit_jobs(jobs));
 	if (c.dry_run) {
 		const char *line;
 		status = 0;

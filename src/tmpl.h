@@ -23,6 +23,17 @@ struct tmpl_input {
  * not a known replacement string stays literal ("{foo}", "{", "}", "{0}",
  * "{+1}", "{ }"). The words are copied; free the result with tmpl_free(). */
 struct tmpl *tmpl_new(char *const *words, size_t nwords);
+
+/* As tmpl_new; with plus, GNU parallel's --plus strings too: {+/} {+.}
+ * {+..} {+...} {..} {...} {/..} {/...} (and their {N...} forms), {##}
+ * (the number of jobs), {0#} and {0%} ({#} and {%} padded with zeros). */
+struct tmpl *tmpl_new_plus(char *const *words, size_t nwords, bool plus);
+
+/* The numbers behind {##}, {0#} and {0%}: the number of jobs and -j. */
+void tmpl_set_counts(struct tmpl *t, unsigned long long total, unsigned jobs);
+
+/* Whether it uses {##} or {0#}, which need the number of jobs first. */
+bool tmpl_needs_total(const struct tmpl *t);
 void tmpl_free(struct tmpl *t);
 
 /* Whether the template is one replacement string of an input and nothing

@@ -87,3 +87,16 @@ setup() { common_setup; }
 	out_is $'1 x\n2 x'
 	run -255 wx --header : --pipe cat < /dev/null
 }
+
+@test "--plus: its replacement strings that need no Perl give what GNU parallel gives" {
+	command -v parallel > /dev/null || skip "GNU parallel is not installed"
+	local s='X{+/},{+.},{+..},{+...},{..},{...},{/..},{/...},{##},{0#},{2..},{1+/},{-1/..}X'
+	parallel --will-cite -k --plus echo "$s" ::: a/b.tar.gz.x c.d 'e..' f/.g/h ::: q/r.s.t > want
+	run -0 wx -k --plus echo "$s" ::: a/b.tar.gz.x c.d 'e..' f/.g/h ::: q/r.s.t
+	cmp want out
+	run -0 wx -k -j12 --plus echo '{0%}' ::: a
+	out_is '01'
+	# Without --plus they are text.
+	run -0 wx -k echo '{..}' ::: a.b.c
+	out_is '{..} a.b.c'
+}
