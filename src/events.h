@@ -48,6 +48,10 @@ struct job {
 	int step_argc;
 	uint64_t timeout_ms; /* 0: none */
 	bool console;        /* in the foreground of weft's terminal, with it as its stdin, stdout and stderr */
+	/* > 0: the read end of a pipe that is the job's stdin (--pipe); its
+	 * executor closes it once the job has started or failed to. 0: the
+	 * job's stdin is /dev/null. */
+	int stdin_fd;
 	/* Set by the source instead of a command: the outcome is already
 	 * known (up to date, or failed before anything could run). The runner
 	 * reports it as started and finished without running anything. */

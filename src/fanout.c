@@ -11,7 +11,9 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "blocks.h"
 #include "events.h"
+#include "feed.h"
 #include "joblog.h"
 #include "reader.h"
 #include "run.h"
@@ -25,12 +27,27 @@ struct xjob {
 	char *cmd;
 	char *tag;
 	struct buf argdata;  /* the args, back to back */
+	struct block *block; /* --pipe: its stdin; NULL: none */
+	size_t *tend;        /* input k's args end before arg tend[k] */
+	size_t ntup;         /* inputs in it */
+	unsigned long long nlines; /* -L: whole lines among them */
+	bool going_on;       /* -L: the last line ended in a blank */
 	size_t *lens;
 	size_t nargs;
 	unsigned attempts;
 	bool queued;         /* EV_QUEUED sent */
 	struct xjob *next;   /* retry or resume queue */
 	struct xjob *rprev, *rnext; /* running list */
+};
+
+/* One input (a value, or a combination of values, split into columns
+ * with --colsep) not yet in a job: taken back from a job it did not fit. */
+struct tup {
+	struct tup *next;
+	struct buf data;
+	size_t *lens;
+	size_t n;
+	unsigned long long no; /* its number, from 1 */
 };
 
 /* Every value of one source, read in full. */
@@ -54,6 +71,17 @@ struct fanout {
 	bool streaming;           /* the first source is read as it goes */
 	struct reader rd;
 	bool have_rd;
+	struct blocks *blocks;    /* --pipe: standard input's blocks; NULL: none */
+	struct tup *held;         /* inputs taken back, to go first */
+	struct xjob *building;    /* a job still collecting its inputs */
+	unsigned long long ninputs; /* inputs read */
+	bool spread;              /* -X/-m: the last inputs were spread over the slots */
+	bool fatal;               /* an input too long for a command line */
+	bool said_nul;            /* warned of a NUL byte in the input */
+	char **names;             /* --header: the args' names */
+	size_t nnames;
+	bool crlf_known;          /* looked at the first three inputs' ends */
+	unsigned cr_count, nl_count;
 	size_t first_pos;         /* SRC_LIST first source: next index */
 	bool have_first;
 	struct buf first;
@@ -68,6 +96,9 @@ struct fanout {
 	struct xjob *running;
 	uv_timer_t pct_timer;
 	bool timer_on;
+	uv_timer_t delay_timer;   /* --delay: kicks the runner when the next start is due */
+	bool delay_on;
+	uint64_t last_start_ns;   /* --delay: when the last job was handed out; 0: none yet */
 	uint32_t *ok_ms;          /* runtimes of successful jobs, for --timeout N% */
 	size_t nok, okcap;
 	unsigned long long done, failed, succeeded;
@@ -106,6 +137,12 @@ static void input_ready(void *ud)
 		runner_kick(f->src.runner);
 }
 
+static void block_warn(void *ud, const char *text)
+{
+	struct fanout *f = ud;
+	events_say(f->o.ev, MSG_WARNING, NULL, "%s", text);
+}
+
 /* Opens a SRC_FILE path ("-" is standard input). */
 static int open_input(struct fanout *f, const char *path, bool *pollable)
 {
@@ -129,8 +166,16 @@ static int load_source(struct fanout *f, size_t k)
 	struct fanout_source *s = &f->o.sources[k];
 	struct vals *v = &f->vals[k];
 	if (s->kind == SRC_LIST) {
-		for (size_t i = 0; i < s->nitems; i++)
-			vals_add(v, s->items[i], strlen(s->items[i]));
+		/* As GNU parallel: a value holding the delimiter is several, as
+		 * the lines of a file would be. */
+		for (size_t i = 0; i < s->nitems; i++) {
+			const char *p = s->items[i], *e = p + strlen(p), *d;
+			while ((d = memmem(p, (size_t)(e - p), f->o.delim, f->o.dlen)) && d + f->o.dlen < e) {
+				vals_add(v, p, (size_t)(d - p));
+				p = d + f->o.dlen;
+			}
+			vals_add(v, p, d ? (size_t)(d - p) : (size_t)(e - p));
+		}
 		return 0;
 	}
 	for (size_t i = 0; i < s->nitems; i++) {
@@ -141,7 +186,7 @@ static int load_source(struct fanout *f, size_t k)
 			return -1;
 		}
 		struct reader rd;
-		reader_init(&rd, NULL, fd, fd != 0, f->o.delim, NULL, NULL);
+		reader_init(&rd, NULL, fd, fd != 0, f->o.delim, f->o.dlen, NULL, NULL);
 		const char *val;
 		size_t len;
 		int r;
@@ -263,8 +308,15 @@ static void split_columns(struct fanout *f, struct buf *args, size_t **lens, siz
 				cap *= 2;
 				nl = xrealloc(nl, cap * sizeof *nl);
 			}
-			buf_add(&out, p + start, end - start);
-			nl[n++] = end - start;
+			/* As GNU parallel (--trim lr, its default with --colsep): no
+			 * white space around a column. */
+			size_t b = start, e = end;
+			while (b < e && strchr(" \t\n\r\f\v", p[b]))
+				b++;
+			while (e > b && strchr(" \t\n\r\f\v", p[e - 1]))
+				e--;
+			buf_add(&out, p + b, e - b);
+			nl[n++] = e - b;
 			if (end == len)
 				break;
 			start = ov[1];
@@ -288,7 +340,12 @@ static void expand(struct fanout *f, struct xjob *x, unsigned slot)
 	}
 	struct tmpl_input in = {argv, x->lens, x->nargs, x->job.seq, slot};
 	buf_reset(&f->scratch);
-	if (f->o.cmd) {
+	if (f->o.cmd && tmpl_is_one_arg(f->o.cmd)) {
+		/* `weft exec {}`: each input is a command of its own, as it is. */
+		tmpl_expand_plain(f->o.cmd, &in, &f->scratch);
+	} else if (f->o.cmd && f->o.context) {
+		tmpl_expand_context(f->o.cmd, &in, x->tend, x->ntup, &f->scratch);
+	} else if (f->o.cmd) {
 		tmpl_expand(f->o.cmd, &in, &f->scratch);
 	} else {
 		/* No command: each input is a command line of its own. */
@@ -320,19 +377,268 @@ static void expand(struct fanout *f, struct xjob *x, unsigned slot)
 	x->job.name = x->tag ? x->tag : x->cmd;
 }
 
-static struct xjob *make_job(struct fanout *f)
+static void xjob_free(struct xjob *x);
+
+/* --pipe: the next block of input, as the job's stdin: 1, 0 (not yet), -1 (no more). */
+static int next_block(struct fanout *f, struct block **b)
 {
-	struct xjob *x = xcalloc(1, sizeof *x);
-	buf_init(&x->argdata);
-	int r = next_tuple(f, &x->argdata, &x->lens, &x->nargs);
-	if (r <= 0) {
-		buf_release(&x->argdata);
-		free(x->lens);
-		free(x);
+	if (f->input_done)
+		return -1;
+	int r = blocks_next(f->blocks, b);
+	if (r < -1)
+		events_say(f->o.ev, MSG_ERROR, NULL, "cannot read input: %s", strerror(-r));
+	if (r < 0)
+		f->input_done = true;
+	return r < 0 ? -1 : r;
+}
+
+/* What GNU parallel warns about in input: a NUL byte, which no argument
+ * can hold (it becomes the two characters \0), and lines that end in
+ * CR-LF while the delimiter is a newline. */
+static void check_input(struct fanout *f, struct tup *t)
+{
+	if (t->data.len && memchr(t->data.p, '\0', t->data.len)) {
+		struct buf b;
+		buf_init(&b);
+		const char *p = t->data.p;
+		for (size_t i = 0; i < t->n; i++) {
+			size_t was = b.len;
+			for (size_t k = 0; k < t->lens[i]; k++)
+				buf_add(&b, p[k] ? p + k : "\\0", p[k] ? 1 : 2);
+			p += t->lens[i];
+			t->lens[i] = b.len - was;
+		}
+		buf_release(&t->data);
+		t->data = b;
+		if (!f->said_nul) {
+			f->said_nul = true;
+			events_say(f->o.ev, MSG_WARNING, NULL,
+				   "a NUL byte in the input was replaced with \\0: an argument cannot hold one "
+				   "(did you mean -0, --null?)");
+		}
+	}
+	if (f->o.delim_given || f->crlf_known || !t->n)
+		return;
+	if (t->lens[0] && t->data.p[t->lens[0] - 1] == '\r')
+		f->cr_count++;
+	else
+		f->nl_count++;
+	if (f->cr_count == 3 || f->nl_count == 3) {
+		f->crlf_known = true;
+		if (!f->nl_count)
+			events_say(f->o.ev, MSG_WARNING, NULL,
+				   "the first three inputs end in CR-LF: consider -d '\\r\\n'");
+	}
+}
+
+static struct tup *take_tuple(struct fanout *f, int *r)
+{
+	struct tup *t = f->held;
+	if (t) {
+		f->held = t->next;
+		*r = 1;
+		return t;
+	}
+	t = xcalloc(1, sizeof *t);
+	buf_init(&t->data);
+	*r = next_tuple(f, &t->data, &t->lens, &t->n);
+	if (*r <= 0) {
+		buf_release(&t->data);
+		free(t->lens);
+		free(t);
 		return NULL;
 	}
+	check_input(f, t);
 	if (f->o.colsep)
-		split_columns(f, &x->argdata, &x->lens, &x->nargs);
+		split_columns(f, &t->data, &t->lens, &t->n);
+	t->no = ++f->ninputs;
+	return t;
+}
+
+static void tup_free(struct tup *t)
+{
+	buf_release(&t->data);
+	free(t->lens);
+	free(t);
+}
+
+static void add_tuple(struct xjob *x, struct tup *t, bool lines)
+{
+	x->lens = xrealloc(x->lens, (x->nargs + t->n + 1) * sizeof *x->lens);
+	x->tend = xrealloc(x->tend, (x->ntup + 1) * sizeof *x->tend);
+	/* -L: a line that ends in a blank goes on in the next one (xargs'
+	 * rule): they are one input. */
+	bool goes_on = lines && t->n == 1 && t->data.len &&
+		       (t->data.p[t->data.len - 1] == ' ' || t->data.p[t->data.len - 1] == '\t');
+	buf_add(&x->argdata, t->data.p ? t->data.p : "", t->data.len);
+	if (x->going_on) {
+		x->lens[x->nargs - 1] += t->data.len;
+		x->going_on = goes_on;
+		x->nlines += !goes_on;
+		return;
+	}
+	x->going_on = goes_on;
+	memcpy(x->lens + x->nargs, t->lens, t->n * sizeof *t->lens);
+	x->nargs += t->n;
+	x->tend[x->ntup++] = x->nargs;
+	x->nlines += !goes_on;
+}
+
+/* Gives inputs k.. of x back, to go first into the next job. */
+static void unget_from(struct fanout *f, struct xjob *x, size_t k)
+{
+	size_t off = 0;
+	for (size_t i = 0; i < x->tend[k - 1]; i++)
+		off += x->lens[i];
+	struct tup **tail = &f->held, *rest = f->held;
+	for (size_t i = k; i < x->ntup; i++) {
+		struct tup *t = xcalloc(1, sizeof *t);
+		buf_init(&t->data);
+		size_t a = x->tend[i - 1], n = x->tend[i] - a, len = 0;
+		for (size_t j = a; j < a + n; j++)
+			len += x->lens[j];
+		buf_add(&t->data, x->argdata.p + off, len);
+		t->lens = xmalloc((n ? n : 1) * sizeof *t->lens);
+		memcpy(t->lens, x->lens + a, n * sizeof *t->lens);
+		t->n = n;
+		off += len;
+		*tail = t;
+		tail = &t->next;
+	}
+	*tail = rest;
+	x->nargs = x->tend[k - 1];
+	x->ntup = k;
+	size_t keep = 0;
+	for (size_t i = 0; i < x->nargs; i++)
+		keep += x->lens[i];
+	x->argdata.len = keep;
+}
+
+/* The length of x's command with its first k inputs. */
+static size_t cmd_len(struct fanout *f, struct xjob *x, size_t k)
+{
+	if (!f->o.cmd) {
+		size_t n = 0;
+		for (size_t i = 0; i < x->tend[k - 1]; i++)
+			n += x->lens[i] + 1;
+		return n ? n - 1 : 0;
+	}
+	const char **argv = xmalloc((x->nargs + 1) * sizeof *argv);
+	const char *p = x->argdata.p ? x->argdata.p : "";
+	for (size_t i = 0; i < x->nargs; i++) {
+		argv[i] = p;
+		p += x->lens[i];
+	}
+	struct tmpl_input in = {argv, x->lens, x->tend[k - 1], f->seq + 1, 1};
+	buf_reset(&f->scratch);
+	if (f->o.context)
+		tmpl_expand_context(f->o.cmd, &in, x->tend, k, &f->scratch);
+	else
+		tmpl_expand(f->o.cmd, &in, &f->scratch);
+	free(argv);
+	return f->scratch.len;
+}
+
+static void too_long(struct fanout *f, struct xjob *x, size_t len)
+{
+	size_t n = x->lens[0] < 50 ? x->lens[0] : 50;
+	events_say(f->o.ev, MSG_ERROR, NULL, "command line too long (%zu >= %zu) at input %llu: %.*s%s", len,
+		   f->o.max_chars, f->ninputs - (x->ntup - 1), (int)n, x->argdata.p ? x->argdata.p : "",
+		   n < x->lens[0] ? "..." : "");
+	f->fatal = true;
+	f->input_done = true;
+	if (f->src.runner)
+		runner_halt(f->src.runner);
+}
+
+/* Of x's ntup inputs, keeps as many as its command line holds (the ones
+ * up to `ok` are known to fit) and gives the others back. Returns false
+ * when not even the first fits. */
+static bool fit(struct fanout *f, struct xjob *x, size_t ok)
+{
+	if (!f->o.max_chars)
+		return true;
+	size_t len = cmd_len(f, x, x->ntup);
+	if (len < f->o.max_chars)
+		return true;
+	if (x->ntup == 1 || (!ok && cmd_len(f, x, 1) >= f->o.max_chars)) {
+		too_long(f, x, x->ntup == 1 ? len : cmd_len(f, x, 1));
+		return false;
+	}
+	size_t lo = ok ? ok : 1, hi = x->ntup; /* lo fits, hi does not */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmd_len(f, x, mid) < f->o.max_chars)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	unget_from(f, x, lo);
+	return true;
+}
+
+static bool group_full(const struct fanout *f, const struct xjob *x)
+{
+	if (f->o.max_args)
+		return (f->o.lines ? x->nlines : x->ntup) >= f->o.max_args;
+	return !f->o.fill;
+}
+
+/* A job of the next input, or with -n, -N, -L, -X or -m of the next
+ * inputs: NULL when none is ready yet (input_ready will kick) or none
+ * is left. */
+static struct xjob *make_job(struct fanout *f)
+{
+	struct xjob *x = f->building;
+	f->building = NULL;
+	if (!x) {
+		x = xcalloc(1, sizeof *x);
+		buf_init(&x->argdata);
+	}
+	if (f->blocks) {
+		int r = next_block(f, &x->block);
+		if (r <= 0) {
+			xjob_free(x);
+			return NULL;
+		}
+	} else {
+		bool eof = false;
+		size_t ok = 0; /* inputs known to fit */
+		while (!f->fatal && !(x->ntup && group_full(f, x))) {
+			int r;
+			struct tup *t = take_tuple(f, &r);
+			if (r == 0) {
+				f->building = x;
+				return NULL;
+			}
+			if (r < 0) {
+				eof = true;
+				break;
+			}
+			add_tuple(x, t, f->o.lines);
+			tup_free(t);
+			/* Check the length at 1, 2, 4, 8... inputs, not at every one. */
+			if ((x->ntup & (x->ntup - 1)) == 0) {
+				size_t had = x->ntup;
+				if (!fit(f, x, ok) || x->ntup < had)
+					break; /* too long, or the line is full */
+				ok = x->ntup;
+			}
+		}
+		if (!x->ntup || f->fatal || (x->ntup > ok && !fit(f, x, ok))) {
+			xjob_free(x);
+			return NULL;
+		}
+		/* GNU parallel's -X and -m: when the input ends, what is left is
+		 * spread over the job slots, once. */
+		if (eof && f->o.fill && !f->spread && x->ntup > 1 && f->o.jobs > 1) {
+			f->spread = true;
+			unsigned long long per = (x->ntup + f->o.jobs - 1) / f->o.jobs;
+			if (per < x->ntup)
+				unget_from(f, x, (size_t)per);
+			f->o.max_args = per;
+		}
+	}
 	x->job.seq = ++f->seq;
 	x->job.timeout_ms = f->o.timeout_ms;
 	return x;
@@ -340,6 +646,8 @@ static struct xjob *make_job(struct fanout *f)
 
 static void xjob_free(struct xjob *x)
 {
+	free(x->tend);
+	block_unref(x->block);
 	free(x->cmd);
 	free(x->tag);
 	buf_release(&x->argdata);
@@ -389,10 +697,35 @@ static void push(struct xjob **head, struct xjob **tail, struct xjob *x)
 	*tail = x;
 }
 
+static void delay_cb(uv_timer_t *t)
+{
+	struct fanout *f = t->data;
+	if (f->src.runner)
+		runner_kick(f->src.runner);
+}
+
+/* --delay: whether the next job may start now; if not, a timer kicks the
+ * runner when it may. */
+static bool delay_over(struct fanout *f)
+{
+	if (!f->o.delay_ms || !f->last_start_ns)
+		return true;
+	uint64_t due = f->last_start_ns + f->o.delay_ms * 1000000ull, now = now_ns();
+	if (now >= due)
+		return true;
+	if (!f->delay_on) {
+		uv_timer_init(uv_default_loop(), &f->delay_timer);
+		f->delay_timer.data = f;
+		f->delay_on = true;
+	}
+	uv_timer_start(&f->delay_timer, delay_cb, (due - now + 999999) / 1000000, 0);
+	return false;
+}
+
 static struct job *next(struct jobsrc *s, unsigned slot)
 {
 	struct fanout *f = (struct fanout *)s;
-	if (f->stopped)
+	if (f->stopped || !delay_over(f))
 		return NULL;
 	struct xjob *x = pop(&f->retry_head, &f->retry_tail);
 	if (!x)
@@ -404,11 +737,22 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 		x->job.order = f->handed++;
 	}
 	expand(f, x, slot);
+	if (x->block) {
+		int fd = feed_start(uv_default_loop(), x->block);
+		x->job.decided = fd < 0;
+		if (fd < 0) {
+			x->job.result = JOB_SPAWN_ERROR;
+			x->job.spawn_error = fd;
+		} else {
+			x->job.stdin_fd = fd;
+		}
+	}
 	if (!x->queued) {
 		x->queued = true;
 		events_queue(s->ev, &x->job);
 	}
 	running_add(f, x);
+	f->last_start_ns = now_ns();
 	return &x->job;
 }
 
@@ -451,9 +795,19 @@ static void check_halt(struct fanout *f, struct xjob *x, bool ok)
 	if (!hit || count < (need ? need : 1))
 		return;
 	f->halted = true;
-	/* As GNU parallel: the status of the job that made weft halt, except
-	 * that a success halt ends well. */
-	f->halt_status = h->what == HALT_SUCCESS ? 0 : job_status(&x->job);
+	/* As GNU parallel: a success halt ends well; a halt at one job (fail=1,
+	 * done=1, or a percentage that comes to one job) has that job's
+	 * status; any other, the number of failed jobs (at most 101), or with
+	 * a percentage, the failed share of all jobs, rounded up. */
+	bool one = h->pct ? f->total * h->n == 100 : h->n == 1;
+	if (h->what == HALT_SUCCESS)
+		f->halt_status = 0;
+	else if (one)
+		f->halt_status = job_status(&x->job);
+	else if (h->pct)
+		f->halt_status = f->total ? (int)((f->failed * 100 + f->total - 1) / f->total) : 0;
+	else
+		f->halt_status = f->failed > 101 ? 101 : (int)f->failed;
 	events_say(f->src.ev, MSG_INFO, &x->job, "%s:\n%s",
 		   h->what == HALT_DONE ? "this job finished" : ok ? "this job succeeded" : "this job failed", x->cmd);
 	if (h->when == HALT_NOW)
@@ -529,6 +883,13 @@ static void finish(struct jobsrc *s)
 	if (f->have_rd) {
 		reader_close(&f->rd);
 		f->have_rd = false;
+	}
+	blocks_free(f->blocks);
+	f->blocks = NULL;
+	if (f->delay_on) {
+		uv_timer_stop(&f->delay_timer);
+		uv_close((uv_handle_t *)&f->delay_timer, timer_close_cb);
+		f->delay_on = false;
 	}
 	if (f->timer_on) {
 		uv_timer_stop(&f->pct_timer);
@@ -609,6 +970,8 @@ static int resume_scan(struct fanout *f)
 	int rc = 0;
 	/* Blocking is fine here: nothing runs until the scan is done. */
 	f->rd.blocking = true;
+	if (f->blocks)
+		blocks_set_blocking(f->blocks, true);
 	unsigned long long upto = lr.n ? lr.v[lr.n - 1].seq : 0;
 	size_t li = 0;
 	for (unsigned long long seq = 1; seq <= upto; seq++) {
@@ -649,10 +1012,91 @@ static int resume_scan(struct fanout *f)
 		push(&f->pend_head, &f->pend_tail, x);
 	}
 	f->rd.blocking = false;
+	if (f->blocks)
+		blocks_set_blocking(f->blocks, false);
 	for (size_t i = 0; i < lr.n; i++)
 		free(lr.v[i].cmd);
 	free(lr.v);
 	return rc;
+}
+
+/* --header: takes the first value of each source as its name, or its
+ * columns' names with --colsep. Returns 0, or -1 after saying why. */
+static int read_header(struct fanout *f)
+{
+	struct buf vals;
+	buf_init(&vals);
+	size_t *lens = xmalloc((f->nsrc + 1) * sizeof *lens), n = 0;
+	for (size_t k = 0; k < f->nsrc; k++) {
+		const char *val;
+		size_t len;
+		if (k == 0 && f->streaming) {
+			f->rd.blocking = true;
+			int r = reader_next(&f->rd, &val, &len);
+			f->rd.blocking = false;
+			if (r != 1)
+				val = "", len = 0;
+			buf_add(&vals, val, len);
+		} else if (f->vals[k].n) {
+			struct vals *v = &f->vals[k];
+			len = v->len[0];
+			buf_add(&vals, v->v[0], len);
+			free(v->v[0]);
+			memmove(v->v, v->v + 1, (v->n - 1) * sizeof *v->v);
+			memmove(v->len, v->len + 1, (v->n - 1) * sizeof *v->len);
+			v->n--;
+		} else {
+			len = 0;
+		}
+		lens[n++] = len;
+	}
+	if (f->o.colsep)
+		split_columns(f, &vals, &lens, &n);
+	f->names = xcalloc(n + 1, sizeof *f->names);
+	const char *p = vals.p ? vals.p : "";
+	for (size_t i = 0; i < n; i++) {
+		f->names[i] = xstrndup(p, lens[i]);
+		p += lens[i];
+	}
+	f->nnames = n;
+	buf_release(&vals);
+	free(lens);
+	return 0;
+}
+
+char *const *fanout_names(const struct fanout *f, size_t *n)
+{
+	*n = f->nnames;
+	return f->names;
+}
+
+void fanout_set_cmd(struct fanout *f, struct tmpl *cmd)
+{
+	f->o.cmd = cmd;
+}
+
+/* --shuf: every input, taken now and put back in a random order. */
+static void shuffle_inputs(struct fanout *f)
+{
+	struct tup **v = NULL, *t;
+	size_t n = 0, cap = 0;
+	int r;
+	while ((t = take_tuple(f, &r))) {
+		grow(&v, &cap, n + 1, sizeof *v);
+		v[n++] = t;
+	}
+	srandom((unsigned)(now_ns() ^ (uint64_t)getpid()));
+	for (size_t i = n; i > 1; i--) {
+		size_t k = (size_t)random() % i;
+		struct tup *x = v[i - 1];
+		v[i - 1] = v[k];
+		v[k] = x;
+	}
+	for (size_t i = n; i-- > 0;) {
+		v[i]->next = f->held;
+		f->held = v[i];
+	}
+	free(v);
 }
 
 int fanout_new(struct fanout **out, const struct fanout_opts *o)
@@ -698,7 +1142,14 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 	f->vals = xcalloc(n, sizeof *f->vals);
 	f->idx = xcalloc(n, sizeof *f->idx);
 
-	f->streaming = !o->link && !o->need_total && f->o.sources[0].kind == SRC_FILE;
+	if (o->pipe) {
+		bool pollable;
+		int fd = open_input(f, "-", &pollable);
+		f->blocks = blocks_new(fd, fd != 0, pollable ? uv_default_loop() : NULL, o->pipe, input_ready,
+				       block_warn, f);
+		n = 0;
+	}
+	f->streaming = !o->pipe && !o->link && !o->need_total && f->o.sources[0].kind == SRC_FILE;
 	for (size_t k = f->streaming ? 1 : 0; k < n; k++)
 		if (load_source(f, k) < 0)
 			return -1;
@@ -710,9 +1161,11 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 			events_say(f->o.ev, MSG_ERROR, NULL, "cannot open input file '%s': %s", path, strerror(errno));
 			return -1;
 		}
-		reader_init(&f->rd, pollable ? uv_default_loop() : NULL, fd, fd != 0, o->delim, input_ready, f);
+		reader_init(&f->rd, pollable ? uv_default_loop() : NULL, fd, fd != 0, o->delim, o->dlen, input_ready, f);
 		f->have_rd = true;
 	}
+	if (o->header && read_header(f) < 0)
+		return -1;
 	if (o->link) {
 		for (size_t k = 0; k < n; k++)
 			if (f->vals[k].n > f->total)
@@ -720,11 +1173,13 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 		for (size_t k = 0; k < n; k++)
 			if (!f->vals[k].n)
 				f->total = 0;
-	} else if (!f->streaming) {
+	} else if (!f->streaming && !o->pipe) {
 		f->total = 1;
 		for (size_t k = 0; k < n; k++)
 			f->total *= f->vals[k].n;
 	}
+	if (o->shuf)
+		shuffle_inputs(f);
 	if (o->resume_log && resume_scan(f) < 0)
 		return -1;
 	if (o->timeout_pct) {
@@ -746,6 +1201,8 @@ const char *fanout_next_command(struct fanout *f)
 {
 	/* A dry run may wait for input: nothing else is going on. */
 	f->rd.blocking = true;
+	if (f->blocks)
+		blocks_set_blocking(f->blocks, true);
 	struct xjob *x = pop(&f->pend_head, &f->pend_tail);
 	if (!x)
 		x = make_job(f);
@@ -758,8 +1215,15 @@ const char *fanout_next_command(struct fanout *f)
 	return f->dry.p;
 }
 
+bool fanout_failed(const struct fanout *f)
+{
+	return f->fatal;
+}
+
 int fanout_status(const struct fanout *f)
 {
+	if (f->fatal)
+		return 255;
 	if (f->halted)
 		return f->halt_status;
 	return f->failed > 100 ? 101 : (int)f->failed;
@@ -786,6 +1250,15 @@ void fanout_free(struct fanout *f)
 		xjob_free(x);
 	while ((x = pop(&f->pend_head, &f->pend_tail)))
 		xjob_free(x);
+	while (f->held) {
+		struct tup *t = f->held;
+		f->held = t->next;
+		tup_free(t);
+	}
+	if (f->building)
+		xjob_free(f->building);
+	if (f->names)
+		free_words(f->names);
 	free(f->ok_ms);
 	buf_release(&f->first);
 	buf_release(&f->scratch);

@@ -8,6 +8,7 @@
 
 #include "jobsrc.h"
 
+struct blocks_opts;
 struct events;
 struct tmpl;
 
@@ -35,7 +36,9 @@ struct fanout_opts {
 	struct tmpl *cmd;          /* the command template; owned by the caller */
 	struct tmpl *tagstring;    /* --tagstring, expanded unquoted; NULL: args joined by ' ' */
 	bool tag;                  /* name jobs for --tag */
-	char delim;                /* between input values */
+	const char *delim;         /* between input values (also splits ::: values) */
+	size_t dlen;               /* its length, at least 1 */
+	bool delim_given;          /* -d or -0: no warning about CR-LF input */
 	void *colsep;              /* pcre2_code *, or NULL */
 	bool link;                 /* --link: pair sources instead of crossing them */
 	struct fanout_source *sources; /* none: standard input */
@@ -48,6 +51,21 @@ struct fanout_opts {
 	const char *resume_log;    /* --resume/--resume-failed: the job log to read */
 	bool resume_failed;        /* run again the jobs the log records as failed */
 	bool cmd_has_slot;         /* the command uses {%}: logged commands cannot be compared */
+	/* --pipe: standard input cut into blocks, one per job, fed to the
+	 * job's stdin; the job has no args. NULL: inputs are args. */
+	const struct blocks_opts *pipe;
+	/* Several inputs per job (-n, -N, -L, -X, -m): */
+	unsigned long long max_args; /* at most this many inputs per job; 0: one, unless fill */
+	bool lines;                /* -L: an input that ends in a blank goes on in the next, uncounted */
+	bool fill;                 /* -X, -m: as many inputs as the command line holds */
+	bool context;              /* -X: the words holding replacement strings repeat per input */
+	size_t max_chars;          /* a command line must be shorter; one input alone longer: an error */
+	unsigned jobs;             /* -j: -X and -m spread the last inputs over this many jobs */
+	uint64_t delay_ms;         /* --delay: between the starts of two jobs; 0: none */
+	bool header;               /* --header: the first value of each source names it (or its
+	                            * columns, with colsep) and is no input */
+	bool shuf;                 /* --shuf: every input read first, then run in a random order
+	                            * (needs need_total) */
 };
 
 struct fanout;
@@ -59,9 +77,20 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o);
 struct jobsrc *fanout_src(struct fanout *f);
 void fanout_free(struct fanout *f);
 
+/* --header: the names of the args, {1} first; borrowed. */
+char *const *fanout_names(const struct fanout *f, size_t *n);
+
+/* Sets the command template (o->cmd), before the run: --header makes it
+ * from the names. */
+void fanout_set_cmd(struct fanout *f, struct tmpl *cmd);
+
 /* For --dry-run: the next command, without running it (valid until the
  * next call), or NULL after the last. */
 const char *fanout_next_command(struct fanout *f);
+
+/* Whether an input could not be run at all (a command line too long):
+ * the run's exit status is then 255. */
+bool fanout_failed(const struct fanout *f);
 
 /* After the run: the exit status GNU parallel would give. */
 int fanout_status(const struct fanout *f);

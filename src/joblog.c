@@ -82,6 +82,16 @@ static int check_tail(struct joblog *jl, const char *path, const struct stat *st
 int joblog_open(struct joblog **out, const char *path, bool truncate)
 {
 	int fd = open(path, O_CREAT | O_APPEND | O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (truncate ? O_TRUNC : 0), 0644);
+	struct stat target;
+	int err0 = errno;
+	/* A link to what is not a regular file (a device, a fifo), or one of
+	 * the system's own in /dev (/dev/stderr, /dev/fd/3), cannot be used
+	 * to clobber a file: write there, never truncating. */
+	if (fd < 0 && errno == ELOOP && stat(path, &target) == 0 && !S_ISDIR(target.st_mode) &&
+	    (!S_ISREG(target.st_mode) || strncmp(path, "/dev/", 5) == 0))
+		fd = open(path, O_APPEND | O_WRONLY | O_CLOEXEC);
+	else if (fd < 0)
+		errno = err0;
 	if (fd < 0)
 		return -errno;
 	struct joblog *jl = xcalloc(1, sizeof *jl);

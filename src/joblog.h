@@ -45,7 +45,9 @@ struct joblog;
 /* Opens path for appending (O_APPEND|O_NOFOLLOW, creating it with mode
  * 0644) and writes the header when the file is empty. Returns 0 and sets
  * *out, which the caller frees with joblog_close(); or returns -errno and
- * leaves *out alone: -ELOOP when path is a symbolic link, -ENOSPC and the
+ * leaves *out alone: -ELOOP when path is a symbolic link to a regular file
+ * (one to a device or a fifo, and those in /dev such as /dev/stderr, are
+ * followed, and never truncated), -ENOSPC and the
  * like when the header cannot be written, -EAGAIN when path was replaced
  * while it was being opened. With truncate, an existing log is emptied
  * first, as a new run without --resume starts a new log. */

@@ -47,23 +47,22 @@ int opt_bad_getopt(const char *prog, int ch, char **argv, const struct option *l
 	return r;
 }
 
-int opt_parse_delimiter(const char *s, char *out)
+char *opt_unescape(const char *s, size_t *len)
 {
-	if (s[0] == '\\' && s[1] && !s[2]) {
-		switch (s[1]) {
-		case 'n': *out = '\n'; return 0;
-		case 't': *out = '\t'; return 0;
-		case 'r': *out = '\r'; return 0;
-		case '0': *out = '\0'; return 0;
-		case '\\': *out = '\\'; return 0;
-		default: return -1;
+	char *out = xmalloc(strlen(s) + 1);
+	size_t n = 0;
+	for (; *s; s++) {
+		const char *esc = s[0] == '\\' && s[1] ? strchr("0rnt'\"\\", s[1]) : NULL;
+		if (!esc) {
+			out[n++] = *s;
+			continue;
 		}
+		s++;
+		out[n++] = *s == '0' ? '\0' : *s == 'r' ? '\r' : *s == 'n' ? '\n' : *s == 't' ? '\t' : *s;
 	}
-	if (s[0] && !s[1]) {
-		*out = s[0];
-		return 0;
-	}
-	return -1;
+	out[n] = '\0';
+	*len = n;
+	return out;
 }
 
 static int parse_cluster(const char *s, unsigned *out)

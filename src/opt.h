@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "jobserver.h"
 
@@ -19,9 +20,10 @@ int opt_bad(const char *prog, const char *fmt, const char *arg);
  * Returns -1. */
 int opt_bad_getopt(const char *prog, int ch, char **argv, const struct option *longopts);
 
-/* Parses a -d argument ("\n", "\t", "\r", "\0", "\\", or one character);
- * returns 0 and *out, or -1 (and leaves *out alone). */
-int opt_parse_delimiter(const char *s, char *out);
+/* GNU parallel's escapes in an option's value (-d, --recend, --tagstring):
+ * \n \t \r \0 \\ \' \" become the byte they name; anything else stays.
+ * Returns a new string of *len bytes (NULs allowed; caller frees). */
+char *opt_unescape(const char *s, size_t *len);
 
 /* The options weft and weft exec share: where the run's events go, and
  * whether it runs on a cluster. */

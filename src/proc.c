@@ -342,7 +342,7 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 			*p->modes = t;
 		}
 	} else {
-		posix_spawn_file_actions_adddup2(&fa, devnull, 0);
+		posix_spawn_file_actions_adddup2(&fa, o->stdin_fd > 0 ? o->stdin_fd : devnull, 0);
 		posix_spawn_file_actions_adddup2(&fa, fds[0][1], 1);
 		posix_spawn_file_actions_adddup2(&fa, fds[1][1], 2);
 	}

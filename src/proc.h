@@ -57,6 +57,7 @@ struct proc_spawn_opts {
 	const char *path;      /* the program to run; NULL: argv[0] */
 	uint64_t timeout_ms;   /* 0: none */
 	uint64_t grace_ms;
+	int stdin_fd;          /* > 0: the child's stdin; 0: /dev/null */
 	int fd3;               /* > 2: given to the child as its fd 3 (a cluster runner's link); else none */
 	bool console;          /* weft's terminal, when it has one in the foreground, as stdin, stdout
 				* and stderr, the child's group in the foreground; else as usual */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,13 +39,15 @@ int reader_open_stdin(bool *pollable)
 	return 0;
 }
 
-int reader_init(struct reader *r, uv_loop_t *loop, int fd, bool own_fd, char delim,
+int reader_init(struct reader *r, uv_loop_t *loop, int fd, bool own_fd, const char *delim, size_t dlen,
 		void (*ready)(void *ud), void *ud)
 {
 	memset(r, 0, sizeof *r);
 	r->fd = fd;
 	r->own_fd = own_fd;
-	r->delim = delim;
+	r->delim = xmalloc(dlen);
+	memcpy(r->delim, delim, dlen);
+	r->dlen = dlen;
 	r->ready = ready;
 	r->ud = ud;
 	buf_init(&r->data);
@@ -82,11 +85,11 @@ static int take(struct reader *r, const char **val, size_t *len)
 {
 	const char *p = r->data.p ? r->data.p + r->start : NULL;
 	size_t avail = r->data.len - r->start;
-	const char *d = avail ? memchr(p, r->delim, avail) : NULL;
+	const char *d = avail ? memmem(p, avail, r->delim, r->dlen) : NULL;
 	size_t n;
 	if (d) {
 		n = (size_t)(d - p);
-		r->start += n + 1;
+		r->start += n + r->dlen;
 	} else if (r->eof && avail) {
 		n = avail; /* no final delimiter: still a value */
 		r->start += n;
@@ -166,4 +169,6 @@ void reader_close(struct reader *r)
 	r->fd = -1;
 	buf_release(&r->data);
 	buf_release(&r->value);
+	free(r->delim);
+	r->delim = NULL;
 }

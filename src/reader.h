@@ -11,7 +11,8 @@
 struct reader {
 	int fd;
 	bool own_fd;         /* close fd at the end */
-	char delim;
+	char *delim;         /* between values (a copy) */
+	size_t dlen;         /* its length, at least 1 */
 	struct buf data;     /* bytes read, not yet handed out */
 	size_t start;        /* first byte of data not yet handed out */
 	bool eof;
@@ -28,7 +29,7 @@ struct reader {
 /* Sets up a reader of fd. With a loop, a pipe or terminal fd is watched
  * by the loop and made non-blocking, so it must be weft's own open file
  * description (see reader_open_stdin), never one shared with the shell. */
-int reader_init(struct reader *r, uv_loop_t *loop, int fd, bool own_fd, char delim,
+int reader_init(struct reader *r, uv_loop_t *loop, int fd, bool own_fd, const char *delim, size_t dlen,
 		void (*ready)(void *ud), void *ud);
 
 /* The next value (without its delimiter; valid until the next call):

@@ -13,6 +13,9 @@ enum part_kind {
 	PART_ARG,  /* {} {.} {/} {//} {/.} and {N...} */
 	PART_SEQ,  /* {#} */
 	PART_SLOT, /* {%} */
+	PART_TOTAL, /* --plus {##}: the number of jobs */
+	PART_SEQ0,  /* --plus {0#}: {#} padded with zeros to the width of {##} */
+	PART_SLOT0, /* --plus {0%}: {%} padded with zeros to the width of -j */
 };
 
 /* What a replacement string does to an arg, as GNU parallel 20221122 does
@@ -38,6 +41,15 @@ enum path_op {
 	OP_BASE,       /* {/} */
 	OP_DIR,        /* {//} */
 	OP_BASE_NOEXT, /* {/.} */
+	/* --plus (GNU parallel's Perl, in words; X, Y, Z hold no '/' or '.'): */
+	OP_PLUS_DIR,   /* {+/}: what {/} drops, without the last '/'; '' without one */
+	OP_PLUS_EXT,   /* {+.}: after the last '.'; '' without one */
+	OP_PLUS_EXT2,  /* {+..}: "X.Y" when it ends in ".X.Y", else '' */
+	OP_PLUS_EXT3,  /* {+...}: "X.Y.Z" when it ends in ".X.Y.Z", else '' */
+	OP_NOEXT2,     /* {..}: without a final ".X.Y" */
+	OP_NOEXT3,     /* {...}: without a final ".X.Y.Z" */
+	OP_BASE_NOEXT2, /* {/..} */
+	OP_BASE_NOEXT3, /* {/...} */
 };
 
 /* Where a replacement string stands in the shell code, which decides how
@@ -71,6 +83,9 @@ struct tmpl {
 	size_t nparts, cap;
 	bool has_inputs;   /* any PART_ARG */
 	bool has_any;      /* any replacement string, {#} and {%} included */
+	bool plus;         /* --plus: its replacement strings too */
+	unsigned long long total; /* {##} */
+	unsigned jobs;     /* {0%}'s width */
 };
 
 static struct part *add_part(struct tmpl *t, enum part_kind kind)
@@ -100,16 +115,19 @@ static void add_text(struct tmpl *t, size_t off, size_t len)
 
 /* The path suffix of a replacement string, up to and including its '}':
  * "}", ".}", "/}", "//}" or "/.}". Returns the length used, or 0. */
-static size_t parse_op(const char *s, size_t n, enum path_op *op)
+static size_t parse_op(const char *s, size_t n, enum path_op *op, bool plus)
 {
 	static const struct {
 		const char *text;
 		enum path_op op;
 	} ops[] = {
+		/* The --plus forms first: "...}" before ".}". */
+		{ "+/}", OP_PLUS_DIR }, { "+...}", OP_PLUS_EXT3 }, { "+..}", OP_PLUS_EXT2 }, { "+.}", OP_PLUS_EXT },
+		{ "...}", OP_NOEXT3 }, { "..}", OP_NOEXT2 }, { "/...}", OP_BASE_NOEXT3 }, { "/..}", OP_BASE_NOEXT2 },
 		{ "}", OP_NONE }, { ".}", OP_NOEXT }, { "/}", OP_BASE },
 		{ "//}", OP_DIR }, { "/.}", OP_BASE_NOEXT },
 	};
-	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+	for (size_t i = plus ? 0 : 8; i < sizeof ops / sizeof *ops; i++) {
 		size_t l = strlen(ops[i].text);
 		if (l <= n && memcmp(s, ops[i].text, l) == 0) {
 			*op = ops[i].op;
@@ -121,9 +139,18 @@ static size_t parse_op(const char *s, size_t n, enum path_op *op)
 
 /* Tries to read a replacement string at s[0] == '{'. Returns its length and
  * fills *p, or returns 0 when the text there is literal. */
-static size_t parse_repl(const char *s, size_t n, struct part *p)
+static size_t parse_repl(const char *s, size_t n, struct part *p, bool plus)
 {
 	size_t i = 1;
+	static const struct {
+		const char *text;
+		enum part_kind kind;
+	} counts[] = {{"{##}", PART_TOTAL}, {"{0#}", PART_SEQ0}, {"{0%}", PART_SLOT0}};
+	for (size_t k = 0; plus && k < sizeof counts / sizeof *counts; k++)
+		if (n >= 4 && memcmp(s, counts[k].text, 4) == 0) {
+			p->kind = counts[k].kind;
+			return 4;
+		}
 	if (i < n && (s[i] == '#' || s[i] == '%') && i + 1 < n && s[i + 1] == '}') {
 		p->kind = s[i] == '#' ? PART_SEQ : PART_SLOT;
 		return 3;
@@ -148,7 +175,7 @@ static size_t parse_repl(const char *s, size_t n, struct part *p)
 	/* {0} and {-0} are not GNU parallel's documented forms: keep them literal. */
 	if (digits && p->pos == 0)
 		return 0;
-	size_t l = parse_op(s + i, n - i, &p->op);
+	size_t l = parse_op(s + i, n - i, &p->op, plus);
 	return l ? i + l : 0;
 }
 
@@ -359,7 +386,13 @@ static void classify(struct tmpl *t)
 
 struct tmpl *tmpl_new(char *const *words, size_t nwords)
 {
+	return tmpl_new_plus(words, nwords, false);
+}
+
+struct tmpl *tmpl_new_plus(char *const *words, size_t nwords, bool plus)
+{
 	struct tmpl *t = xcalloc(1, sizeof *t);
+	t->plus = plus;
 	struct buf text;
 	buf_init(&text);
 	for (size_t i = 0; i < nwords; i++) {
@@ -373,7 +406,7 @@ struct tmpl *tmpl_new(char *const *words, size_t nwords)
 	size_t lit = 0;
 	for (size_t i = 0; i < t->len;) {
 		struct part p = { .kind = PART_TEXT };
-		size_t l = t->text[i] == '{' ? parse_repl(t->text + i, t->len - i, &p) : 0;
+		size_t l = t->text[i] == '{' ? parse_repl(t->text + i, t->len - i, &p, plus) : 0;
 		if (!l) {
 			i++;
 			continue;
@@ -403,6 +436,11 @@ void tmpl_free(struct tmpl *t)
 	free(t);
 }
 
+bool tmpl_is_one_arg(const struct tmpl *t)
+{
+	return t->nparts == 1 && t->parts[0].kind == PART_ARG;
+}
+
 bool tmpl_has_inputs(const struct tmpl *t)
 {
 	return t->has_inputs;
@@ -421,6 +459,23 @@ static void strip_ext(const char *s, size_t *n)
 	const char *dot = last_byte(s, *n, '.');
 	if (dot && !memchr(dot, '/', (size_t)(s + *n - dot)))
 		*n = (size_t)(dot - s);
+}
+
+/* Whether s ends in k extensions ".X" (X without '/' or '.', maybe
+ * empty), as GNU parallel's \.[^/.]*\.[^/.]*$ asks; *at gets where the
+ * first of their dots is. */
+static bool ends_in_exts(const char *s, size_t n, int k, size_t *at)
+{
+	size_t i = n;
+	for (int e = 0; e < k; e++) {
+		while (i > 0 && s[i - 1] != '.' && s[i - 1] != '/')
+			i--;
+		if (i == 0 || s[i - 1] != '.')
+			return false;
+		i--;
+	}
+	*at = i;
+	return true;
 }
 
 static void strip_dir(const char **s, size_t *n)
@@ -563,6 +618,39 @@ static void add_arg(struct buf *out, const struct part *p, const char *s, size_t
 		strip_dir(&s, &n);
 		strip_ext(s, &n);
 		break;
+	case OP_PLUS_DIR: {
+		const char *slash = last_byte(s, n, '/');
+		n = slash ? (size_t)(slash - s) : 0;
+		break;
+	}
+	case OP_PLUS_EXT: {
+		const char *dot = last_byte(s, n, '.');
+		n = dot ? (size_t)(s + n - dot - 1) : 0;
+		s = dot ? dot + 1 : s;
+		break;
+	}
+	case OP_PLUS_EXT2:
+	case OP_PLUS_EXT3: {
+		size_t at;
+		if (ends_in_exts(s, n, p->op == OP_PLUS_EXT2 ? 2 : 3, &at)) {
+			s += at + 1;
+			n -= at + 1;
+		} else {
+			n = 0;
+		}
+		break;
+	}
+	case OP_BASE_NOEXT2:
+	case OP_BASE_NOEXT3:
+		strip_dir(&s, &n);
+		/* fall through */
+	case OP_NOEXT2:
+	case OP_NOEXT3: {
+		size_t at;
+		if (ends_in_exts(s, n, p->op == OP_NOEXT2 || p->op == OP_BASE_NOEXT2 ? 2 : 3, &at))
+			n = at;
+		break;
+	}
 	}
 	if (quote)
 		quote_for(out, p, s, n);
@@ -588,25 +676,130 @@ static void expand_arg(const struct part *p, const struct tmpl_input *in, struct
 	add_arg(out, p, in->args[i], in->lens[i], quote);
 }
 
-static void expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *out, bool quote)
+/* GNU parallel's 1+int(log10(n)): the digits of n (1 for 0). */
+static int digits(unsigned long long n)
 {
-	for (size_t i = 0; i < t->nparts; i++) {
-		const struct part *p = &t->parts[i];
-		switch (p->kind) {
-		case PART_TEXT:
-			buf_add(out, t->text + p->off, p->len);
-			break;
-		case PART_ARG:
-			expand_arg(p, in, out, quote);
-			break;
-		case PART_SEQ:
-			buf_addf(out, "%llu", in->seq);
-			break;
-		case PART_SLOT:
-			buf_addf(out, "%u", in->slot);
-			break;
+	int d = 1;
+	while (n >= 10) {
+		n /= 10;
+		d++;
+	}
+	return d;
+}
+
+void tmpl_set_counts(struct tmpl *t, unsigned long long total, unsigned jobs)
+{
+	t->total = total;
+	t->jobs = jobs;
+}
+
+bool tmpl_needs_total(const struct tmpl *t)
+{
+	for (size_t i = 0; i < t->nparts; i++)
+		if (t->parts[i].kind == PART_TOTAL || t->parts[i].kind == PART_SEQ0)
+			return true;
+	return false;
+}
+
+static void expand_part(const struct tmpl *t, const struct part *p, const struct tmpl_input *in,
+			struct buf *out, bool quote)
+{
+	switch (p->kind) {
+	case PART_TEXT:
+		buf_add(out, t->text + p->off, p->len);
+		break;
+	case PART_ARG:
+		expand_arg(p, in, out, quote);
+		break;
+	case PART_SEQ:
+		buf_addf(out, "%llu", in->seq);
+		break;
+	case PART_SLOT:
+		buf_addf(out, "%u", in->slot);
+		break;
+	case PART_TOTAL:
+		buf_addf(out, "%llu", t->total);
+		break;
+	case PART_SEQ0:
+		buf_addf(out, "%0*llu", digits(t->total), in->seq);
+		break;
+	case PART_SLOT0:
+		buf_addf(out, "%0*u", digits(t->jobs), in->slot);
+		break;
+	}
+}
+
+/* One word of the command, from text offset `from` in part `first` to
+ * offset `to` in part `last`: once, or with -X once per input group when
+ * it holds an arg's replacement string. */
+struct groups {
+	const size_t *end;
+	size_t n;
+};
+
+static void expand_word(const struct tmpl *t, size_t first, size_t from, size_t last, size_t to,
+			const struct tmpl_input *in, const struct groups *g, struct buf *out, bool quote)
+{
+	bool has_arg = false;
+	for (size_t i = first; i <= last; i++)
+		has_arg |= t->parts[i].kind == PART_ARG && t->parts[i].pos == 0;
+	size_t reps = has_arg ? g->n : 1;
+	for (size_t k = 0; k < reps; k++) {
+		struct tmpl_input one = *in;
+		if (has_arg) {
+			size_t a = k ? g->end[k - 1] : 0;
+			one.args = in->args + a;
+			one.lens = in->lens + a;
+			one.nargs = g->end[k] - a;
+			buf_add(out, " ", k ? 1 : 0);
+		}
+		for (size_t i = first; i <= last; i++) {
+			const struct part *p = &t->parts[i];
+			if (p->kind != PART_TEXT) {
+				/* {N} is the job's N'th arg in every copy. */
+				expand_part(t, p, p->kind == PART_ARG && p->pos ? in : &one, out, quote);
+				continue;
+			}
+			size_t s = i == first ? from : 0, e = i == last ? to : p->len;
+			buf_add(out, t->text + p->off + s, e - s);
 		}
 	}
+}
+
+/* -X: the command cut into words at its spaces, each expanded by expand_word. */
+void tmpl_expand_context(const struct tmpl *t, const struct tmpl_input *in, const size_t *tuple_end, size_t ntuples,
+			 struct buf *out)
+{
+	if (ntuples < 2 || !t->has_inputs) {
+		tmpl_expand(t, in, out);
+		return;
+	}
+	struct groups gs = {tuple_end, ntuples}, *g = &gs;
+	bool quote = true;
+	size_t first = 0, from = 0;
+	for (size_t i = 0; i < t->nparts; i++) {
+		const struct part *p = &t->parts[i];
+		if (p->kind != PART_TEXT)
+			continue;
+		const char *s = t->text + p->off;
+		for (size_t c = 0; c < p->len; c++) {
+			if (s[c] != ' ')
+				continue;
+			expand_word(t, first, from, i, c, in, g, out, quote);
+			buf_add(out, " ", 1);
+			first = i;
+			from = c + 1;
+		}
+	}
+	if (t->nparts)
+		expand_word(t, first, from, t->nparts - 1,
+			    t->parts[t->nparts - 1].kind == PART_TEXT ? t->parts[t->nparts - 1].len : 0, in, g, out, quote);
+}
+
+static void expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *out, bool quote)
+{
+	for (size_t i = 0; i < t->nparts; i++)
+		expand_part(t, &t->parts[i], in, out, quote);
 	if (t->has_any || !quote)
 		return;
 	for (size_t i = 0; i < in->nargs; i++) {

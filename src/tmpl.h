@@ -23,7 +23,23 @@ struct tmpl_input {
  * not a known replacement string stays literal ("{foo}", "{", "}", "{0}",
  * "{+1}", "{ }"). The words are copied; free the result with tmpl_free(). */
 struct tmpl *tmpl_new(char *const *words, size_t nwords);
+
+/* As tmpl_new; with plus, GNU parallel's --plus strings too: {+/} {+.}
+ * {+..} {+...} {..} {...} {/..} {/...} (and their {N...} forms), {##}
+ * (the number of jobs), {0#} and {0%} ({#} and {%} padded with zeros). */
+struct tmpl *tmpl_new_plus(char *const *words, size_t nwords, bool plus);
+
+/* The numbers behind {##}, {0#} and {0%}: the number of jobs and -j. */
+void tmpl_set_counts(struct tmpl *t, unsigned long long total, unsigned jobs);
+
+/* Whether it uses {##} or {0#}, which need the number of jobs first. */
+bool tmpl_needs_total(const struct tmpl *t);
 void tmpl_free(struct tmpl *t);
+
+/* Whether the template is one replacement string of an input and nothing
+ * else ("{}", "{1}", "{.}"...): GNU parallel then runs the input as the
+ * command, unquoted. */
+bool tmpl_is_one_arg(const struct tmpl *t);
 
 /* Whether the template uses an input: {} {.} {/} {//} {/.} or any {N...}
  * ({#} and {%} do not count). */
@@ -38,6 +54,13 @@ bool tmpl_has_inputs(const struct tmpl *t);
  * {#} and {%} included (GNU parallel's rule), gets the args appended, each
  * quoted, after a space. Never fails. */
 void tmpl_expand(const struct tmpl *t, const struct tmpl_input *in, struct buf *out);
+
+/* As tmpl_expand, for GNU parallel's -X: in's args come in ntuples groups
+ * (one per input), group k ending before args[tuple_end[k]], and each word
+ * of the command (cut at its spaces) that holds an arg's replacement string
+ * is repeated once per group, the copies separated by a space. */
+void tmpl_expand_context(const struct tmpl *t, const struct tmpl_input *in, const size_t *tuple_end, size_t ntuples,
+			 struct buf *out);
 
 /* As tmpl_expand, for text that is shown rather than run (--tagstring):
  * values go in as they are, unquoted, and nothing is appended. */

@@ -167,6 +167,7 @@ static int start(struct executor *x, struct job *j, const struct executor_cb *cb
 		.timeout_ms = j->timeout_ms,
 		.grace_ms = px->env.grace_ms,
 		.console = j->console,
+		.stdin_fd = j->stdin_fd,
 	};
 	int err = -ENOENT;
 	char **argv = px->env.direct && !j->envp && j->cmd_lines == 1 ? direct_argv(j->cmd) : NULL;
@@ -185,6 +186,12 @@ static int start(struct executor *x, struct job *j, const struct executor_cb *cb
 		so.search_path = false;
 		err = proc_spawn(&pj->proc, px->env.loop, &so, &ops, pj);
 		free(argv);
+	}
+	/* The child has its own copy now; weft's would keep the pipe from
+	 * ever telling the writer that the job has gone. */
+	if (j->stdin_fd > 0) {
+		close(j->stdin_fd);
+		j->stdin_fd = 0;
 	}
 	if (err < 0) {
 		free(pj);

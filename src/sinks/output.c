@@ -294,6 +294,14 @@ static void on_event(struct sink *sink, const struct event *ev)
 				o->o.width = len < PREFIX_MAX_WIDTH ? len : PREFIX_MAX_WIDTH;
 		}
 		break;
+	case EV_STARTED:
+		if (o->o.verbose && j && j->cmd && !j->capture) {
+			char *line = xasprintf("%s\n", j->cmd);
+			struct event out = {.type = EV_OUTPUT, .job = j, .stream = 1, .data = line, .len = strlen(line)};
+			on_event(sink, &out);
+			free(line);
+		}
+		break;
 	case EV_OUTPUT:
 		if (o->o.mode == OUTPUT_RAW)
 			term_write(ev->stream, ev->data, ev->len);

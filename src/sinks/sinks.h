@@ -27,6 +27,7 @@ struct output_opts {
 	enum output_prefix prefix;
 	size_t width;
 	bool keep_order;  /* group mode: print whole jobs in the order of job->order */
+	bool verbose;     /* each job's command, and a newline, comes first in its stdout */
 };
 
 /* "line", "group" or "raw": 0 and *out, or -1. */
