@@ -683,6 +683,8 @@ static void merge(struct cache *c)
 		bool ours = !dr || (!r->ok && r->pending) || (r->ok && dr->ok && strcmp(r->fp, dr->fp) == 0);
 		if (ours)
 			record_swap(record_get(d, r->name), r);
+		else
+			dr->named |= r->named; /* this run named it all the same */
 	}
 	/* d's records, under c. */
 	struct cache t = *c;
@@ -700,6 +702,7 @@ static void merge(struct cache *c)
 }
 
 static int save(struct cache *c);
+static void prune_records(struct cache *c);
 
 int cachefile_save(struct cache *c)
 {
@@ -709,6 +712,9 @@ int cachefile_save(struct cache *c)
 		return save(c);
 	lock(c, LOCK_EX);
 	merge(c);
+	/* What was pruned must not come back from the disk. */
+	if (c->prune)
+		prune_records(c);
 	int err = save(c);
 	lock(c, LOCK_UN);
 	return err;
@@ -753,6 +759,16 @@ static int save(struct cache *c)
 
 void cachefile_prune(struct cache *c, bool (*gone)(const char *name, void *ud), void *ud)
 {
+	c->prune = true;
+	c->prune_gone = gone;
+	c->prune_ud = ud;
+	prune_records(c);
+}
+
+static void prune_records(struct cache *c)
+{
+	bool (*gone)(const char *name, void *ud) = c->prune_gone;
+	void *ud = c->prune_ud;
 	int64_t today = (int64_t)(time(NULL) / 86400);
 	size_t w = 0;
 	for (size_t i = 0; i < c->nrecs; i++) {

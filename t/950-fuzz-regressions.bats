@@ -15,7 +15,9 @@ REGRESSIONS="$BATS_TEST_DIRNAME/fuzz/regressions"
 	printf '%s\n' '[weft]' 'default = a' 'shell = /bin/sh' '[a]' 'run = echo a' \
 		'[b]' 'run = echo b' '[weft]' 'default = b' 'shell = /bin/sh' > weft.ini
 	run -0 --separate-stderr "$WEFT" -n
-	assert_output $'# b\necho b'
+	# -n prints what would run as a script: b, under the shell of the second section.
+	assert_output "set -e
+/bin/sh -c 'echo b' b"
 	assert_equal "$stderr" ""
 }
 
