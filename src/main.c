@@ -272,7 +272,6 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 		for (size_t i = 0; i < g->ntasks && whole; i++)
 			whole = g->tasks[i]->selected;
 		uptodate_save(utd, whole);
-		uptodate_free(utd);
 	}
 	if (!res.signal && term_lost())
 		events_say(&ev, MSG_ERROR, NULL, "output was lost: %s", strerror(-term_lost()));
@@ -291,7 +290,9 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 		    term_lost();
 	int st = res.signal ? -res.signal : ev.run.failed || lost ? EXIT_FAILED : EXIT_OK;
 	events_end(&ev, st < 0 ? EXIT_SIGNAL - st : st, res.signal);
+	/* The source's units (a check stopped half-way) hold locks of utd. */
 	tasksrc_release(&ts);
+	uptodate_free(utd);
 	jobserver_free(js);
 	events_release(&ev);
 	if (jl)
