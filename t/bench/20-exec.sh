@@ -28,15 +28,8 @@ REPS=${BENCH_REPS:-3}
 bench_posint N PN BIG REPS
 bench_require_time
 bench_weft
-have_parallel=true
-if ! command -v parallel >/dev/null || ! parallel --version 2>/dev/null | grep -q 'GNU parallel'; then
-  have_parallel=false
-fi
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-export BENCH_RESULTS=$work/results
+have_parallel=$(bench_have_parallel)
+bench_workdir
 
 seq "$N" >in.txt
 seq "$PN" >in-parallel.txt

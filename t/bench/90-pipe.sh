@@ -31,15 +31,8 @@ REPS=${BENCH_REPS:-3}
 bench_posint MB PMB REPS
 bench_require_time
 bench_weft
-have_parallel=true
-if ! command -v parallel >/dev/null || ! parallel --version 2>/dev/null | grep -q 'GNU parallel'; then
-  have_parallel=false
-fi
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-export BENCH_RESULTS=$work/results
+have_parallel=$(bench_have_parallel)
+bench_workdir
 
 (seq 1 1000000000 || :) | head -c $((MB * 1048576)) >in.txt
 head -c $((PMB * 1048576)) in.txt >in-parallel.txt

@@ -170,3 +170,21 @@ bench_make_files() {
     split -b $((mb * 1048576 / n)) -d -a ${#n} - "$dir/"
   cat "$dir"/* >/dev/null
 }
+
+# bench_have_parallel: prints true when GNU parallel (not moreutils') is here.
+bench_have_parallel() {
+  if command -v parallel >/dev/null && parallel --version 2>/dev/null | grep -q 'GNU parallel'; then
+    echo true
+  else
+    echo false
+  fi
+}
+
+# bench_workdir: a scratch directory as the current one, removed at exit,
+# with BENCH_RESULTS in it.
+bench_workdir() {
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  cd "$work" || exit 1
+  export BENCH_RESULTS=$work/results
+}
