@@ -123,7 +123,10 @@ static void replay_records(struct records *rs, struct timeline *tl, char **argv)
 		}
 		double *lanes = free_at + h * lanes_cap;
 		size_t l = 0;
-		while (l < nlanes[h] && lanes[l] > rs->v[i].start)
+		/* The log's times are to the millisecond (the start rounded, the
+		 * runtime cut): a job that starts within 1 ms of a lane's end
+		 * follows it there. */
+		while (l < nlanes[h] && lanes[l] > rs->v[i].start + 0.001)
 			l++;
 		if (l == nlanes[h])
 			nlanes[h]++;
