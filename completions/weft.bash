@@ -1,9 +1,9 @@
 # bash completion for weft: options, the task names of the nearest recipe,
-# NAME= variables of its [vars], and the options of weft exec.
+# NAME= variables of its [vars], and the options of weft exec and weft report.
 
-# _weft_options [exec]: the long and short options weft --help lists.
+# _weft_options [exec|report]: the long and short options weft --help lists.
 _weft_options() {
-	weft ${1:+"$1"} --help 2>/dev/null | grep -oE -- '(^|[ ,])-(-[a-z][a-z-]*=?|[A-Za-z])' | tr -d ' ,'
+	weft ${1:+"$1"} --help 2>/dev/null | grep -E '^ +-' | grep -oE -- '(^|[ ,])-(-[a-z][a-z-]*=?|[A-Za-z])' | tr -d ' ,'
 }
 
 # _weft_recipe_args WORDS...: the recipe options among the words typed so
@@ -33,6 +33,13 @@ _weft() {
 		esac
 		return 0
 	fi
+	if [ "${COMP_WORDS[1]-}" = report ] && [ "$COMP_CWORD" -gt 1 ]; then
+		case $cur in
+		-*) mapfile -t COMPREPLY < <(compgen -W "$(_weft_options report)" -- "$cur") ;;
+		*) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+		esac
+		return 0
+	fi
 	case $prev in
 	-f | --file | --joblog | --junit | --events | --trace | --report)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
@@ -59,7 +66,7 @@ _weft() {
 	mapfile -t args < <(_weft_recipe_args "${COMP_WORDS[@]:0:COMP_CWORD}")
 	local words
 	words="$(weft "${args[@]}" --list 2>/dev/null | awk '{ print $1 }')"
-	[ "$COMP_CWORD" -eq 1 ] && words+=$'\nexec'
+	[ "$COMP_CWORD" -eq 1 ] && words+=$'\nexec\nreport'
 	words+=$'\n'"$(weft "${args[@]}" --list-vars 2>/dev/null | sed 's/=.*/=/')"
 	mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
 	[[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null

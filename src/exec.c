@@ -768,7 +768,11 @@ static int exec_run(int argc, char **argv, char **words)
 	}
 	/* The run's sinks come first: setting up the inputs may have things to say. */
 	term_init(c.color);
-	if (!c.bar && !c.eta)
+	/* The bar is drawn below the jobs' output when stdout is the terminal
+	 * (erased before each write) or a file; through a pipe, another
+	 * process may write to the terminal where the bar is, so it is only
+	 * printed once at the end. */
+	if ((!c.bar && !c.eta) || term_stdout_is_pipe())
 		term_no_status();
 	struct output_opts oo = {
 		.mode = c.keep_order && c.output != OUTPUT_RAW ? OUTPUT_GROUP : c.output,

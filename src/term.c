@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "env.h"
@@ -64,6 +65,12 @@ void term_on_broken_pipe(void (*cb)(void *ud), void *ud)
 bool term_stdout_is_tty(void)
 {
 	return term.out_tty;
+}
+
+bool term_stdout_is_pipe(void)
+{
+	struct stat st;
+	return fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
 bool term_can_status(void)

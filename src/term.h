@@ -27,6 +27,9 @@ void term_init(enum color_mode mode);
 
 /* Whether stdout is a terminal (after term_init). */
 bool term_stdout_is_tty(void);
+/* Whether stdout is a pipe or a socket: its bytes may reach the terminal
+ * through another process, where a status line cannot be erased first. */
+bool term_stdout_is_pipe(void);
 /* Whether a status line can be drawn (stderr is a capable terminal). */
 bool term_can_status(void);
 /* No status line for this run (raw output, or none asked for). */

@@ -75,6 +75,20 @@ raw"
 --resume-failed"
 }
 
+@test "bash: weft report completes its options and file names" {
+	run -0 bash_complete weft re
+	assert_output report
+	run -0 bash_complete weft report --o
+	assert_output "--output="
+	# only the options, not the words of the help's text
+	run -0 bash_complete weft report --
+	assert_output "--output=
+--help"
+	touch run.events
+	run -0 bash_complete weft report run.e
+	assert_output run.events
+}
+
 @test "fish: options, tasks, variables and exec's options" {
 	command -v fish > /dev/null || skip "fish is not installed"
 	run -0 fish -c "source '$COMPLETIONS/weft.fish'; complete -C 'weft '"
@@ -86,6 +100,11 @@ raw"
 	run -0 fish -c "source '$COMPLETIONS/weft.fish'; complete -C 'weft exec --resu'"
 	assert_output -- "--resume
 --resume-failed"
+	run -0 fish -c "source '$COMPLETIONS/weft.fish'; complete -C 'weft report --o'"
+	assert_output -- "--output="
+	touch run.events
+	run -0 fish -c "source '$COMPLETIONS/weft.fish'; complete -C 'weft report run.e'"
+	assert_output run.events
 	run -0 fish -c "source '$COMPLETIONS/weft.fish'; complete -C 'weft -f sub/alt.ini '"
 	assert_line --regexp $'^other\ttask$'
 }
@@ -103,6 +122,11 @@ raw"
 	assert_line --heartbeat=
 	run -0 zsh -f -c "$stubs; words=(weft exec --); CURRENT=3; source '$COMPLETIONS/_weft'"
 	assert_line --resume-failed
+	run -0 zsh -f -c "$stubs; words=(weft ''); CURRENT=2; source '$COMPLETIONS/_weft'"
+	assert_line report
+	run -0 zsh -f -c "$stubs; words=(weft report --); CURRENT=3; source '$COMPLETIONS/_weft'"
+	assert_line --output=
+	refute_line --keep-going
 	run -0 zsh -n "$COMPLETIONS/_weft"
 }
 

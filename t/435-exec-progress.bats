@@ -30,6 +30,17 @@ setup() { common_setup; }
 	[[ "$output" == *"] 100% 3/3"$'\r'* ]]
 }
 
+@test "--bar with stdout piped to the terminal: nothing drawn under the piped lines, one line at the end" {
+	TERM=xterm script -qec "\"$WEFT\" exec --bar -j1 echo ::: 1 2 3 | cat" typescript > /dev/null
+	run -1 grep -c $'\033\\[K' typescript
+	run -0 grep -c '100% 3/3' typescript
+	assert_output 1
+	# and to a file, the bar is drawn as on the terminal
+	TERM=xterm script -qec "\"$WEFT\" exec --bar -j1 echo ::: 1 2 3 > out" typescript > /dev/null
+	grep -q $'\033\[K' typescript
+	[ "$(cat out)" = "$(printf '1\n2\n3')" ]
+}
+
 @test "--bar after SIGINT counts what the job log holds: stopped jobs are not done" {
 	load helpers/background
 	cat > job.sh << 'EOF2'
