@@ -107,23 +107,57 @@ static int console_tty(void)
 	return fd >= 0 && tcgetpgrp(fd) == getpgrp() ? fd : -1;
 }
 
+/* The terminal to group pgrp, in modes (when not NULL). From a background
+ * group tcsetpgrp() would get SIGTTOU, blocked for the moment. */
+static void tty_hand(int tty, pid_t pgrp, const struct termios *modes)
+{
+	sigset_t ttou, old;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	pthread_sigmask(SIG_BLOCK, &ttou, &old);
+	tcsetpgrp(tty, pgrp);
+	if (modes)
+		tcsetattr(tty, TCSADRAIN, modes);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 /* A console job is over: its terminal back to weft, in the modes it had. */
 static void give_back_tty(struct proc *p)
 {
 	if (p->tty < 0)
 		return;
-	/* From a background group, tcsetpgrp() would get SIGTTOU. */
-	sigset_t ttou, old;
-	sigemptyset(&ttou);
-	sigaddset(&ttou, SIGTTOU);
-	pthread_sigmask(SIG_BLOCK, &ttou, &old);
-	tcsetpgrp(p->tty, getpgrp());
-	if (p->modes)
-		tcsetattr(p->tty, TCSADRAIN, p->modes);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!p->job_modes)
+		tty_hand(p->tty, getpgrp(), p->modes);
 	free(p->modes);
-	p->modes = NULL;
+	free(p->job_modes);
+	p->modes = p->job_modes = NULL;
 	p->tty = -1;
+}
+
+/* Ctrl-Z while a console job has the terminal: weft takes it back, in its
+ * own modes, keeping the job's for when it goes on. */
+static void console_pause(struct proc *p)
+{
+	if (p->tty < 0 || p->job_modes)
+		return;
+	struct termios t;
+	if (tcgetattr(p->tty, &t) < 0)
+		return;
+	p->job_modes = xmalloc(sizeof t);
+	*p->job_modes = t;
+	tty_hand(p->tty, getpgrp(), p->modes);
+}
+
+/* weft goes on: the job has the terminal again, in its own modes, if weft
+ * is in the foreground (after `bg` it is not, and the shell keeps it). */
+static void console_resume(struct proc *p)
+{
+	if (p->tty < 0 || !p->job_modes)
+		return;
+	if (tcgetpgrp(p->tty) == getpgrp())
+		tty_hand(p->tty, p->pid, p->job_modes);
+	free(p->job_modes);
+	p->job_modes = NULL;
 }
 
 static void finish(struct proc *p)
@@ -370,9 +404,7 @@ int proc_spawn(struct proc *p, uv_loop_t *loop, const struct proc_spawn_opts *o,
 	if (r < 0) {
 		close(fds[0][0]);
 		close(fds[1][0]);
-		free(p->modes);
-		p->modes = NULL;
-		p->tty = -1;
+		give_back_tty(p);
 		return r;
 	}
 	p->pid = pid;
@@ -443,11 +475,13 @@ void proc_pause(struct proc *p, bool pause)
 	if (pause) {
 		kill(-p->pid, SIGSTOP);
 		p->paused_timer = suspend_timer(&p->timer);
+		console_pause(p);
 		return;
 	}
 	suspend_timer_resume(&p->timer, timer_cb, p->paused_timer);
 	p->paused_timer = 0;
 	p->stop_reported = false;
+	console_resume(p);
 	kill(-p->pid, SIGCONT);
 }
 

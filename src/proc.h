@@ -45,6 +45,7 @@ struct proc {
 	bool paused;           /* stopped by weft itself (Ctrl-Z) */
 	int tty;               /* console: the terminal it has, given back when it ends; -1: none */
 	struct termios *modes; /* console: the terminal's modes before it, restored after */
+	struct termios *job_modes; /* console, while weft is stopped: the job's modes, for when it goes on */
 	bool stop_reported;    /* a stop of its group was reported; until SIGCONT */
 	struct proc *next_live, **prev_live; /* in the list of live children */
 };

@@ -44,6 +44,19 @@ static const char *stop_why(int sig)
 	return sig == SIGTSTP ? "it stopped itself (SIGTSTP)" : "it stopped itself (SIGSTOP)";
 }
 
+/* Ctrl-Z on the terminal reached the console job, in the foreground, not
+ * weft: weft stops the run as for its own Ctrl-Z (run.c), which takes the
+ * terminal back. Where weft cannot stop (SIGTSTP ignored: a shell without
+ * job control), the job goes on. */
+static void console_tstp(struct proc *p)
+{
+	struct sigaction sa;
+	if (sigaction(SIGTSTP, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+		kill(-p->pid, SIGCONT);
+	else
+		kill(getpid(), SIGTSTP);
+}
+
 /* The leaders: weft's own children. Only the stop report is taken, never
  * an exit, which stays for proc.c to reap. */
 static void chld_cb(uv_signal_t *h, int signum)
@@ -57,6 +70,8 @@ static void chld_cb(uv_signal_t *h, int signum)
 			continue;
 		if (si.si_code == CLD_CONTINUED)
 			p->stop_reported = false;
+		else if (si.si_code == CLD_STOPPED && !p->paused && p->tty >= 0 && si.si_status == SIGTSTP)
+			console_tstp(p);
 		else if (si.si_code == CLD_STOPPED && !p->paused && !p->stop_reported)
 			report(p, stop_why(si.si_status));
 	}

@@ -163,6 +163,40 @@ run = echo $$ > a.pid; sleep 1000 & echo $! > child.pid; while [ ! -e go ]; do s
 	assert_no_leftovers
 }
 
+# tty_owner PID: the process group that has the terminal of process PID
+# (tpgid in /proc/PID/stat).
+tty_owner() {
+	local stat
+	stat=$(cat "/proc/$1/stat") || return 1
+	stat=${stat##*) }
+	echo "$stat" | cut -d' ' -f6
+}
+
+@test "Ctrl-Z while a console job has the terminal: weft takes it back and stops; fg gives it back to the job" {
+	recipe '[a]
+console = true
+run = echo $$ > c.pid; while [ ! -e go ]; do sleep 0.05; done; touch a.done'
+	script -qfec "echo \$\$ > weft.pid; exec '$WEFT' -q a 2> err" /dev/null < /dev/null > /dev/null 3>&- &
+	pid=$!
+	wait_for c.pid
+	w=$(cat weft.pid) c=$(cat c.pid)
+	[ "$(tty_owner "$w")" = "$c" ]
+	# what the terminal does on Ctrl-Z: SIGTSTP to its foreground group
+	kill -TSTP -- "-$c"
+	wait_state "$w" T
+	wait_state "$c" T
+	[ "$(tty_owner "$w")" = "$w" ]
+	# script(1) stops itself when its child stops, and continues both
+	kill -CONT "$pid"
+	wait_state "$c" S
+	[ "$(tty_owner "$w")" = "$c" ]
+	touch go
+	wait_weft
+	[ "$status" -eq 0 ]
+	[ -e a.done ]
+	run -1 grep -q 'stopped' err
+}
+
 # wait_text FILE TEXT: waits (bounded) until FILE holds TEXT.
 wait_text() {
 	local i
