@@ -10,6 +10,12 @@ setup() { common_setup; }
 
 teardown() {
 	cd "$BATS_TEST_TMPDIR" || return 1
+	# A weft under script(1) outlives a failed test's kill of script.
+	local w
+	w=$(cat weft.pid 2> /dev/null) || w=
+	if [ -n "$w" ] && [ "$(cat "/proc/$w/comm" 2> /dev/null)" = weft ]; then
+		kill -9 "$w"
+	fi
 	if [ -n "${MOUNTED:-}" ]; then
 		umount "$MOUNTED" || umount -l "$MOUNTED"
 	fi
