@@ -126,6 +126,9 @@ void cache_refresh(struct cache *c, const char *name)
 		cachefile_refresh(c, name);
 }
 
+/* Whether a and b would be saved alike: FROM_PATTERN is not kept on disk
+ * (a source that the depfile names too is saved as "dep"), so comparing
+ * it would make every no-op run rewrite the state. */
 static bool files_equal(const struct files *a, const struct files *b)
 {
 	if (a == b)
@@ -136,8 +139,7 @@ static bool files_equal(const struct files *a, const struct files *b)
 		const struct fentry *x = &a->v[i], *y = &b->v[i];
 		if (strcmp(x->path, y->path) != 0 || x->size != y->size || x->mtime != y->mtime ||
 		    x->ctime != y->ctime || x->ino != y->ino || x->dev != y->dev || x->verified != y->verified ||
-		    x->from != y->from ||
-		    memcmp(x->hash, y->hash, 16) != 0)
+		    (x->from & FROM_DEPFILE) != (y->from & FROM_DEPFILE) || memcmp(x->hash, y->hash, 16) != 0)
 			return false;
 	}
 	return true;
@@ -289,8 +291,13 @@ static int add_file(struct cache_check *k, const struct files *o, struct files *
                     const char *full, size_t *cur, int64_t now, XXH3_state_t *s, char **buf)
 {
 	struct stat st;
-	if (stat(full, &st) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	if (stat(full, &st) < 0) {
+		int err = errno;
+		/* A plain name comes here unglobbed: where it is no path at
+		 * all (not even a dangling link), it is absent, as a pattern
+		 * that matched nothing. */
+		return err == ENOENT || err == ENOTDIR || lstat(full, &st) < 0 ? 0 : -err;
+	}
 	if (!S_ISREG(st.st_mode)) {
 		if (to == k->outs)
 			add_other(to, name, &st);
@@ -357,6 +364,11 @@ static void check_sources(struct cache_check *k, XXH3_state_t *s)
 	int64_t now = k->checked_ns;
 	struct strlist all = { 0 };
 	for (size_t i = 0; i < k->sources.n; i++) {
+		/* A plain name needs no lstat() before add_file()'s stat(). */
+		if (glob_is_plain(k->sources.v[i])) {
+			strlist_add(&all, k->sources.v[i]);
+			continue;
+		}
 		int err = expand(k, k->sources.v[i], &all);
 		if (err) {
 			k->error = xasprintf("cannot read sources '%s': %s", k->sources.v[i], strerror(-err));
@@ -442,10 +454,20 @@ static void check_recorded_outputs(struct cache_check *k, XXH3_state_t *s)
 	free(buf);
 }
 
+static int by_fentry_path(const void *key, const void *e)
+{
+	return strcmp(key, ((const struct fentry *)e)->path);
+}
+
 static void check_outputs(struct cache_check *k)
 {
+	const struct files *o = k->old_outs;
 	for (size_t i = 0; i < k->outputs.n && !k->missing; i++) {
 		const char *p = k->outputs.v[i];
+		/* A plain name the last success left is looked at, once, by
+		 * check_recorded_outputs(). */
+		if (glob_is_plain(p) && o->n && bsearch(p, o->v, o->n, sizeof *o->v, by_fentry_path))
+			continue;
 		struct strlist found = { 0 };
 		expand(k, p, &found);
 		if (found.n == 0)
