@@ -39,6 +39,7 @@ struct runner {
 	unsigned nactive;
 	struct jobserver *js;     /* NULL: slots alone decide */
 	bool implicit_held;       /* a running job holds the jobserver's implicit token */
+	bool ran;                 /* a job ran since the jobserver's pool was last counted */
 	struct executor *executors[2];
 	size_t nexecutors;
 	int signal;               /* first signal that stopped the run, 0: none */
@@ -197,8 +198,12 @@ static void give_token(struct runner *r, int token)
 		r->implicit_held = false;
 	else if (r->js)
 		jobserver_give(r->js, token);
-	if (r->js && r->nactive == 0)
+	/* Only a job that ran can have taken a token with it: a job decided
+	 * without running (up to date) spares the count, two syscalls. */
+	if (r->js && r->nactive == 0 && r->ran) {
+		r->ran = false;
 		jobserver_idle(r->js);
+	}
 }
 
 static void token_ready(void *ud)
@@ -274,6 +279,7 @@ static void start_job(struct runner *r, struct job *j, unsigned slot)
 	}
 	rj->x = x;
 	r->nactive++;
+	r->ran = true;
 	if (j->console)
 		term_suspend(true);
 	if (!j->capture)
