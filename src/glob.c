@@ -31,6 +31,12 @@ bool glob_is_pattern(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+bool glob_is_plain(const char *s)
+{
+	size_t n = strlen(s);
+	return n && !glob_is_pattern(s) && !strstr(s, "//") && s[n - 1] != '/';
+}
+
 /* Patterns are matched below `base` (NULL: the current directory); the
  * paths handed out stay relative to it. */
 static _Thread_local const char *base; /* per thread: workers glob too */
@@ -211,7 +217,23 @@ int glob_expand_in(const char *dir, const char *pattern, struct strlist *out)
 	for (char *tok = strtok_r(s, "/", &save); tok; tok = strtok_r(NULL, "/", &save))
 		segs[nseg++] = tok;
 	size_t before = out->n;
-	int err = walk(root, segs, nseg, out);
+	int err = 0;
+	if (nseg && !glob_is_pattern(pattern)) {
+		/* A plain name: one lstat() of the whole path finds what the
+		 * walk would, a directory at a time, find (path resolution
+		 * follows the same links and fails on the same non-directories). */
+		struct buf path;
+		buf_init(&path);
+		buf_adds(&path, root);
+		for (size_t i = 0; i < nseg; i++)
+			buf_addf(&path, "%s%s", i ? "/" : "", segs[i]);
+		struct stat st;
+		if (lstat_at(path.p, &st) == 0)
+			strlist_add(out, path.p);
+		buf_release(&path);
+	} else {
+		err = walk(root, segs, nseg, out);
+	}
 	/* A '**' pattern can reach one path twice: keep one. Not qsort() on
 	 * fewer than two: out->v is NULL when nothing was ever added (UB). */
 	if (out->n - before > 1)

@@ -16,6 +16,11 @@ void strlist_release(struct strlist *l);
 /* True when s holds a pattern character (* ? [). */
 bool glob_is_pattern(const char *s);
 
+/* True when s is a plain name that glob_expand() hands out unchanged
+ * when it exists: no pattern character, no empty component, no '/' at
+ * the end. */
+bool glob_is_plain(const char *s);
+
 /* Appends the paths matching pattern, sorted, to out. '*', '?' and '[...]'
  * match within one path component and never a leading '.'; a component
  * that is exactly '**' matches zero or more directories. Returns 0, or

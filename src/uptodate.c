@@ -49,6 +49,7 @@ struct utd_unit {
 	char *item;                  /* NULL: a task checked whole */
 	unsigned long long seq;
 	bool locked;                 /* holds its lock: from before its check until it is settled or over */
+	bool busy;                   /* its check found the lock held by another run */
 	bool waits;                  /* in u->waiting */
 	struct utd_unit *wnext;
 	char *depfile;               /* as the command writes it, relative to the task's dir; NULL: none */
@@ -321,9 +322,18 @@ static char **item_patterns(char **v, size_t n, const struct tmpl_input *in)
 	return out;
 }
 
+/* The lock is taken here, on the worker, just before the check, and not
+ * when the check is queued: a no-op run then holds a handful of locks at
+ * a time instead of one per item, and the kernel walks the list of a
+ * file's locks on every lock and unlock. */
 static void check_work_cb(struct pool_work *w)
 {
-	cache_check_run(((struct utd_unit *)w)->k);
+	struct utd_unit *x = (struct utd_unit *)w;
+	if (!unit_lock(x)) {
+		x->busy = true;
+		return;
+	}
+	cache_check_run(x->k);
 }
 
 /* For the dependents of a per_item task: its items' records, whole. */
@@ -340,6 +350,13 @@ static void check_after_cb(struct pool_work *w)
 {
 	struct utd_unit *x = (struct utd_unit *)w;
 	struct uptodate *u = x->u;
+	if (x->busy) {
+		x->busy = false;
+		cache_check_free(x->k);
+		x->k = NULL;
+		wait_for_lock(x);
+		return;
+	}
 	enum verdict v;
 	const char *err = cache_check_error(x->k);
 	bool fresh = false;
@@ -411,14 +428,11 @@ struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct ta
 	x->checked = done;
 	x->ud = ud;
 	u->pool = pool;
-	if (unit_lock(x))
-		start_check(x);
-	else
-		wait_for_lock(x);
+	start_check(x);
 	return x;
 }
 
-/* Takes x's fingerprint on the pool; its lock is held. */
+/* Takes x's lock and then its fingerprint on the pool. */
 static void start_check(struct utd_unit *x)
 {
 	struct uptodate *u = x->u;
