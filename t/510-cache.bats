@@ -42,6 +42,22 @@ $fp"
 	assert_equal "$stderr" 'hashed=0 sources=2'
 }
 
+@test "a fresh task whose depfile names its own source saves nothing: a no-op leaves the state as it was" {
+	echo 'int h;' > src/h.h
+	run -0 check --record --read src/a.c --read src/h.h
+	local before
+	before=$(cksum < .weft/state)
+	# --run records a fresh task (as weft does) and saves: a save writes a
+	# new id, so the same bytes mean that nothing was written.
+	run -0 --separate-stderr check --run false --read src/a.c --read src/h.h
+	assert_line -n 0 'fresh'
+	assert_equal "$(cksum < .weft/state)" "$before"
+	echo 'int h = 1;' > src/h.h
+	run -0 --separate-stderr check --run true --read src/a.c --read src/h.h
+	assert_line -n 0 "stale: source 'src/h.h' changed"
+	[ "$(cksum < .weft/state)" != "$before" ]
+}
+
 @test "a changed source makes the task stale and names the file" {
 	run -0 check --record
 	echo 'int a = 1;' > src/a.c

@@ -11,6 +11,9 @@
  *   --cmd TEXT                   the command text
  *   --env NAME=VALUE             repeatable
  *   --dep FP                     a dep's fingerprint; repeatable
+ *   --read PATH                  a file the command read, as its depfile
+ *                                would name it (for --record and --run);
+ *                                repeatable
  *   --dir D                      the patterns are relative to D
  *   --always                     -B: ignore the state
  *   --racy-ms N                  the racy window (default: the cache's)
@@ -39,6 +42,7 @@
 #include <sys/wait.h>
 
 #include "cache.h"
+#include "glob.h"
 #include "util.h"
 
 struct list {
@@ -54,7 +58,7 @@ static void add(struct list *l, const char *s)
 
 static int usage(void)
 {
-	fputs("usage: cache-test [--source PAT] [--output PAT] [--cmd TEXT] [--env N=V] [--dep FP] [--dir D]\n"
+	fputs("usage: cache-test [--source PAT] [--output PAT] [--cmd TEXT] [--env N=V] [--dep FP] [--dir D] [--read PATH]\n"
 	      "                  [--always] [--racy-ms N] [--time] [--record | --run CMD | --save-loop N] DIR TASK\n",
 	      stderr);
 	return 2;
@@ -138,6 +142,7 @@ int main(int argc, char **argv)
 	struct list sources = { 0 }, outputs = { 0 }, env = { 0 }, deps = { 0 };
 	struct cache_task t = { 0 };
 	bool always = false, timing = false, record = false;
+	struct strlist read = {0};
 	const char *run = NULL, *dir = NULL, *name = NULL;
 	long racy_ms = -1, loop = -1, nparallel = 0;
 	int i = 1;
@@ -169,6 +174,8 @@ int main(int argc, char **argv)
 			add(&env, val);
 		else if (IS("dep"))
 			add(&deps, val);
+		else if (IS("read"))
+			strlist_add(&read, val);
 		else if (IS("cmd"))
 			t.command = val;
 		else if (IS("dir"))
@@ -238,7 +245,7 @@ int main(int argc, char **argv)
 			} else {
 				status = run_command(run);
 				if (status == 0)
-					cache_check_settle(k, NULL);
+					cache_check_settle(k, &read);
 				if (status == 0 && !cache_check_changed(k))
 					cache_record(c, k);
 			}
@@ -247,7 +254,7 @@ int main(int argc, char **argv)
 		if (r && !status)
 			status = r;
 	} else if (record || loop >= 0) {
-		cache_check_settle(k, NULL);
+		cache_check_settle(k, &read);
 		cache_record(c, k);
 		status = save(c);
 		if (!status && loop >= 0)
@@ -259,5 +266,6 @@ int main(int argc, char **argv)
 	free(outputs.v);
 	free(env.v);
 	free(deps.v);
+	strlist_release(&read);
 	return status;
 }
