@@ -485,9 +485,10 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 			t = sched_next(&ts->sched);
 			if (!t)
 				return NULL;
-			if (ts->utd && uptodate_manages(t) && !t->per_item) {
-				/* Its fingerprint is taken on the pool; it comes back
-				 * through checked(). */
+			if (ts->utd && !t->per_item) {
+				/* Its fingerprint is taken on the pool (a task without
+				 * sources only takes its lock); it comes back through
+				 * checked(). */
 				struct tstate *st = &ts->tstates[t->index];
 				struct utd_unit *x = uptodate_check(ts->utd, runner_pool(ts->src.runner), t, NULL, 0,
 								    t->name, checked, st);

@@ -428,15 +428,27 @@ struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct ta
 	x->checked = done;
 	x->ud = ud;
 	u->pool = pool;
-	start_check(x);
+	/* A task without sources has nothing to check: only its lock, here. */
+	if (!uptodate_manages(t) && !unit_lock(x))
+		wait_for_lock(x);
+	else
+		start_check(x);
 	return x;
 }
 
-/* Takes x's lock and then its fingerprint on the pool. */
+/* Takes x's lock and then its fingerprint on the pool; a task without
+ * sources, whose lock is held, runs. */
 static void start_check(struct utd_unit *x)
 {
 	struct uptodate *u = x->u;
 	struct task *t = x->t;
+	if (!uptodate_manages(t)) {
+		/* It always runs, holding its lock: another run that would
+		 * run it waits, then runs it again (nothing tells it that
+		 * this run's work is still good). */
+		x->checked(x->ud, VERDICT_RUN);
+		return;
+	}
 	const char *item = x->item;
 	unsigned long long seq = x->seq;
 	/* The recipe's own variables, then the task's, as "NAME=VALUE". */

@@ -222,6 +222,37 @@ EOF2
 	grep -qx "weft: task 'build' is up to date" err2
 }
 
+# A task without sources always runs: the second run waits for the first
+# one's run of it to end, then runs it again, never beside it.
+@test "two wefts that both run a task without sources run it one after the other" {
+	cat > weft.ini <<'EOF2'
+[gen]
+run = echo begin >> runs; touch started; i=0; while [ ! -e go ] && [ $i -lt 1000 ]; do i=$((i+1)); sleep 0.01; done; echo end >> runs
+
+[build]
+deps = gen
+sources = weft.ini
+outputs = built
+run = echo build >> builds; touch built
+EOF2
+	"$WEFT" build > out1 2> err1 3>&- &
+	local first=$!
+	wait_for started
+	"$WEFT" build > out2 2> err2 3>&- &
+	local second=$!
+	local i
+	for ((i = 0; i < 1000; i++)); do grep -q "waiting for another weft" err2 && break; sleep 0.01; done
+	grep -qx "weft: waiting for another weft that runs task 'gen' here" err2
+	# Still waiting: gen has begun once.
+	assert_equal "$(cat runs)" begin
+	touch go
+	wait "$first" || fail "first: $(cat err1)"
+	wait "$second" || fail "second: $(cat err2)"
+	assert_equal "$(cat runs)" "$(printf 'begin\nend\nbegin\nend')"
+	# gen ran again, so what depends on it ran again too.
+	assert_equal "$(cat builds)" "$(printf 'build\nbuild')"
+}
+
 @test ".weft/ holds a .gitignore of '*', so git status never shows it" {
 	cat > weft.ini <<'EOF2'
 [t]
