@@ -35,6 +35,8 @@ struct uptodate {
 	struct uptodate_opts o;
 	char **fps;                  /* by task index: what its dependents see of it; NULL: not yet */
 	struct strlist *item_fps;    /* by task index, per_item tasks: "KEY\tFP" of each item recorded */
+	struct tmpl ***words;        /* by task index, per_item tasks: its sources, outputs and depfile
+	                              * as templates, made on first use (NULL: not yet) */
 	bool *item_gaps;             /* by task index: an item ran without being recorded */
 	unsigned long long runs;     /* for tokens of tasks without a fingerprint */
 	uint64_t started;
@@ -200,6 +202,7 @@ struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o)
 		cache_share(u->cache, u->lock_fd);
 	u->fps = xcalloc(g->ntasks, sizeof *u->fps);
 	u->item_fps = xcalloc(g->ntasks, sizeof *u->item_fps);
+	u->words = xcalloc(g->ntasks, sizeof *u->words);
 	u->item_gaps = xcalloc(g->ntasks, sizeof *u->item_gaps);
 	u->started = now_ns();
 	return u;
@@ -212,7 +215,11 @@ void uptodate_free(struct uptodate *u)
 	for (size_t i = 0; i < u->g->ntasks; i++) {
 		free(u->fps[i]);
 		strlist_release(&u->item_fps[i]);
+		for (struct tmpl **w = u->words[i]; w && *w; w++)
+			tmpl_free(*w);
+		free(u->words[i]);
 	}
+	free(u->words);
 	free(u->fps);
 	free(u->item_fps);
 	free(u->item_gaps);
@@ -250,19 +257,44 @@ void uptodate_unit_free(struct utd_unit *x)
 	free(x);
 }
 
+/* The template t with the item's replacement strings replaced, plainly. */
+static char *expand_tmpl(const struct tmpl *t, const struct tmpl_input *in)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_add(&b, "", 0);
+	tmpl_expand_plain(t, in, &b);
+	return buf_take(&b);
+}
+
 /* word with the item's replacement strings replaced, plainly. */
 static char *expand_word(const char *word, const struct tmpl_input *in, bool *used)
 {
 	char *w[] = {(char *)word};
 	struct tmpl *t = tmpl_new(w, 1);
-	struct buf b;
-	buf_init(&b);
-	buf_add(&b, "", 0);
 	if (used)
 		*used = tmpl_has_inputs(t);
-	tmpl_expand_plain(t, in, &b);
+	char *r = expand_tmpl(t, in);
 	tmpl_free(t);
-	return buf_take(&b);
+	return r;
+}
+
+/* t's sources, outputs and depfile (when it has one) as templates, in
+ * that order: parsed once per task, not once per item. */
+static struct tmpl **task_words(struct uptodate *u, const struct task *t)
+{
+	struct tmpl ***w = &u->words[t->index];
+	if (*w)
+		return *w;
+	size_t n = t->nsources + t->noutputs + (t->depfile != NULL);
+	*w = xcalloc(n + 1, sizeof **w);
+	for (size_t i = 0; i < n; i++) {
+		char *word = i < t->nsources ? t->sources[i]
+			   : i < t->nsources + t->noutputs ? t->outputs[i - t->nsources]
+			   : t->depfile;
+		(*w)[i] = tmpl_new(&word, 1);
+	}
+	return *w;
 }
 
 /* What the fingerprint covers of the command: the text as it runs (for an
@@ -313,12 +345,13 @@ static char *glob_literal(const char *s)
 }
 
 /* The patterns of a task, with the item's replacement strings replaced
- * when there is an item; a NULL-terminated array the caller frees. */
-static char **item_patterns(char **v, size_t n, const struct tmpl_input *in)
+ * when there is an item (tmpls: the patterns as templates); a
+ * NULL-terminated array the caller frees. */
+static char **item_patterns(char **v, struct tmpl *const *tmpls, size_t n, const struct tmpl_input *in)
 {
 	char **out = xcalloc(n + 1, sizeof *out);
 	for (size_t i = 0; i < n; i++)
-		out[i] = in ? expand_word(v[i], in, NULL) : xstrdup(v[i]);
+		out[i] = in ? expand_tmpl(tmpls[i], in) : xstrdup(v[i]);
 	return out;
 }
 
@@ -475,10 +508,11 @@ static void start_check(struct utd_unit *x)
 	struct tmpl_input as_glob = {&litp, &lit_len, 1, seq, 0};
 	const struct tmpl_input *in = item ? &raw : NULL, *gin = item ? &as_glob : NULL;
 	char *cmd = command_text(t, in);
-	char **sources = item_patterns(t->sources, t->nsources, gin);
-	char **outputs = item_patterns(t->outputs, t->noutputs, gin);
+	struct tmpl **words = item ? task_words(u, t) : NULL;
+	char **sources = item_patterns(t->sources, words, t->nsources, gin);
+	char **outputs = item_patterns(t->outputs, words ? words + t->nsources : NULL, t->noutputs, gin);
 	if (t->depfile)
-		x->depfile = item ? expand_word(t->depfile, in, NULL) : xstrdup(t->depfile);
+		x->depfile = item ? expand_tmpl(words[t->nsources + t->noutputs], in) : xstrdup(t->depfile);
 	struct cache_task ct = {
 		.name = x->key,
 		.dir = t->dir,
