@@ -199,7 +199,7 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 	/* --events=- owns stdout: the jobs' output is then only in the events. */
 	bool out = !c->run.events || strcmp(c->run.events, "-") != 0;
 	if (dry) {
-		struct dryrun_opts dro = {r->shell, lists, counts, 3, c->vars, c->nvars};
+		struct dryrun_opts dro = {r->shell, lists, counts, 3, c->vars, c->nvars, c->keep_going};
 		events_add(&ev, dryrun_sink_new(&dro));
 	} else {
 		if (!term_can_status() && !c->quiet && (out || style == LOG_LINES)) {

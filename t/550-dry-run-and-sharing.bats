@@ -111,6 +111,50 @@ made() { find . -path ./.weft -prune -o -type f ! -name weft.ini ! -name script.
 	assert_equal "${#lines[@]}" 6
 }
 
+@test "weft -n -k | sh goes on past a failure as weft -k does, skipping what depends on it" {
+	mkdir k
+	cd k
+	cat > weft.ini <<'EOF2'
+[a]
+run = touch a; exit 3
+
+[b]
+deps = a
+run = touch b
+
+[c]
+run = touch c
+
+[d]
+deps = c
+dir = .
+run = touch d
+
+[each]
+foreach = x y
+run = touch each-{}; test {} = y
+
+[all]
+deps = b d each
+run = touch all
+EOF2
+	run -1 "$WEFT" -k all
+	run -0 ls
+	assert_output "$(printf 'a\nc\nd\neach-x\neach-y\nweft.ini')"
+	rm a c d each-x each-y
+	"$WEFT" -n -k all > ../script.sh
+	run ! grep -qx 'set -e' ../script.sh
+	run -1 sh ../script.sh
+	run -0 ls
+	assert_output "$(printf 'a\nc\nd\neach-x\neach-y\nweft.ini')"
+	# Without -k, the script stops at the first failure, as weft does.
+	rm a c d each-x each-y
+	"$WEFT" -n all > ../script.sh
+	run -3 sh ../script.sh
+	run -0 ls
+	assert_output "$(printf 'a\nweft.ini')"
+}
+
 @test "-n runs a cmd: listing to know the items, and nothing else" {
 	cat > weft.ini <<'EOF2'
 [t]

@@ -1,4 +1,4 @@
-/* The sink of a dry run (weft -n): each job that would run, as a line for sh, so that weft -n | sh does the run; --explain's reasons as comments, other messages on stderr. */
+/* The sink of a dry run (weft -n): each job that would run, as a line for sh, so that weft -n | sh does the run (with -k, going on past failures); --explain's reasons as comments, other messages on stderr. */
 #include "sinks.h"
 
 #include <stdlib.h>
@@ -29,11 +29,11 @@ static bool set_later(const struct dryrun_sink *d, size_t l, const char *name)
 }
 
 /* What every command needs before the first one: stop at the first
- * failure, as weft does, and the variables the recipe and the command
- * line export, as weft exports them. */
+ * failure, as weft does (with -k: count failures), and the variables the
+ * recipe and the command line export, as weft exports them. */
 static void begin(struct dryrun_sink *d)
 {
-	buf_adds(&d->line, "set -e\n");
+	buf_adds(&d->line, d->o.keep_going ? "weft_failed=0\n" : "set -e\n");
 	for (size_t l = 0; l < d->o.nlists; l++)
 		for (size_t i = 0; i < d->o.nvars[l]; i++) {
 			if (set_later(d, l, d->o.vars[l][i].name))
@@ -43,6 +43,28 @@ static void begin(struct dryrun_sink *d)
 			buf_adds(&d->line, "\n");
 		}
 	d->began = true;
+}
+
+/* With -k, a job's line as weft -k runs it: skipped when a task it
+ * depends on failed or was skipped, and its failure marked for its task
+ * (weft_fN, N the task's index) and for the script's exit status. A
+ * rendered command is one simple command or subshell, so || binds to
+ * all of it. */
+static void keep_going_line(struct buf *b, const struct task *t, const struct buf *cmd)
+{
+	bool guarded = false;
+	for (size_t i = 0; i < t->ndeps; i++) {
+		if (!t->deps[i])
+			continue;
+		buf_addf(b, "%s${weft_f%zu-}", guarded ? "" : "if [ -z \"", t->deps[i]->index);
+		guarded = true;
+	}
+	if (guarded)
+		buf_addf(b, "\" ]; then ");
+	buf_add(b, cmd->p, cmd->len);
+	buf_addf(b, " || { weft_failed=1; weft_f%zu=1; }", t->index);
+	if (guarded)
+		buf_addf(b, "; else weft_f%zu=1; fi", t->index);
 }
 
 static void on_event(struct sink *sink, const struct event *ev)
@@ -56,11 +78,18 @@ static void on_event(struct sink *sink, const struct event *ev)
 		if (cmdline_render(&cmd, ev->job, &co)) {
 			if (!d->began)
 				begin(d);
-			buf_add(&d->line, cmd.p, cmd.len);
+			if (d->o.keep_going)
+				keep_going_line(&d->line, ev->job->task, &cmd);
+			else
+				buf_add(&d->line, cmd.p, cmd.len);
 			buf_adds(&d->line, "\n");
 			term_write(1, d->line.p, d->line.len);
 		}
 		buf_release(&cmd);
+	} else if (ev->type == EV_RUN_END && d->o.keep_going && d->began) {
+		/* The script fails when a command failed, as weft -k does. */
+		buf_adds(&d->line, "exit \"$weft_failed\"\n");
+		term_write(1, d->line.p, d->line.len);
 	} else if (ev->type == EV_MESSAGE) {
 		/* A reason stays a comment, whatever bytes it holds. */
 		if (ev->level == MSG_INFO) {

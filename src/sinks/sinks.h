@@ -94,6 +94,7 @@ struct dryrun_opts {
 	size_t nlists;
 	const struct kv *overrides;   /* the command line's, which win over env.NAME */
 	size_t noverrides;
+	bool keep_going;              /* -k: the script goes on past a failure, skipping what depends on it */
 };
 /* Borrows o's lists for the run's life. */
 struct sink *dryrun_sink_new(const struct dryrun_opts *o);
