@@ -306,10 +306,18 @@ static struct item_job *take_item(struct tasksrc *ts, struct fe *fe)
 		return NULL;
 	if (per_item(ts, fe->t)) {
 		check_items(ts, fe);
-		struct item_job *ij = fe->ready;
-		if (ij && !(fe->ready = ij->rnext))
-			fe->ready_tail = &fe->ready;
-		return ij;
+		struct item_job *ij;
+		while ((ij = fe->ready)) {
+			if (!(fe->ready = ij->rnext))
+				fe->ready_tail = &fe->ready;
+			ij->rnext = NULL;
+			if (uptodate_claim(ij->unit))
+				return ij;
+			/* Another run has it: checked again after. */
+			ij->state = ITEM_CHECKING;
+			fe->checking++;
+		}
+		return NULL;
 	}
 	return fe->next < fe->items.n ? &fe->ijobs[fe->next++] : NULL;
 }
@@ -497,6 +505,9 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 		if (ts->ncleared) {
 			t = ts->cleared[ts->cleared_head++];
 			ts->ncleared--;
+			/* Another run has it: checked again after. */
+			if (!uptodate_claim(ts->tstates[t->index].unit))
+				continue;
 		} else {
 			t = sched_next(&ts->sched);
 			if (!t)

@@ -50,7 +50,8 @@ struct utd_unit {
 	char *label;                 /* for messages */
 	char *item;                  /* NULL: a task checked whole */
 	unsigned long long seq;
-	bool locked;                 /* holds its lock: from before its check until it is settled or over */
+	bool locked;                 /* holds its lock: while checked, and from its start until settled or over */
+	bool claim;                  /* to run: its lock is to be taken again when it starts */
 	bool busy;                   /* its check found the lock held by another run */
 	bool waits;                  /* in u->waiting */
 	struct utd_unit *wnext;
@@ -164,6 +165,34 @@ static void wait_for_lock(struct utd_unit *x)
 	x->waits = true;
 	if (!uv_is_active((uv_handle_t *)&u->timer))
 		uv_timer_start(&u->timer, retry_cb, 20, 20);
+}
+
+/* A unit found to run lets go of its lock until it starts: while it
+ * waits for a slot, a job of this run may be a weft of its own that
+ * wants that lock (a task that runs `weft other`), and must not wait on
+ * its parent. Another run may then run it meanwhile; this one runs it
+ * again after, as make would, and both records stay whole. */
+static void release_until_start(struct utd_unit *x)
+{
+	if (!x->locked)
+		return;
+	unit_unlock(x);
+	x->claim = true;
+}
+
+bool uptodate_claim(struct utd_unit *x)
+{
+	if (!x || !x->claim)
+		return true;
+	x->claim = false;
+	if (unit_lock(x))
+		return true;
+	/* Another run has it now and may record it: checked again once it
+	 * lets go. */
+	cache_check_free(x->k);
+	x->k = NULL;
+	wait_for_lock(x);
+	return false;
 }
 
 void uptodate_stop(struct uptodate *u)
@@ -435,6 +464,8 @@ static void check_after_cb(struct pool_work *w)
 			v = VERDICT_RUN;
 		}
 	}
+	if (v == VERDICT_RUN)
+		release_until_start(x);
 	x->checked(x->ud, v);
 }
 
@@ -479,6 +510,7 @@ static void start_check(struct utd_unit *x)
 		/* It always runs, holding its lock: another run that would
 		 * run it waits, then runs it again (nothing tells it that
 		 * this run's work is still good). */
+		release_until_start(x);
 		x->checked(x->ud, VERDICT_RUN);
 		return;
 	}

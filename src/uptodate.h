@@ -55,6 +55,13 @@ struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct ta
 				void *ud);
 void uptodate_unit_free(struct utd_unit *x);
 
+/* A unit found to run is about to start (a slot is free): it takes its
+ * lock again, which it let go of after its check. Returns true: it may
+ * start. false: another run holds it; the unit is checked again once
+ * that run lets go, and comes back through its done callback. x may be
+ * NULL (true). */
+bool uptodate_claim(struct utd_unit *x);
+
 /* The unit's command succeeded: on pool, reads its depfile (and deletes
  * it), measures its sources again and hashes its outputs; then, on the
  * loop thread, records the success and calls done(ud, NULL), or calls

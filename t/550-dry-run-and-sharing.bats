@@ -297,6 +297,67 @@ EOF2
 	assert_equal "$(cat builds)" "$(printf 'build\nbuild')"
 }
 
+@test "a weft inside a weft on the same recipe never waits on its parent" {
+	# -j1: outer runs first and holds the one slot while its own weft
+	# builds; the parent's build and gen, found to run, wait for the slot
+	# without holding their locks.
+	cat > weft.ini <<EOF2
+[all]
+deps = outer build gen
+
+[outer]
+sources = weft.ini
+run = "$WEFT" -q build gen
+
+[build]
+sources = weft.ini
+outputs = built
+run = echo build >> builds; touch built
+
+[gen]
+run = echo gen >> gens
+EOF2
+	run -0 timeout 20 "$WEFT" -q -j1 all
+	[ -e built ]
+	# The parent runs them again after, as make would.
+	assert_equal "$(cat builds)" "$(printf 'build\nbuild')"
+	assert_equal "$(cat gens)" "$(printf 'gen\ngen')"
+}
+
+@test "a task found to run whose lock another weft took meanwhile waits, is checked again, and runs once" {
+	cat > weft.ini <<'EOF2'
+[all]
+deps = hold build
+
+[hold]
+sources = weft.ini
+run = touch hold.on; i=0; while [ ! -e go1 ] && [ $i -lt 1000 ]; do i=$((i+1)); sleep 0.01; done
+
+[build]
+sources = weft.ini
+outputs = built
+run = echo run >> runs; touch b.started; i=0; while [ ! -e go2 ] && [ $i -lt 1000 ]; do i=$((i+1)); sleep 0.01; done; touch built
+EOF2
+	"$WEFT" -j1 --explain all > out1 2> err1 3>&- &
+	local first=$!
+	wait_for hold.on
+	local i
+	for ((i = 0; i < 1000; i++)); do grep -q "task 'build' runs" err1 && break; sleep 0.01; done
+	grep -q "task 'build' runs" err1
+	# found to run, waiting for the slot: its lock is free for another run
+	"$WEFT" build > out2 2> err2 3>&- &
+	local second=$!
+	wait_for b.started
+	touch go1
+	for ((i = 0; i < 1000; i++)); do grep -q "waiting for another weft" err1 && break; sleep 0.01; done
+	grep -qx "weft: waiting for another weft that runs task 'build' here" err1
+	touch go2
+	wait "$second" || fail "second: $(cat err2)"
+	wait "$first" || fail "first: $(cat err1)"
+	assert_equal "$(cat runs)" run
+	grep -qx "weft: task 'build' is up to date" err1
+}
+
 @test ".weft/ holds a .gitignore of '*', so git status never shows it" {
 	cat > weft.ini <<'EOF2'
 [t]
