@@ -15,6 +15,7 @@
 #include "cancel.h"
 #include "glob.h"
 #include "hashtab.h"
+#include "statcache.h"
 #include "util.h"
 
 /*
@@ -38,6 +39,7 @@ struct cache_check {
 	struct strlist sources, outputs, env, deps; /* env and deps sorted */
 	struct files *old; /* the record's sources, at cache_check_new() */
 	struct files *old_outs; /* the record's outputs, when it says ok */
+	struct statcache *stats; /* shared stat data; NULL: none */
 	int64_t racy_ns;
 	/* Outputs. */
 	bool done;
@@ -46,6 +48,7 @@ struct cache_check {
 	struct files *files; /* built by cache_check_run(), rebuilt by cache_check_settle() */
 	struct files *outs;  /* the recorded outputs as now; after cache_check_settle(), what the patterns match */
 	bool changed;  /* cache_check_settle(): a source changed while the task ran */
+	bool settling; /* cache_check_settle() has begun: no shared stat data */
 	char *missing; /* NULL: every output pattern matched and no recorded output changed; else the reason */
 	char *error;
 	size_t hashed;
@@ -102,6 +105,8 @@ struct cache *cache_load(const char *dir, char **warning)
 
 void cache_free(struct cache *c)
 {
+	if (c)
+		statcache_unref(c->stats);
 	cachefile_free(c);
 }
 
@@ -122,8 +127,25 @@ void cache_share(struct cache *c, int lock_fd)
 
 void cache_refresh(struct cache *c, const char *name)
 {
+	cache_stats_end(c);
 	if (c->lock_fd >= 0)
 		cachefile_refresh(c, name);
+}
+
+void cache_stats_begin(struct cache *c)
+{
+	if (!c->stats)
+		c->stats = statcache_new();
+}
+
+void cache_stats_end(struct cache *c)
+{
+	if (!c->stats)
+		return;
+	/* Checks still running hold it: off for them as well. */
+	statcache_off(c->stats);
+	statcache_unref(c->stats);
+	c->stats = NULL;
 }
 
 /* Whether a and b would be saved alike: FROM_PATTERN is not kept on disk
@@ -185,6 +207,7 @@ struct cache_check *cache_check_new(const struct cache *c, const struct cache_ta
 	k->old_outs = r && r->ok && !c->ignore ? files_ref(r->outs) : files_new(0);
 	k->files = files_new(0);
 	k->outs = files_new(0);
+	k->stats = c->stats ? statcache_ref(c->stats) : NULL;
 	k->racy_ns = c->racy_ns;
 	return k;
 }
@@ -204,6 +227,7 @@ void cache_check_free(struct cache_check *k)
 	files_unref(k->old_outs);
 	files_unref(k->files);
 	files_unref(k->outs);
+	statcache_unref(k->stats);
 	free(k->missing);
 	free(k->error);
 	free(k->why);
@@ -291,7 +315,7 @@ static int add_file(struct cache_check *k, const struct files *o, struct files *
                     const char *full, size_t *cur, int64_t now, XXH3_state_t *s, char **buf)
 {
 	struct stat st;
-	if (stat(full, &st) < 0) {
+	if ((k->stats && !k->settling ? statcache_stat(k->stats, full, &st) : stat(full, &st)) < 0) {
 		int err = errno;
 		/* A plain name comes here unglobbed: where it is no path at
 		 * all (not even a dangling link), it is absent, as a pattern
@@ -625,6 +649,7 @@ void cache_check_settle(struct cache_check *k, const struct strlist *deps)
 {
 	if (!k->done || k->error)
 		return;
+	k->settling = true;
 	k->changed = cache_check_sources_changed(k);
 	XXH3_state_t *s = new_state();
 	char *buf = NULL;

@@ -126,6 +126,17 @@ void cache_set_racy_window(struct cache *c, int64_t ns);
  * a state at once when there is none, for journal lines to name. */
 void cache_share(struct cache *c, int lock_fd);
 
+/* From cache_stats_begin() to cache_stats_end(), the checks made from c
+ * share what stat() says of a file: one that many checks look at (a
+ * header that hundreds of depfiles name, an object file that is one
+ * item's output and the link's source) is stat()ed once. An answer is as
+ * good as the check it was first made for; it must not outlive a write
+ * by anything the checks are ordered after, so end it before the first
+ * command of the run starts. cache_refresh() ends it too: another run
+ * has written files. Settling always stat()s afresh. Loop thread. */
+void cache_stats_begin(struct cache *c);
+void cache_stats_end(struct cache *c);
+
 /* Shared state: the record of the task called name becomes the one on
  * disk now (another run may have just recorded it). Loop thread. */
 void cache_refresh(struct cache *c, const char *name);

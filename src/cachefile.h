@@ -59,6 +59,8 @@ struct cache {
 	/* Other runs may use the state (cache_share): flock()ed around every
 	 * read and write of .weft/; -1: none, this run has it alone. */
 	int lock_fd;
+	/* Shared by the checks while on (cache_stats_begin); NULL: none. */
+	struct statcache *stats;
 	/* cachefile_prune's request, made again over a merge with the disk. */
 	bool (*prune_gone)(const char *name, void *ud);
 	void *prune_ud;

@@ -229,6 +229,8 @@ struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o)
 		cache_ignore_state(u->cache);
 	if (u->lock_fd >= 0)
 		cache_share(u->cache, u->lock_fd);
+	/* Until something is to run (see to_run()). */
+	cache_stats_begin(u->cache);
 	u->fps = xcalloc(g->ntasks, sizeof *u->fps);
 	u->item_fps = xcalloc(g->ntasks, sizeof *u->item_fps);
 	u->words = xcalloc(g->ntasks, sizeof *u->words);
@@ -408,6 +410,14 @@ static void add_item_fp(struct uptodate *u, struct utd_unit *x)
 	free(line);
 }
 
+/* x is to run: from now on files may change under the checks, which
+ * then stat() for themselves (a dry run changes nothing). */
+static void to_run(struct utd_unit *x)
+{
+	if (!x->u->o.dry)
+		cache_stats_end(x->u->cache);
+}
+
 static void check_after_cb(struct pool_work *w)
 {
 	struct utd_unit *x = (struct utd_unit *)w;
@@ -454,6 +464,7 @@ static void check_after_cb(struct pool_work *w)
 		 * be written (a full disk), the task must not run: a run that
 		 * failed there would be called up to date once the old sources
 		 * came back. A dry run writes nothing. */
+		to_run(x);
 		int ferr = u->o.dry ? 0 : cache_forget(u->cache, x->k);
 		if (ferr < 0) {
 			events_say(u->o.ev, MSG_ERROR, NULL,
@@ -510,6 +521,7 @@ static void start_check(struct utd_unit *x)
 		/* It always runs, holding its lock: another run that would
 		 * run it waits, then runs it again (nothing tells it that
 		 * this run's work is still good). */
+		to_run(x);
 		release_until_start(x);
 		x->checked(x->ud, VERDICT_RUN);
 		return;
