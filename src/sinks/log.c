@@ -36,12 +36,43 @@ struct log_sink {
 	struct row *rows;         /* GitHub: the job summary's */
 	size_t nrows, rows_cap;
 	unsigned long long more_rows;
+	struct buf held;          /* lines of jobs found up to date, not written yet */
+	int held_fd;
 };
 
-static void say(int fd, struct buf *b)
+/* Lines of up-to-date jobs are held and written together, at the next
+ * event that may make any sink print, at a tick, or when this many bytes
+ * wait: a no-op run of 500 items makes one write, not 500. Every sink
+ * that prints comes after this one, so nothing overtakes them. */
+#define HOLD_BYTES 32768
+
+static void flush(struct log_sink *ls)
 {
+	if (ls->held.len)
+		term_write(ls->held_fd, ls->held.p, ls->held.len);
+	buf_reset(&ls->held);
+}
+
+static void say(struct log_sink *ls, int fd, struct buf *b)
+{
+	flush(ls);
 	term_write(fd, b->p, b->len);
 	buf_release(b);
+}
+
+/* Whether e prints nothing in any sink but this one's held lines. */
+static bool quiet_event(const struct event *e)
+{
+	switch (e->type) {
+	case EV_QUEUED:
+	case EV_EXPECT:
+		return true;
+	case EV_STARTED:
+	case EV_FINISHED:
+		return e->job && e->job->up_to_date;
+	default:
+		return false;
+	}
 }
 
 /* GitHub's escapes for a command's message, and for its properties. */
@@ -132,7 +163,7 @@ static void finished(struct log_sink *ls, const struct job *j)
 		add_line_text(&b, j->name ? j->name : "");
 		buf_addf(&b, ": %s (%.2fs)\n", outcome, secs);
 		annotations(j, &b);
-		say(1, &b);
+		say(ls, 1, &b);
 		/* Closed once the output sink has printed the job's output: at
 		 * the next event. */
 		ls->group_open = true;
@@ -145,7 +176,16 @@ static void finished(struct log_sink *ls, const struct job *j)
 			buf_adds(&b, ": up to date\n");
 		else
 			buf_addf(&b, ": %s (%.2fs)\n", outcome, secs);
-		say(ls->o.style == LOG_CI ? 1 : 2, &b);
+		int fd = ls->o.style == LOG_CI ? 1 : 2;
+		if (j->up_to_date && (!ls->held.len || ls->held_fd == fd)) {
+			buf_add(&ls->held, b.p, b.len);
+			ls->held_fd = fd;
+			buf_release(&b);
+			if (ls->held.len >= HOLD_BYTES)
+				flush(ls);
+		} else {
+			say(ls, fd, &b);
+		}
 	}
 	free(outcome);
 }
@@ -170,7 +210,7 @@ static void still_running(struct log_sink *ls, uint64_t now)
 	char d[64];
 	duration_format((now - oldest) / 1000000 / 1000 * 1000, d, sizeof d);
 	buf_addf(&b, " (%s)\n", d);
-	say(ls->o.style == LOG_LINES ? 2 : 1, &b);
+	say(ls, ls->o.style == LOG_LINES ? 2 : 1, &b);
 }
 
 /* The GitHub job summary: a Markdown table appended to $GITHUB_STEP_SUMMARY. */
@@ -203,7 +243,7 @@ static void step_summary(struct log_sink *ls, const struct run_info *run)
 		struct buf m;
 		buf_init(&m);
 		buf_addf(&m, "weft: warning: cannot write the job summary to '%s': %s\n", path, strerror(-err));
-		say(2, &m);
+		say(ls, 2, &m);
 	}
 	buf_release(&b);
 }
@@ -221,18 +261,22 @@ static void running_remove(struct log_sink *ls, const struct job *j)
 static void on_event(struct sink *sink, const struct event *e)
 {
 	struct log_sink *ls = (struct log_sink *)sink;
+	if (!quiet_event(e))
+		flush(ls);
 	if (ls->group_open) {
 		struct buf b;
 		buf_init(&b);
 		buf_adds(&b, "::endgroup::\n");
-		say(1, &b);
+		say(ls, 1, &b);
 		ls->group_open = false;
 	}
 	const struct job *j = e->job;
 	if (j && !j->id && e->type != EV_MESSAGE)
 		return; /* hidden */
-	if (term.quiet && ls->o.style == LOG_LINES)
+	if (term.quiet && ls->o.style == LOG_LINES) {
+		buf_reset(&ls->held);
 		return; /* weft | head: the reader has gone, and so do we, quietly */
+	}
 	switch (e->type) {
 	case EV_RUN_START:
 		ls->quiet_since = e->at_ns;
@@ -283,6 +327,8 @@ static void release(struct sink *sink)
 	}
 	free(ls->rows);
 	free(ls->running);
+	flush(ls);
+	buf_release(&ls->held);
 	free(ls);
 }
 
@@ -292,6 +338,7 @@ struct sink *log_sink_new(const struct log_opts *o)
 	ls->sink.on_event = on_event;
 	ls->sink.release = release;
 	ls->o = *o;
+	buf_init(&ls->held);
 	ls->quiet_since = now_ns();
 	return &ls->sink;
 }
