@@ -173,6 +173,9 @@ static const char escaped[] = "\\\t\n\r";
 /* In place; false on a bad escape. */
 static bool unescape(char *s)
 {
+	s = strchr(s, '\\');
+	if (!s)
+		return true; /* nearly every field: nothing to undo */
 	char *w = s;
 	for (; *s; s++) {
 		if (*s != '\\') {

@@ -97,11 +97,17 @@ static void add_gh(struct buf *b, const char *s, bool property)
 /* A job's text as one line: control bytes escaped. */
 static void add_line_text(struct buf *b, const char *s)
 {
-	struct buf e;
-	buf_init(&e);
-	escape_controls(&e, s);
-	buf_adds(b, e.p ? e.p : "");
-	buf_release(&e);
+	escape_controls(b, s);
+}
+
+/* v in decimal: not buf_addf, whose cost was most of a line's. */
+static void add_count(struct buf *b, unsigned long long v)
+{
+	char tmp[24], *p = tmp + sizeof tmp;
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 /* A failed job as an error annotation, and the places its error-format
@@ -170,7 +176,11 @@ static void finished(struct log_sink *ls, const struct job *j)
 	} else {
 		if (ls->o.style == LOG_LINES)
 			buf_adds(&b, "weft: ");
-		buf_addf(&b, "[%llu/%llu%s] ", ls->finished, ls->total, ls->unlisted ? "+" : "");
+		buf_add(&b, "[", 1);
+		add_count(&b, ls->finished);
+		buf_add(&b, "/", 1);
+		add_count(&b, ls->total);
+		buf_adds(&b, ls->unlisted ? "+] " : "] ");
 		add_line_text(&b, j->name ? j->name : "");
 		if (j->up_to_date)
 			buf_adds(&b, ": up to date\n");
