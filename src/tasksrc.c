@@ -206,7 +206,8 @@ static void queue_items(struct tasksrc *ts, struct fe *fe)
 		 * from a file name shows its control bytes as \xHH. */
 		struct buf name;
 		buf_init(&name);
-		buf_addf(&name, "%s[", fe->t->name);
+		buf_adds(&name, fe->t->name);
+		buf_add(&name, "[", 1);
 		escape_controls(&name, fe->items.v[i]);
 		buf_add(&name, "]", 1);
 		ij->name = buf_take(&name);
@@ -483,7 +484,21 @@ static bool console_take(struct tasksrc *ts, struct job *j)
 	return false;
 }
 
+static struct job *next_job(struct jobsrc *s, unsigned slot);
+
+/* Every job the runner starts comes from here: one that runs something
+ * (a task's or an item's command, a foreach's listing command) may
+ * change files that checks look at. */
 static struct job *next(struct jobsrc *s, unsigned slot)
+{
+	struct tasksrc *ts = (struct tasksrc *)s;
+	struct job *j = next_job(s, slot);
+	if (j && !j->decided)
+		uptodate_job_starts(ts->utd);
+	return j;
+}
+
+static struct job *next_job(struct jobsrc *s, unsigned slot)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
 	for (;;) {

@@ -288,6 +288,23 @@ void uptodate_unit_free(struct utd_unit *x)
 	free(x);
 }
 
+/* The strings of v, up to a NULL, in one: not xasprintf, which costs
+ * more than the rest of an up-to-date item's bookkeeping. */
+static char *concat(const char *const *v)
+{
+	size_t n = 0;
+	for (size_t i = 0; v[i]; i++)
+		n += strlen(v[i]);
+	char *r = xmalloc(n + 1), *p = r;
+	for (size_t i = 0; v[i]; i++) {
+		size_t l = strlen(v[i]);
+		memcpy(p, v[i], l);
+		p += l;
+	}
+	*p = '\0';
+	return r;
+}
+
 /* The template t with the item's replacement strings replaced, plainly. */
 static char *expand_tmpl(const struct tmpl *t, const struct tmpl_input *in)
 {
@@ -405,13 +422,20 @@ static void add_item_fp(struct uptodate *u, struct utd_unit *x)
 {
 	if (!x->t->per_item)
 		return;
-	char *line = xasprintf("%s\t%s", x->key, cache_check_fingerprint(x->k));
-	strlist_add(&u->item_fps[x->t->index], line);
-	free(line);
+	struct strlist *l = &u->item_fps[x->t->index];
+	grow(&l->v, &l->cap, l->n + 1, sizeof *l->v);
+	l->v[l->n++] = concat((const char *[]){x->key, "\t", cache_check_fingerprint(x->k), NULL});
+}
+
+void uptodate_job_starts(struct uptodate *u)
+{
+	if (u)
+		cache_stats_end(u->cache);
 }
 
 /* x is to run: from now on files may change under the checks, which
- * then stat() for themselves (a dry run changes nothing). */
+ * then stat() for themselves (a dry run changes nothing). Before its job
+ * starts, and before any other job, uptodate_job_starts() is called. */
 static void to_run(struct utd_unit *x)
 {
 	if (!x->u->o.dry)
@@ -498,7 +522,7 @@ struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct ta
 	x->t = t;
 	x->item = item ? xstrdup(item) : NULL;
 	x->seq = seq;
-	x->key = item ? xasprintf("%s[%s]", t->name, item) : xstrdup(t->name);
+	x->key = item ? concat((const char *[]){t->name, "[", item, "]", NULL}) : xstrdup(t->name);
 	x->label = xstrdup(label);
 	x->checked = done;
 	x->ud = ud;

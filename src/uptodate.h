@@ -77,6 +77,11 @@ bool uptodate_settle(struct uptodate *u, struct pool *pool, struct utd_unit *x,
  * changes for them. */
 void uptodate_task_done(struct uptodate *u, struct task *t, bool ok);
 
+/* A job of the run is about to start (not one found up to date, which
+ * runs nothing): files may change from now on, so checks no longer share
+ * what stat() said (cache_stats_begin). u may be NULL. */
+void uptodate_job_starts(struct uptodate *u);
+
 /* The run stops: units waiting for another run's lock are never checked. */
 void uptodate_stop(struct uptodate *u);
 
