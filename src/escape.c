@@ -42,10 +42,12 @@ int escape_decode(char c, const char *which)
 void escape_controls(struct buf *b, const char *s)
 {
 	buf_adds(b, "");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+	const unsigned char *run = (const unsigned char *)s;
+	for (const unsigned char *p = run; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			buf_add(b, run, (size_t)(p - run));
 			buf_addf(b, "\\x%02x", *p);
-		else
-			buf_add(b, p, 1);
-	}
+			run = p + 1;
+		}
+	buf_adds(b, (const char *)run);
 }
