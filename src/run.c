@@ -40,6 +40,7 @@ struct runner {
 	struct jobserver *js;     /* NULL: slots alone decide */
 	bool implicit_held;       /* a running job holds the jobserver's implicit token */
 	bool ran;                 /* a job ran since the jobserver's pool was last counted */
+	int spare;                /* a token a job just gave up, for the next job to start; -1: none */
 	struct executor *executors[2];
 	size_t nexecutors;
 	int signal;               /* first signal that stopped the run, 0: none */
@@ -163,10 +164,22 @@ static void job_exited(void *ud)
 			runner_stop(r, false);
 		}
 	}
-	give_token(r, rj->token);
+	/* A job that ends and one that starts in its place hand the token
+	 * over, rather than write it to the jobserver and read it back. */
+	int token = rj->token;
 	rj->token = -1;
+	bool keep = token >= 0 && token != JS_IMPLICIT && r->spare < 0;
+	if (keep)
+		r->spare = token;
+	else
+		give_token(r, token);
 	job_finished(r, j);
 	start_ready(r);
+	if (keep && r->spare >= 0) {
+		token = r->spare;
+		r->spare = -1;
+		give_token(r, token);
+	}
 }
 
 static void job_stopped(void *ud, const char *why)
@@ -187,6 +200,11 @@ static int take_token(struct runner *r)
 	if (!r->implicit_held) {
 		r->implicit_held = true;
 		return JS_IMPLICIT;
+	}
+	if (r->spare >= 0) {
+		int token = r->spare;
+		r->spare = -1;
+		return token;
 	}
 	return jobserver_take(r->js);
 }
@@ -515,6 +533,7 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 	r.ev = ev;
 	r.slots = xcalloc(r.jobs, sizeof *r.slots);
 	r.js = o->js;
+	r.spare = -1;
 	if (r.js)
 		jobserver_attach(r.js, uv_default_loop(), token_ready, &r);
 	r.loop = uv_default_loop();

@@ -29,6 +29,8 @@ void buf_release(struct buf *b);
 void buf_add(struct buf *b, const void *data, size_t n);
 void buf_adds(struct buf *b, const char *s);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends v in decimal, as "%llu" writes it (without printf's cost). */
+void buf_add_uint(struct buf *b, unsigned long long v);
 void buf_reset(struct buf *b);
 /* Hands the string to the caller (never NULL) and leaves b empty. */
 char *buf_take(struct buf *b);

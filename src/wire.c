@@ -72,7 +72,9 @@ void wire_add_captures(struct buf *b, const struct capture *c, size_t n)
 
 static void key(struct buf *b, const char *k)
 {
-	buf_addf(b, ",\"%s\":", k);
+	buf_add(b, ",\"", 2);
+	buf_adds(b, k);
+	buf_add(b, "\":", 2);
 }
 
 static void key_str(struct buf *b, const char *k, const char *v)
@@ -83,7 +85,8 @@ static void key_str(struct buf *b, const char *k, const char *v)
 
 static void key_num(struct buf *b, const char *k, unsigned long long v)
 {
-	buf_addf(b, ",\"%s\":%llu", k, v);
+	key(b, k);
+	buf_add_uint(b, v);
 }
 
 static void key_words(struct buf *b, const char *k, char *const *v, size_t n)
@@ -162,12 +165,24 @@ static void add_check(struct buf *b, const struct outcheck *c)
 	}
 }
 
+/* ".NNNNNN": the six decimals of a duration, without printf's cost. */
+static void six_decimals(char out[8], uint64_t us)
+{
+	out[0] = '.';
+	for (int i = 6; i >= 1; i--, us /= 10)
+		out[i] = (char)('0' + us % 10);
+	out[7] = '\0';
+}
+
 void wire_encode(const struct event *e, uint64_t t_us, struct buf *b)
 {
 	const struct job *j = e->job;
 	if (e->type == EV_TICK || e->type == EV_EXPECT)
 		return;
-	buf_addf(b, "{\"event\":\"%s\",\"t\":%llu", type_names[e->type], (unsigned long long)t_us);
+	buf_adds(b, "{\"event\":\"");
+	buf_adds(b, type_names[e->type]);
+	buf_adds(b, "\",\"t\":");
+	buf_add_uint(b, t_us);
 	if (j && j->id)
 		key_num(b, "id", j->id);
 	switch (e->type) {
@@ -218,8 +233,11 @@ void wire_encode(const struct event *e, uint64_t t_us, struct buf *b)
 			key_str(b, "error", strerror(-j->spawn_error));
 		}
 		uint64_t us = j->end_ns > j->start_ns ? (j->end_ns - j->start_ns) / 1000 : 0;
-		buf_addf(b, ",\"duration\":%llu.%06llu", (unsigned long long)(us / 1000000),
-			 (unsigned long long)(us % 1000000));
+		char frac[8];
+		six_decimals(frac, us % 1000000);
+		buf_adds(b, ",\"duration\":");
+		buf_add_uint(b, us / 1000000);
+		buf_add(b, frac, 7);
 		if (j->up_to_date)
 			buf_adds(b, ",\"up_to_date\":true");
 		if (j->interrupted)
@@ -299,9 +317,16 @@ struct field {
 	size_t nwords;            /* V_PAIRS: twice the pairs */
 };
 
+/* Every string of an event is decoded into one block, the arena, which
+ * the event owns: a decoded string and its NUL never take more bytes
+ * than its quoted form, so a block as long as the line holds them all
+ * (parse_list gives back what it took before parse_other reads the same
+ * bytes again). */
 struct parser {
 	const char *p, *end;
 	struct wire_event *w;
+	char *arena;
+	size_t used, cap;
 };
 
 static void own(struct wire_event *w, char *s)
@@ -335,91 +360,92 @@ static int hex4(const char *p, unsigned *out)
 	return 0;
 }
 
-static void add_utf8(struct buf *b, unsigned cp)
+/* Writes cp as UTF-8 at d; returns the bytes written. */
+static size_t put_utf8(char *d, unsigned cp)
 {
-	char u[4];
-	size_t n;
-	if (cp < 0x800)
-		u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
-	else if (cp < 0x10000)
-		u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3f)), u[2] = (char)(0x80 | (cp & 0x3f)),
-		n = 3;
-	else
-		u[0] = (char)(0xf0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3f)),
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3f)), u[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
-	buf_add(b, u, n);
+	if (cp < 0x800) {
+		d[0] = (char)(0xc0 | cp >> 6), d[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		d[0] = (char)(0xe0 | cp >> 12), d[1] = (char)(0x80 | (cp >> 6 & 0x3f)), d[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	d[0] = (char)(0xf0 | cp >> 18), d[1] = (char)(0x80 | (cp >> 12 & 0x3f)), d[2] = (char)(0x80 | (cp >> 6 & 0x3f)),
+	d[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
 }
 
-/* A string at ps->p (its opening quote): decoded into a new owned string. */
+/* A string at ps->p (its opening quote): decoded into the arena. */
 static int parse_str(struct parser *ps, const char **out, size_t *outlen)
 {
 	if (ps->p >= ps->end || *ps->p != '"')
 		return -1;
-	ps->p++;
-	struct buf b;
-	buf_init(&b);
+	const char *open = ps->p++;
+	char *d = ps->arena + ps->used;
+	size_t n = 0;
 	while (ps->p < ps->end && *ps->p != '"') {
 		unsigned char c = (unsigned char)*ps->p;
 		if (c < 0x20)
-			goto bad;
+			return -1;
 		if (c != '\\') {
 			const char *start = ps->p;
 			while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\\' && (unsigned char)*ps->p >= 0x20)
 				ps->p++;
-			buf_add(&b, start, (size_t)(ps->p - start));
+			memcpy(d + n, start, (size_t)(ps->p - start));
+			n += (size_t)(ps->p - start);
 			continue;
 		}
 		if (++ps->p >= ps->end)
-			goto bad;
+			return -1;
 		char e = *ps->p++;
 		switch (e) {
-		case '"': buf_add(&b, "\"", 1); break;
-		case '\\': buf_add(&b, "\\", 1); break;
-		case '/': buf_add(&b, "/", 1); break;
-		case 'b': buf_add(&b, "\b", 1); break;
-		case 'f': buf_add(&b, "\f", 1); break;
-		case 'n': buf_add(&b, "\n", 1); break;
-		case 'r': buf_add(&b, "\r", 1); break;
-		case 't': buf_add(&b, "\t", 1); break;
+		case '"': d[n++] = '"'; break;
+		case '\\': d[n++] = '\\'; break;
+		case '/': d[n++] = '/'; break;
+		case 'b': d[n++] = '\b'; break;
+		case 'f': d[n++] = '\f'; break;
+		case 'n': d[n++] = '\n'; break;
+		case 'r': d[n++] = '\r'; break;
+		case 't': d[n++] = '\t'; break;
 		case 'u': {
 			unsigned cp;
 			if (ps->end - ps->p < 4 || hex4(ps->p, &cp) < 0)
-				goto bad;
+				return -1;
 			ps->p += 4;
 			if (cp <= 0xff) {
 				/* 0x80..0xff: a byte that was not UTF-8 (see wire_encode). */
-				char byte = (char)cp;
-				buf_add(&b, &byte, 1);
+				d[n++] = (char)cp;
 				break;
 			}
 			if (cp >= 0xd800 && cp <= 0xdbff) {
 				unsigned lo;
 				if (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u' || hex4(ps->p + 2, &lo) < 0 ||
 				    lo < 0xdc00 || lo > 0xdfff)
-					goto bad;
+					return -1;
 				ps->p += 6;
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
-				goto bad;
+				return -1;
 			}
-			add_utf8(&b, cp);
+			n += put_utf8(d + n, cp);
 			break;
 		}
 		default:
-			goto bad;
+			return -1;
 		}
 	}
 	if (ps->p >= ps->end)
-		goto bad;
+		return -1;
 	ps->p++;
-	*outlen = b.len;
-	char *s = buf_take(&b);
-	own(ps->w, s);
-	*out = s;
+	/* The quoted form had room for the string and its NUL; more is a bug. */
+	if (n + 1 > (size_t)(ps->p - open) || ps->used + n + 1 > ps->cap)
+		abort();
+	d[n] = '\0';
+	ps->used += n + 1;
+	*outlen = n;
+	*out = d;
 	return 0;
-bad:
-	buf_release(&b);
-	return -1;
 }
 
 /* A number as weft writes them: digits, then optionally '.' and digits. */
@@ -458,6 +484,7 @@ static int next_or_close(struct parser *ps, char close)
 static int parse_list(struct parser *ps, bool pairs, struct field *f)
 {
 	char close = pairs ? '}' : ']';
+	size_t used = ps->used;
 	ps->p++;
 	char **v = NULL;
 	size_t n = 0, cap = 0;
@@ -498,6 +525,7 @@ static int parse_list(struct parser *ps, bool pairs, struct field *f)
 	return 0;
 bad:
 	free(v);
+	ps->used = used;
 	return -1;
 }
 
@@ -925,7 +953,8 @@ static int fill(struct wire_event *w, const struct fields *fs)
 int wire_decode(const char *line, size_t len, struct wire_event *w)
 {
 	memset(w, 0, sizeof *w);
-	struct parser ps = {line, line + len, w};
+	struct parser ps = {line, line + len, w, xmalloc(len + 1), 0, len + 1};
+	own(w, ps.arena);
 	struct fields fs = {0};
 	skip_ws(&ps);
 	if (ps.p >= ps.end || *ps.p++ != '{')

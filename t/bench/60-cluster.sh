@@ -9,7 +9,10 @@
 # ratio and peak RSS. Then weft --cluster 2 runs BENCH_CLUSTER_CPU_N (default
 # 10000) tasks with WEFT_RUSAGE: the master's user+system time per job,
 # runners and jobs excluded (target: at most 60 us, so that one master can
-# feed 15,000 jobs a second).
+# feed 15,000 jobs a second). Last, the master's peak RSS with
+# BENCH_CLUSTER_RSS_N (default 100000) tiny jobs read from stdin against a
+# tenth of them: it must not grow with the jobs run (target: at most
+# 512 KB more, i.e. under 6 bytes a job).
 #
 # Usage (from the repo root): [WEFT=path/to/weft] t/bench/60-cluster.sh, or
 # every benchmark with make bench; on a big machine, t/bench/scale.
@@ -22,10 +25,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 N=${BENCH_CLUSTER_N:-5000}
 CPU_N=${BENCH_CLUSTER_CPU_N:-10000}
+RSS_N=${BENCH_CLUSTER_RSS_N:-100000}
 P=${BENCH_CLUSTER_JOBS:-$(nproc)}
 REPS=${BENCH_REPS:-3}
 RUNNERS=${BENCH_CLUSTER_RUNNERS:-1 2 4}
-bench_posint N CPU_N P REPS
+bench_posint N CPU_N RSS_N P REPS
 bench_require_time
 bench_weft
 have_ninja=true
@@ -103,3 +107,16 @@ for ((r = 1; r <= REPS; r++)); do
 done
 echo "master CPU per job, --cluster 2, $CPU_N tasks: ${cpu_best} us (best of $REPS)"
 bench_target "cluster: master CPU per job (us)" "$cpu_best" "<=" 60
+
+# --- the master's RSS, flat in the jobs run ------------------------------------
+# Inputs from stdin, so that none of them is held as ::: values are (they
+# are on the command line anyway). %M is the largest RSS of weft and the
+# runners it waited for; the master is the largest of them.
+rss_of() {
+  seq "$1" | /usr/bin/time -f %M -o "$work/rss" "$WEFT" exec -j"$P" --cluster 2 true >/dev/null 2>&1
+  tail -n 1 "$work/rss"
+}
+rss_small=$(rss_of $((RSS_N / 10)))
+rss_big=$(rss_of "$RSS_N")
+echo "master peak RSS, --cluster 2: $rss_small KB at $((RSS_N / 10)) jobs, $rss_big KB at $RSS_N jobs"
+bench_target "cluster: master RSS growth from $((RSS_N / 10)) to $RSS_N jobs (KB)" "$((rss_big - rss_small))" "<=" 512
