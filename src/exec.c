@@ -59,6 +59,8 @@ static const char exec_usage[] =
 	"      --header=REGEX    the first input of each source names it: {name} is {1}...\n"
 	"      --plus            also {+/} {+.} {+..} {+...} {..} {...} {/..} {/...} {##} {0#} {0%}\n"
 	"      --tmpdir=DIR      keep spilled output in DIR, as TMPDIR=DIR does\n"
+	"      --results=NAME    keep each job's output in NAME/1/INPUT/stdout, stderr and seq,\n"
+	"                        or in NAME.csv, NAME.tsv or NAME.json (-.csv: standard output)\n"
 	"      --arg-sep=SEP     SEP separates values instead of :::\n"
 	"      --arg-file-sep=SEP  SEP separates files instead of ::::\n"
 	"      --color=WHEN      auto, always or never (default: auto)\n"
@@ -94,7 +96,7 @@ enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
 	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART, OPT_LINE_BUFFER, OPT_DELAY, OPT_TMPDIR, OPT_ARG_SEP,
-	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS,
+	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS, OPT_RESULTS,
 };
 
 static const struct option longopts[] = {
@@ -114,6 +116,8 @@ static const struct option longopts[] = {
 	{"header", required_argument, NULL, OPT_HEADER},
 	{"plus", no_argument, NULL, OPT_PLUS},
 	{"tmpdir", required_argument, NULL, OPT_TMPDIR},
+	{"results", required_argument, NULL, OPT_RESULTS},
+	{"res", required_argument, NULL, OPT_RESULTS},
 	{"arg-sep", required_argument, NULL, OPT_ARG_SEP},
 	{"arg-file-sep", required_argument, NULL, OPT_ARG_FILE_SEP},
 	{"xapply", no_argument, NULL, OPT_LINK},
@@ -217,6 +221,7 @@ struct exec_cli {
 	const char *replace;    /* -I; NULL: {} */
 	uint64_t delay_ms;      /* --delay */
 	const char *tmpdir;     /* --tmpdir */
+	const char *results;    /* --results */
 	const char *arg_sep, *arg_file_sep; /* ::: and :::: */
 	char **arg_files;       /* -a FILE... */
 	size_t narg_files;
@@ -424,6 +429,12 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			break;
 		case OPT_TMPDIR:
 			c->tmpdir = optarg;
+			break;
+		case OPT_RESULTS:
+			if (!*optarg)
+				return bad("invalid value '%s' for --results (a directory, or a .csv, .tsv or .json file)",
+					   optarg);
+			c->results = optarg;
 			break;
 		case OPT_ARG_SEP:
 		case OPT_ARG_FILE_SEP:
@@ -729,10 +740,10 @@ static int exec_run(int argc, char **argv, char **words)
 	struct jobserver *js = NULL;
 	int status = EXEC_ERROR;
 	pcre2_code *colsep = NULL;
-	struct tmpl *cmd = NULL, *tagstring = NULL;
+	struct tmpl *cmd = NULL, *tagstring = NULL, *results_name = NULL;
 	struct fanout *f = NULL;
 	struct joblog *jl = NULL;
-	struct sink *logs = NULL, *evsink = NULL, *junit = NULL, *trace = NULL, *report = NULL;
+	struct sink *logs = NULL, *evsink = NULL, *junit = NULL, *trace = NULL, *report = NULL, *results = NULL;
 	struct events ev;
 	events_init(&ev, words);
 	bool begun = false;
@@ -780,8 +791,9 @@ static int exec_run(int argc, char **argv, char **words)
 		.keep_order = c.keep_order,
 		.verbose = c.verbose,
 	};
-	/* --events=- owns stdout: the jobs' output is then only in the events. */
-	if (!c.dry_run && (!c.run.events || strcmp(c.run.events, "-") != 0))
+	/* --events=- owns stdout: the jobs' output is then only in the events;
+	 * with --results, only in the results, as GNU parallel keeps it. */
+	if (!c.dry_run && !c.results && (!c.run.events || strcmp(c.run.events, "-") != 0))
 		events_add(&ev, output_sink_new(&oo));
 	events_add(&ev, messages_sink_new("weft exec"));
 	events_add(&ev, summary_sink_new(SUMMARY_EXEC));
@@ -899,6 +911,20 @@ static int exec_run(int argc, char **argv, char **words)
 			status = EXEC_ERROR;
 		goto out;
 	}
+	if (c.results) {
+		size_t nn = 0;
+		char *const *names = c.header ? fanout_names(f, &nn) : NULL;
+		char *w[] = {names ? named_args(c.results, names, nn) : xstrdup(c.results)};
+		results_name = tmpl_new_plus(w, 1, c.plus);
+		free(w[0]);
+		tmpl_set_counts(results_name, fanout_total(f), run_fit_jobs(jobs));
+		int err = results_sink_new(c.results, results_name, names, nn, c.keep_order, &ev, &results);
+		if (err < 0) {
+			events_say(&ev, MSG_ERROR, NULL, "cannot open the results file '%s': %s", c.results, strerror(-err));
+			goto out;
+		}
+		events_add(&ev, results);
+	}
 	if (c.joblog) {
 		/* Without --resume a run starts a new log, as GNU parallel's does. */
 		int err = joblog_open(&jl, c.joblog, !(c.resume || c.resume_failed || c.joblog_append));
@@ -940,7 +966,7 @@ static int exec_run(int argc, char **argv, char **words)
 	}
 	if (res.signal)
 		status = -res.signal;
-	else if (joblog_sink_failed(logs) || events_sink_error(evsink) || junit_err || views_lost || term_lost())
+	else if (joblog_sink_failed(logs) || events_sink_error(evsink) || results_sink_error(results) || junit_err || views_lost || term_lost())
 		status = EXEC_ERROR;
 	else
 		status = fanout_status(f);
@@ -957,6 +983,7 @@ out:
 		joblog_close(jl);
 	tmpl_free(cmd);
 	tmpl_free(tagstring);
+	tmpl_free(results_name);
 	if (colsep)
 		pcre2_code_free(colsep);
 	free(c.sources);

@@ -375,6 +375,11 @@ static void expand(struct fanout *f, struct xjob *x, unsigned slot)
 	x->job.cmd = x->cmd;
 	x->job.cmd_lines = 1;
 	x->job.name = x->tag ? x->tag : x->cmd;
+	x->job.args = x->nargs ? (x->argdata.p ? x->argdata.p : "") : NULL;
+	x->job.arg_lens = x->lens;
+	x->job.nargs = x->nargs;
+	x->job.arg_end = x->tend;
+	x->job.ninputs = x->ntup;
 }
 
 static void xjob_free(struct xjob *x);
