@@ -19,6 +19,7 @@
 #include "jobserver.h"
 #include "joblog.h"
 #include "opt.h"
+#include "parts.h"
 #include "quote.h"
 #include "run.h"
 #include "sinks/sinks.h"
@@ -75,7 +76,9 @@ static const char exec_usage[] =
 	"      --resume-failed   with --joblog: skip the jobs FILE records as succeeded\n"
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
 	"      --pipe            cut standard input into blocks of records, one per job, on its stdin\n"
-	"      --block-size=SIZE with --pipe: read SIZE bytes per block (default: 1M; k, K, M, G)\n"
+	"      --pipe-part       with -a FILE: cut FILE into parts at record boundaries, one per job, on its stdin\n"
+	"      --block-size=SIZE with --pipe: read SIZE bytes per block (default: 1M; k, K, M, G);\n"
+	"                        with --pipe-part, -N: N parts per job slot (default: -10)\n"
 	"      --recend=STR      with --pipe: records end with STR (default: \\n)\n"
 	"      --recstart=STR    with --pipe: records start with STR\n"
 	"  -n, --max-args=N      at most N inputs per job, all of them in place of {}\n"
@@ -96,7 +99,7 @@ enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
 	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART, OPT_LINE_BUFFER, OPT_DELAY, OPT_TMPDIR, OPT_ARG_SEP,
-	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS, OPT_RESULTS,
+	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS, OPT_RESULTS, OPT_PIPE_PART,
 };
 
 static const struct option longopts[] = {
@@ -144,6 +147,8 @@ static const struct option longopts[] = {
 	{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
 	{"grace", required_argument, NULL, OPT_GRACE},
 	{"pipe", no_argument, NULL, OPT_PIPE},
+	{"pipe-part", no_argument, NULL, OPT_PIPE_PART},
+	{"pipepart", no_argument, NULL, OPT_PIPE_PART},
 	{"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
 	{"blocksize", required_argument, NULL, OPT_BLOCK_SIZE},
 	{"block", required_argument, NULL, OPT_BLOCK_SIZE},
@@ -238,7 +243,9 @@ struct exec_cli {
 	struct opt_run run;     /* --events, --cluster and the like */
 	struct halt halt;
 	uint64_t grace_ms;
-	bool pipe;              /* --pipe */
+	bool pipe;              /* --pipe, or --pipe-part */
+	bool pipe_part;         /* --pipe-part: the -a files are cut, not read as inputs */
+	const char *block_arg;  /* --block-size as given: --pipe-part takes -N too */
 	struct blocks_opts blocks;
 	bool recend_set, recstart_set;
 	unsigned long long max_replace, max_lines, max_args; /* -N, -L, -n; 0: not given */
@@ -531,11 +538,15 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		case OPT_PIPE:
 			c->pipe = true;
 			break;
+		case OPT_PIPE_PART:
+			c->pipe = c->pipe_part = true;
+			break;
 		case OPT_BLOCK_SIZE: {
 			unsigned long long n;
-			if (blocks_parse_size(optarg, &n) < 0)
+			if (blocks_parse_size(optarg[0] == '-' ? optarg + 1 : optarg, &n) < 0)
 				return bad("invalid value '%s' for --block-size (a size such as 64k, 1M or 10M)", optarg);
 			c->blocks.size = (size_t)n;
+			c->block_arg = optarg;
 			break;
 		}
 		case OPT_RECEND:
@@ -565,6 +576,12 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		return -1;
 	if (!c->pipe && (c->blocks.size || c->recend_set || c->recstart_set))
 		return bad("%s needs --pipe", c->blocks.size ? "--block-size" : c->recend_set ? "--recend" : "--recstart");
+	if (c->block_arg && c->block_arg[0] == '-' && !c->pipe_part)
+		return bad("invalid value '%s' for --block-size (a size such as 64k, 1M or 10M)", c->block_arg);
+	if (c->pipe_part && (c->max_replace || c->max_lines))
+		return bad("%s cannot be used with --pipe-part: a part is cut by size", c->max_replace ? "-N" : "-L");
+	if (c->pipe_part && !c->narg_files)
+		return bad("%s needs the file to cut: -a FILE", "--pipe-part");
 	if (c->pipe && c->run.cluster)
 		return bad("%s: the blocks of --pipe are fed by this process", "--cluster cannot be used with --pipe");
 	if (c->pipe && c->halt.pct)
@@ -590,7 +607,7 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	const char *vsep = c->arg_sep ? c->arg_sep : ":::", *fsep = c->arg_file_sep ? c->arg_file_sep : "::::";
 	int i = optind;
 	c->cmd = &argv[i];
-	if (c->narg_files) {
+	if (c->narg_files && !c->pipe_part) {
 		/* -a FILE: sources before those of the command line. */
 		c->sources = xrealloc(c->sources, sizeof *c->sources);
 		c->sources[c->nsources++] = (struct fanout_source){SRC_FILE, c->arg_files, c->narg_files};
@@ -602,12 +619,14 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		return bad("--header cannot be used with %s", c->pipe ? "--pipe" : "--resume");
 	if (c->pipe && c->shuf)
 		return bad("%s cannot be used with --pipe", "--shuf");
-	if (c->pipe && c->narg_files)
+	if (c->pipe && !c->pipe_part && c->narg_files)
 		return bad("%s cannot be used with --pipe: --pipe reads standard input", "-a");
 	if (c->pipe && i < argc)
-		return bad("--pipe reads standard input: it takes no %s", argv[i]);
+		return bad(c->pipe_part ? "--pipe-part reads the files of -a: it takes no %s"
+					: "--pipe reads standard input: it takes no %s",
+			   argv[i]);
 	if (c->pipe && !c->ncmd)
-		return bad("%s must have a command to pipe into (e.g. 'cat')", "--pipe");
+		return bad("%s must have a command to pipe into (e.g. 'cat')", c->pipe_part ? "--pipe-part" : "--pipe");
 	while (i < argc) {
 		bool files = strcmp(argv[i], fsep) == 0;
 		int first = ++i;
@@ -742,6 +761,7 @@ static int exec_run(int argc, char **argv, char **words)
 	pcre2_code *colsep = NULL;
 	struct tmpl *cmd = NULL, *tagstring = NULL, *results_name = NULL;
 	struct fanout *f = NULL;
+	struct parts *parts = NULL;
 	struct joblog *jl = NULL;
 	struct sink *logs = NULL, *evsink = NULL, *junit = NULL, *trace = NULL, *report = NULL, *results = NULL;
 	struct events ev;
@@ -846,6 +866,23 @@ static int exec_run(int argc, char **argv, char **words)
 		tagstring = tmpl_new_plus(w, 1, c.plus);
 		free(w[0]);
 	}
+	if (c.pipe_part) {
+		struct parts_opts po = {
+			.size = c.block_arg && c.block_arg[0] != '-' ? c.blocks.size : 0,
+			/* GNU parallel's default: ten parts per job slot. */
+			.per_slot = !c.block_arg ? 10 : c.block_arg[0] == '-' ? (unsigned)c.blocks.size : 0,
+			.jobs = run_fit_jobs(jobs),
+			.recstart = c.blocks.recstart,
+			.recend = c.blocks.recend,
+		};
+		const char *badpath = NULL;
+		int err = parts_new(c.arg_files, c.narg_files, &po, &parts, &badpath);
+		if (err < 0) {
+			events_say(&ev, MSG_ERROR, NULL, "cannot cut '%s' into parts: %s", badpath,
+				   err == -ESPIPE ? "--pipe-part needs a file it can seek in, not a pipe" : strerror(-err));
+			goto out;
+		}
+	}
 	struct fanout_opts fo = {
 		.ev = &ev,
 		.cmd = cmd,
@@ -869,7 +906,8 @@ static int exec_run(int argc, char **argv, char **words)
 		.resume_log = c.resume || c.resume_failed ? c.joblog : NULL,
 		.resume_failed = c.resume_failed,
 		.cmd_has_slot = has_slot,
-		.pipe = c.pipe ? &c.blocks : NULL,
+		.pipe = c.pipe && !c.pipe_part ? &c.blocks : NULL,
+		.parts = parts,
 		.max_args = c.max_replace ? c.max_replace : c.max_args ? c.max_args : c.max_lines,
 		.lines = !c.max_replace && !c.max_args && c.max_lines,
 		.fill = c.fill_x || c.fill_m,
@@ -976,6 +1014,7 @@ out:
 	if (begun)
 		events_end(&ev, status < 0 ? 128 - status : status, status < 0 ? -status : 0);
 	fanout_free(f);
+	parts_free(parts);
 	jobserver_free(js);
 	makeflags_release(&mf);
 	events_release(&ev);

@@ -15,6 +15,7 @@
 #include "events.h"
 #include "feed.h"
 #include "joblog.h"
+#include "parts.h"
 #include "reader.h"
 #include "run.h"
 #include "tmpl.h"
@@ -28,6 +29,8 @@ struct xjob {
 	char *tag;
 	struct buf argdata;  /* the args, back to back */
 	struct block *block; /* --pipe: its stdin; NULL: none */
+	int part_fd;         /* --pipe-part: its stdin is part_len bytes of this file from part_off; -1: none */
+	off_t part_off, part_len;
 	size_t *tend;        /* input k's args end before arg tend[k] */
 	size_t ntup;         /* inputs in it */
 	unsigned long long nlines; /* -L: whole lines among them */
@@ -600,9 +603,15 @@ static struct xjob *make_job(struct fanout *f)
 		x = xcalloc(1, sizeof *x);
 		buf_init(&x->argdata);
 	}
+	x->part_fd = -1;
 	if (f->blocks) {
 		int r = next_block(f, &x->block);
 		if (r <= 0) {
+			xjob_free(x);
+			return NULL;
+		}
+	} else if (f->o.parts) {
+		if (parts_next(f->o.parts, &x->part_fd, &x->part_off, &x->part_len) < 0) {
 			xjob_free(x);
 			return NULL;
 		}
@@ -742,8 +751,9 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 		x->job.order = f->handed++;
 	}
 	expand(f, x, slot);
-	if (x->block) {
-		int fd = feed_start(uv_default_loop(), x->block);
+	if (x->block || x->part_fd >= 0) {
+		int fd = x->block ? feed_start(uv_default_loop(), x->block)
+				  : feed_range(uv_default_loop(), x->part_fd, x->part_off, x->part_len);
 		x->job.decided = fd < 0;
 		if (fd < 0) {
 			x->job.result = JOB_SPAWN_ERROR;
@@ -1154,7 +1164,11 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 				       block_warn, f);
 		n = 0;
 	}
-	f->streaming = !o->pipe && !o->link && !o->need_total && f->o.sources[0].kind == SRC_FILE;
+	if (o->parts) {
+		f->total = parts_count(o->parts);
+		n = 0;
+	}
+	f->streaming = !o->pipe && !o->parts && !o->link && !o->need_total && f->o.sources[0].kind == SRC_FILE;
 	for (size_t k = f->streaming ? 1 : 0; k < n; k++)
 		if (load_source(f, k) < 0)
 			return -1;
@@ -1178,7 +1192,7 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 		for (size_t k = 0; k < n; k++)
 			if (!f->vals[k].n)
 				f->total = 0;
-	} else if (!f->streaming && !o->pipe) {
+	} else if (!f->streaming && !o->pipe && !o->parts) {
 		f->total = 1;
 		for (size_t k = 0; k < n; k++)
 			f->total *= f->vals[k].n;

@@ -54,6 +54,9 @@ struct fanout_opts {
 	/* --pipe: standard input cut into blocks, one per job, fed to the
 	 * job's stdin; the job has no args. NULL: inputs are args. */
 	const struct blocks_opts *pipe;
+	/* --pipe-part: the parts of files, one per job, fed to the job's
+	 * stdin (borrowed); the job has no args. NULL: none. */
+	struct parts *parts;
 	/* Several inputs per job (-n, -N, -L, -X, -m): */
 	unsigned long long max_args; /* at most this many inputs per job; 0: one, unless fill */
 	bool lines;                /* -L: an input that ends in a blank goes on in the next, uncounted */
