@@ -20,6 +20,7 @@
 #include "joblog.h"
 #include "opt.h"
 #include "parts.h"
+#include "pipetmp.h"
 #include "quote.h"
 #include "run.h"
 #include "sinks/sinks.h"
@@ -77,6 +78,8 @@ static const char exec_usage[] =
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
 	"      --pipe            cut standard input into blocks of records, one per job, on its stdin\n"
 	"      --pipe-part       with -a FILE: cut FILE into parts at record boundaries, one per job, on its stdin\n"
+	"      --cat             with --pipe: each block in a temporary file that {} names, not on stdin\n"
+	"      --fifo            with --pipe: each block through a temporary FIFO that {} names\n"
 	"      --block-size=SIZE with --pipe: read SIZE bytes per block (default: 1M; k, K, M, G);\n"
 	"                        with --pipe-part, -N: N parts per job slot (default: -10)\n"
 	"      --recend=STR      with --pipe: records end with STR (default: \\n)\n"
@@ -99,7 +102,7 @@ enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
 	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART, OPT_LINE_BUFFER, OPT_DELAY, OPT_TMPDIR, OPT_ARG_SEP,
-	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS, OPT_RESULTS, OPT_PIPE_PART,
+	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS, OPT_RESULTS, OPT_PIPE_PART, OPT_CAT, OPT_FIFO,
 };
 
 static const struct option longopts[] = {
@@ -149,6 +152,8 @@ static const struct option longopts[] = {
 	{"pipe", no_argument, NULL, OPT_PIPE},
 	{"pipe-part", no_argument, NULL, OPT_PIPE_PART},
 	{"pipepart", no_argument, NULL, OPT_PIPE_PART},
+	{"cat", no_argument, NULL, OPT_CAT},
+	{"fifo", no_argument, NULL, OPT_FIFO},
 	{"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
 	{"blocksize", required_argument, NULL, OPT_BLOCK_SIZE},
 	{"block", required_argument, NULL, OPT_BLOCK_SIZE},
@@ -246,6 +251,7 @@ struct exec_cli {
 	bool pipe;              /* --pipe, or --pipe-part */
 	bool pipe_part;         /* --pipe-part: the -a files are cut, not read as inputs */
 	const char *block_arg;  /* --block-size as given: --pipe-part takes -N too */
+	bool cat, fifo;         /* --cat, --fifo */
 	struct blocks_opts blocks;
 	bool recend_set, recstart_set;
 	unsigned long long max_replace, max_lines, max_args; /* -N, -L, -n; 0: not given */
@@ -541,6 +547,12 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		case OPT_PIPE_PART:
 			c->pipe = c->pipe_part = true;
 			break;
+		case OPT_CAT:
+		case OPT_FIFO:
+			/* As GNU parallel: either implies --pipe. */
+			*(ch == OPT_CAT ? &c->cat : &c->fifo) = true;
+			c->pipe = true;
+			break;
 		case OPT_BLOCK_SIZE: {
 			unsigned long long n;
 			if (blocks_parse_size(optarg[0] == '-' ? optarg + 1 : optarg, &n) < 0)
@@ -576,6 +588,8 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		return -1;
 	if (!c->pipe && (c->blocks.size || c->recend_set || c->recstart_set))
 		return bad("%s needs --pipe", c->blocks.size ? "--block-size" : c->recend_set ? "--recend" : "--recstart");
+	if (c->cat && c->fifo)
+		return bad("%s cannot be used with --cat", "--fifo");
 	if (c->block_arg && c->block_arg[0] == '-' && !c->pipe_part)
 		return bad("invalid value '%s' for --block-size (a size such as 64k, 1M or 10M)", c->block_arg);
 	if (c->pipe_part && (c->max_replace || c->max_lines))
@@ -762,6 +776,7 @@ static int exec_run(int argc, char **argv, char **words)
 	struct tmpl *cmd = NULL, *tagstring = NULL, *results_name = NULL;
 	struct fanout *f = NULL;
 	struct parts *parts = NULL;
+	struct pipetmp *pipetmp = NULL;
 	struct joblog *jl = NULL;
 	struct sink *logs = NULL, *evsink = NULL, *junit = NULL, *trace = NULL, *report = NULL, *results = NULL;
 	struct events ev;
@@ -883,6 +898,8 @@ static int exec_run(int argc, char **argv, char **words)
 			goto out;
 		}
 	}
+	if (c.cat || c.fifo)
+		pipetmp = pipetmp_new(c.fifo);
 	struct fanout_opts fo = {
 		.ev = &ev,
 		.cmd = cmd,
@@ -908,6 +925,8 @@ static int exec_run(int argc, char **argv, char **words)
 		.cmd_has_slot = has_slot,
 		.pipe = c.pipe && !c.pipe_part ? &c.blocks : NULL,
 		.parts = parts,
+		.pipetmp = pipetmp,
+		.fifo = c.fifo,
 		.max_args = c.max_replace ? c.max_replace : c.max_args ? c.max_args : c.max_lines,
 		.lines = !c.max_replace && !c.max_args && c.max_lines,
 		.fill = c.fill_x || c.fill_m,
@@ -1015,6 +1034,7 @@ out:
 		events_end(&ev, status < 0 ? 128 - status : status, status < 0 ? -status : 0);
 	fanout_free(f);
 	parts_free(parts);
+	pipetmp_free(pipetmp);
 	jobserver_free(js);
 	makeflags_release(&mf);
 	events_release(&ev);

@@ -16,6 +16,7 @@
 #include "feed.h"
 #include "joblog.h"
 #include "parts.h"
+#include "pipetmp.h"
 #include "reader.h"
 #include "run.h"
 #include "tmpl.h"
@@ -31,6 +32,7 @@ struct xjob {
 	struct block *block; /* --pipe: its stdin; NULL: none */
 	int part_fd;         /* --pipe-part: its stdin is part_len bytes of this file from part_off; -1: none */
 	off_t part_off, part_len;
+	char *tmp;           /* --cat, --fifo: its block's or part's name ({}); NULL: none */
 	size_t *tend;        /* input k's args end before arg tend[k] */
 	size_t ntup;         /* inputs in it */
 	unsigned long long nlines; /* -L: whole lines among them */
@@ -660,6 +662,9 @@ static struct xjob *make_job(struct fanout *f)
 
 static void xjob_free(struct xjob *x)
 {
+	if (x->tmp)
+		unlink(x->tmp);
+	free(x->tmp);
 	free(x->tend);
 	block_unref(x->block);
 	free(x->cmd);
@@ -750,8 +755,33 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 			return NULL;
 		x->job.order = f->handed++;
 	}
+	if (f->o.pipetmp && !x->tmp && !x->job.decided && (x->block || x->part_fd >= 0)) {
+		int err = pipetmp_make(f->o.pipetmp, x->block, x->part_fd, x->part_off, x->part_len, &x->tmp);
+		if (err < 0) {
+			x->job.decided = true;
+			x->job.result = JOB_SPAWN_ERROR;
+			x->job.spawn_error = err;
+		} else {
+			/* Its name is the job's one arg: {} in the command, or put at its end. */
+			buf_adds(&x->argdata, x->tmp);
+			x->lens = xrealloc(x->lens, sizeof *x->lens);
+			x->lens[0] = strlen(x->tmp);
+			x->tend = xrealloc(x->tend, sizeof *x->tend);
+			x->tend[0] = 1;
+			x->nargs = x->ntup = 1;
+		}
+	}
 	expand(f, x, slot);
-	if (x->block || x->part_fd >= 0) {
+	if (x->tmp && f->o.fifo) {
+		char *w = pipetmp_fifo_command(x->cmd, x->tmp);
+		free(x->cmd);
+		x->job.cmd = x->cmd = w;
+	}
+	if (x->job.decided) {
+		/* Its temporary file could not be made. */
+	} else if (x->tmp && !f->o.fifo) {
+		x->job.stdin_fd = 0;
+	} else if (x->block || x->part_fd >= 0) {
 		int fd = x->block ? feed_start(uv_default_loop(), x->block)
 				  : feed_range(uv_default_loop(), x->part_fd, x->part_off, x->part_len);
 		x->job.decided = fd < 0;

@@ -57,6 +57,11 @@ struct fanout_opts {
 	/* --pipe-part: the parts of files, one per job, fed to the job's
 	 * stdin (borrowed); the job has no args. NULL: none. */
 	struct parts *parts;
+	/* --cat or --fifo (with pipe or parts): the block or part is a
+	 * temporary file or FIFO that {} names, removed after its job. NULL:
+	 * it is the job's stdin. Borrowed. */
+	struct pipetmp *pipetmp;
+	bool fifo;                 /* pipetmp makes FIFOs: the job's stdin is copied into it */
 	/* Several inputs per job (-n, -N, -L, -X, -m): */
 	unsigned long long max_args; /* at most this many inputs per job; 0: one, unless fill */
 	bool lines;                /* -L: an input that ends in a blank goes on in the next, uncounted */
