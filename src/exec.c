@@ -22,6 +22,7 @@
 #include "parts.h"
 #include "pipetmp.h"
 #include "quote.h"
+#include "rpl.h"
 #include "run.h"
 #include "sinks/sinks.h"
 #include "term.h"
@@ -59,6 +60,8 @@ static const char exec_usage[] =
 	"      --delay=DURATION  wait this long between the starts of two jobs\n"
 	"      --shuf            run the jobs in a random order (all inputs are read first)\n"
 	"      --header=REGEX    the first input of each source names it: {name} is {1}...\n"
+	"      --rpl='TAG EXPR'  TAG stands for what EXPR makes of the input: s/REGEX/TEXT/ or GNU parallel's own\n"
+	"      --env=NAME        accepted for GNU parallel's scripts: local jobs get every variable anyway\n"
 	"      --plus            also {+/} {+.} {+..} {+...} {..} {...} {/..} {/...} {##} {0#} {0%}\n"
 	"      --tmpdir=DIR      keep spilled output in DIR, as TMPDIR=DIR does\n"
 	"      --results=NAME    keep each job's output in NAME/1/INPUT/stdout, stderr and seq,\n"
@@ -102,7 +105,7 @@ enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
 	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART, OPT_LINE_BUFFER, OPT_DELAY, OPT_TMPDIR, OPT_ARG_SEP,
-	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS, OPT_RESULTS, OPT_PIPE_PART, OPT_CAT, OPT_FIFO,
+	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS, OPT_RESULTS, OPT_PIPE_PART, OPT_CAT, OPT_FIFO, OPT_RPL, OPT_ENV,
 };
 
 static const struct option longopts[] = {
@@ -153,6 +156,8 @@ static const struct option longopts[] = {
 	{"pipe-part", no_argument, NULL, OPT_PIPE_PART},
 	{"pipepart", no_argument, NULL, OPT_PIPE_PART},
 	{"cat", no_argument, NULL, OPT_CAT},
+	{"rpl", required_argument, NULL, OPT_RPL},
+	{"env", required_argument, NULL, OPT_ENV},
 	{"fifo", no_argument, NULL, OPT_FIFO},
 	{"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
 	{"blocksize", required_argument, NULL, OPT_BLOCK_SIZE},
@@ -252,6 +257,9 @@ struct exec_cli {
 	bool pipe_part;         /* --pipe-part: the -a files are cut, not read as inputs */
 	const char *block_arg;  /* --block-size as given: --pipe-part takes -N too */
 	bool cat, fifo;         /* --cat, --fifo */
+	struct rpl **rpl;       /* --rpl, in order */
+	struct tmpl_rpl *rpls;  /* what they give the templates */
+	size_t nrpls;
 	struct blocks_opts blocks;
 	bool recend_set, recstart_set;
 	unsigned long long max_replace, max_lines, max_args; /* -N, -L, -n; 0: not given */
@@ -264,6 +272,14 @@ struct exec_cli {
 };
 
 static int exec_run(int argc, char **argv, char **words);
+
+static void free_rpls(struct exec_cli *c)
+{
+	for (size_t i = 0; i < c->nrpls; i++)
+		rpl_free(c->rpl[i]);
+	free(c->rpl);
+	free(c->rpls);
+}
 
 /* --header: word with {NAME}, {NAME.}, {NAME/}... made {N}, {N.}, {N/}...
  * for the N'th of names. A new string. */
@@ -547,6 +563,26 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		case OPT_PIPE_PART:
 			c->pipe = c->pipe_part = true;
 			break;
+		case OPT_RPL: {
+			const char *why;
+			struct rpl *rp;
+			if (rpl_new(optarg, &rp, &why) < 0) {
+				fprintf(stderr, "weft exec: --rpl '%s': weft runs no Perl: %s\n", optarg,
+					why);
+				return -1;
+			}
+			c->rpl = xrealloc(c->rpl, (c->nrpls + 1) * sizeof *c->rpl);
+			c->rpls = xrealloc(c->rpls, (c->nrpls + 1) * sizeof *c->rpls);
+			c->rpl[c->nrpls] = rp;
+			c->rpls[c->nrpls++] = *rpl_tmpl(rp);
+			break;
+		}
+		case OPT_ENV:
+			/* GNU parallel copies NAME to remote hosts; a local job
+			 * inherits weft's whole environment already. */
+			if (!*optarg)
+				return bad("invalid value '%s' for --env (a variable's name, or _)", optarg);
+			break;
 		case OPT_CAT:
 		case OPT_FIFO:
 			/* As GNU parallel: either implies --pipe. */
@@ -762,6 +798,7 @@ static int exec_run(int argc, char **argv, char **words)
 		free(c.sources);
 		free(c.delim);
 		free(c.arg_files);
+		free_rpls(&c);
 		return r > 0 ? 0 : EXEC_ERROR;
 	}
 	/* Under make -n, print the commands as make does; make -k changes
@@ -873,12 +910,12 @@ static int exec_run(int argc, char **argv, char **words)
 	for (size_t i = 0; i < c.ncmd; i++)
 		has_slot |= strstr(c.cmd[i], "{%}") != NULL;
 	char **cwords = command_words(&c);
-	cmd = c.ncmd ? tmpl_new_plus(cwords, c.ncmd, c.plus) : NULL;
+	cmd = c.ncmd ? tmpl_new_rpl(cwords, c.ncmd, c.plus, c.rpls, c.nrpls) : NULL;
 	free_words(cwords);
 	if (c.tagstring) {
 		size_t len;
 		char *w[] = {opt_unescape(c.tagstring, &len)};
-		tagstring = tmpl_new_plus(w, 1, c.plus);
+		tagstring = tmpl_new_rpl(w, 1, c.plus, c.rpls, c.nrpls);
 		free(w[0]);
 	}
 	if (c.pipe_part) {
@@ -948,7 +985,7 @@ static int exec_run(int argc, char **argv, char **words)
 			cw[i] = w;
 		}
 		tmpl_free(cmd);
-		cmd = tmpl_new_plus(cw, c.ncmd, c.plus);
+		cmd = tmpl_new_rpl(cw, c.ncmd, c.plus, c.rpls, c.nrpls);
 		free_words(cw);
 		fanout_set_cmd(f, cmd);
 	}
@@ -972,7 +1009,7 @@ static int exec_run(int argc, char **argv, char **words)
 		size_t nn = 0;
 		char *const *names = c.header ? fanout_names(f, &nn) : NULL;
 		char *w[] = {names ? named_args(c.results, names, nn) : xstrdup(c.results)};
-		results_name = tmpl_new_plus(w, 1, c.plus);
+		results_name = tmpl_new_rpl(w, 1, c.plus, c.rpls, c.nrpls);
 		free(w[0]);
 		tmpl_set_counts(results_name, fanout_total(f), run_fit_jobs(jobs));
 		int err = results_sink_new(c.results, results_name, names, nn, c.keep_order, &ev, &results);
@@ -1048,5 +1085,6 @@ out:
 	free(c.sources);
 	free(c.delim);
 	free(c.arg_files);
+	free_rpls(&c);
 	return status;
 }
