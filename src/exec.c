@@ -58,6 +58,8 @@ static const char exec_usage[] =
 	"  -q, --quote           quote the command's words: no shell syntax in COMMAND\n"
 	"  -I, --replace=STR     STR stands for the input in the command instead of {}\n"
 	"      --delay=DURATION  wait this long between the starts of two jobs\n"
+	"      --memfree=SIZE    start a job only while the memory available is at least SIZE\n"
+	"      --load=MAX        start a job only while fewer than MAX processes are at work (N, N%)\n"
 	"      --shuf            run the jobs in a random order (all inputs are read first)\n"
 	"      --header=REGEX    the first input of each source names it: {name} is {1}...\n"
 	"      --rpl='TAG EXPR'  TAG stands for what EXPR makes of the input: s/REGEX/TEXT/ or GNU parallel's own\n"
@@ -105,7 +107,7 @@ enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
 	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART, OPT_LINE_BUFFER, OPT_DELAY, OPT_TMPDIR, OPT_ARG_SEP,
-	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS, OPT_RESULTS, OPT_PIPE_PART, OPT_CAT, OPT_FIFO, OPT_RPL, OPT_ENV,
+	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS, OPT_RESULTS, OPT_PIPE_PART, OPT_CAT, OPT_FIFO, OPT_RPL, OPT_ENV, OPT_MEMFREE, OPT_LOAD,
 };
 
 static const struct option longopts[] = {
@@ -157,6 +159,8 @@ static const struct option longopts[] = {
 	{"pipepart", no_argument, NULL, OPT_PIPE_PART},
 	{"cat", no_argument, NULL, OPT_CAT},
 	{"rpl", required_argument, NULL, OPT_RPL},
+	{"memfree", required_argument, NULL, OPT_MEMFREE},
+	{"load", required_argument, NULL, OPT_LOAD},
 	{"env", required_argument, NULL, OPT_ENV},
 	{"fifo", no_argument, NULL, OPT_FIFO},
 	{"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
@@ -235,6 +239,7 @@ struct exec_cli {
 	bool verbose, quote, shuf, header, plus; /* -v, -q, --shuf, --header, --plus */
 	const char *replace;    /* -I; NULL: {} */
 	uint64_t delay_ms;      /* --delay */
+	struct limits limits;   /* --memfree, --load */
 	const char *tmpdir;     /* --tmpdir */
 	const char *results;    /* --results */
 	const char *arg_sep, *arg_file_sep; /* ::: and :::: */
@@ -577,6 +582,17 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			c->rpls[c->nrpls++] = *rpl_tmpl(rp);
 			break;
 		}
+		case OPT_MEMFREE: {
+			unsigned long long n;
+			if (blocks_parse_size(optarg, &n) < 0)
+				return bad("invalid value '%s' for --memfree (a size such as 500M or 2G)", optarg);
+			c->limits.memfree = n;
+			break;
+		}
+		case OPT_LOAD:
+			if (limits_parse_load(optarg, &c->limits.load) < 0)
+				return bad("invalid value '%s' for --load (N, N%%, +N or -N, above 0)", optarg);
+			break;
 		case OPT_ENV:
 			/* GNU parallel copies NAME to remote hosts; a local job
 			 * inherits weft's whole environment already. */
@@ -972,6 +988,7 @@ static int exec_run(int argc, char **argv, char **words)
 		.max_chars = max_chars(&ev, c.max_chars),
 		.jobs = run_fit_jobs(jobs),
 		.delay_ms = c.delay_ms,
+		.limits = c.limits,
 	};
 	if (fanout_new(&f, &fo) < 0)
 		goto out;

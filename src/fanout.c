@@ -101,8 +101,9 @@ struct fanout {
 	struct xjob *running;
 	uv_timer_t pct_timer;
 	bool timer_on;
-	uv_timer_t delay_timer;   /* --delay: kicks the runner when the next start is due */
+	uv_timer_t delay_timer;   /* --delay, --memfree, --load: kicks the runner when the next start is due */
 	bool delay_on;
+	struct xjob *gated;       /* --memfree, --load: the next job, waiting for room */
 	uint64_t last_start_ns;   /* --delay: when the last job was handed out; 0: none yet */
 	uint32_t *ok_ms;          /* runtimes of successful jobs, for --timeout N% */
 	size_t nok, okcap;
@@ -723,6 +724,20 @@ static void delay_cb(uv_timer_t *t)
 		runner_kick(f->src.runner);
 }
 
+/* How often --memfree and --load look again while there is no room. */
+#define LIMITS_RECHECK_MS 250
+
+/* Kicks the runner in ms milliseconds. */
+static void arm_timer(struct fanout *f, uint64_t ms)
+{
+	if (!f->delay_on) {
+		uv_timer_init(uv_default_loop(), &f->delay_timer);
+		f->delay_timer.data = f;
+		f->delay_on = true;
+	}
+	uv_timer_start(&f->delay_timer, delay_cb, ms, 0);
+}
+
 /* --delay: whether the next job may start now; if not, a timer kicks the
  * runner when it may. */
 static bool delay_over(struct fanout *f)
@@ -732,12 +747,7 @@ static bool delay_over(struct fanout *f)
 	uint64_t due = f->last_start_ns + f->o.delay_ms * 1000000ull, now = now_ns();
 	if (now >= due)
 		return true;
-	if (!f->delay_on) {
-		uv_timer_init(uv_default_loop(), &f->delay_timer);
-		f->delay_timer.data = f;
-		f->delay_on = true;
-	}
-	uv_timer_start(&f->delay_timer, delay_cb, (due - now + 999999) / 1000000, 0);
+	arm_timer(f, (due - now + 999999) / 1000000);
 	return false;
 }
 
@@ -746,7 +756,10 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 	struct fanout *f = (struct fanout *)s;
 	if (f->stopped || !delay_over(f))
 		return NULL;
-	struct xjob *x = pop(&f->retry_head, &f->retry_tail);
+	struct xjob *x = f->gated;
+	f->gated = NULL;
+	if (!x)
+		x = pop(&f->retry_head, &f->retry_tail);
 	if (!x)
 		x = pop(&f->pend_head, &f->pend_tail);
 	if (!x) {
@@ -754,6 +767,12 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 		if (!x)
 			return NULL;
 		x->job.order = f->handed++;
+	}
+	if ((f->o.limits.memfree || f->o.limits.load > 0) && !limits_room(&f->o.limits)) {
+		/* No room now: the job waits, and a timer looks again. */
+		f->gated = x;
+		arm_timer(f, LIMITS_RECHECK_MS);
+		return NULL;
 	}
 	if (f->o.pipetmp && !x->tmp && !x->job.decided && (x->block || x->part_fd >= 0)) {
 		int err = pipetmp_make(f->o.pipetmp, x->block, x->part_fd, x->part_off, x->part_len, &x->tmp);
@@ -921,6 +940,10 @@ static void skip_waiting(struct fanout *f, struct xjob **head, struct xjob **tai
 static void finish(struct jobsrc *s)
 {
 	struct fanout *f = (struct fanout *)s;
+	if (f->gated) {
+		push(&f->retry_head, &f->retry_tail, f->gated);
+		f->gated = NULL;
+	}
 	if (s->ev) {
 		skip_waiting(f, &f->retry_head, &f->retry_tail);
 		skip_waiting(f, &f->pend_head, &f->pend_tail);

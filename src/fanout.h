@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "jobsrc.h"
+#include "limits.h"
 
 struct blocks_opts;
 struct events;
@@ -70,6 +71,7 @@ struct fanout_opts {
 	size_t max_chars;          /* a command line must be shorter; one input alone longer: an error */
 	unsigned jobs;             /* -j: -X and -m spread the last inputs over this many jobs */
 	uint64_t delay_ms;         /* --delay: between the starts of two jobs; 0: none */
+	struct limits limits;      /* --memfree, --load: a job starts only when there is room */
 	bool header;               /* --header: the first value of each source names it (or its
 	                            * columns, with colsep) and is no input */
 	bool shuf;                 /* --shuf: every input read first, then run in a random order
