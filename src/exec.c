@@ -408,6 +408,9 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		switch (ch) {
 		case 'P':
 		case 'j':
+			if (strchr(optarg, '{'))
+				return bad("invalid value '%s' for --jobs: not a replacement string (the number of "
+					   "slots is one for the whole run)", optarg);
 			if (exec_parse_jobs(optarg, &dummy) < 0)
 				return bad("invalid value '%s' for --jobs (N, N%%, +N, -N or 0)", optarg);
 			c->jobs = optarg;
@@ -498,6 +501,9 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 				return bad("invalid value '%s' for --color (auto, always or never)", optarg);
 			break;
 		case OPT_TIMEOUT: {
+			if (strchr(optarg, '{'))
+				return bad("invalid value '%s' for --timeout: not a replacement string (one "
+					   "timeout is for every job)", optarg);
 			size_t len = strlen(optarg);
 			if (len > 1 && optarg[len - 1] == '%') {
 				unsigned long long pct;
@@ -510,6 +516,9 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			break;
 		}
 		case OPT_RETRIES: {
+			if (strchr(optarg, '{'))
+				return bad("invalid value '%s' for --retries: not a replacement string (one "
+					   "number of runs is for every job)", optarg);
 			unsigned long long n;
 			const char *end = parse_uint(optarg, 1000000, &n);
 			if (!end || *end)

@@ -176,6 +176,10 @@ static size_t parse_repl(const char *s, size_t n, struct part *p, bool plus)
 	/* {0} and {-0} are not GNU parallel's documented forms: keep them literal. */
 	if (digits && p->pos == 0)
 		return 0;
+	/* GNU parallel reads {N\s*X}: blanks, newlines too, may follow the
+	 * number ({1 }, {2\n.}). */
+	while (digits && i < n && strchr(" \t\n\r\f\v", s[i]) && s[i])
+		i++;
 	size_t l = parse_op(s + i, n - i, &p->op, plus);
 	return l ? i + l : 0;
 }
@@ -406,10 +410,14 @@ static size_t parse_user(const char *s, size_t n, struct part *p, const struct t
 			size_t d = 1 + (s[1] == '-');
 			while (d < n && s[d] >= '0' && s[d] <= '9')
 				d++;
-			if (d > 1 + (s[1] == '-') && d + tl - 1 <= n && memcmp(s + d, r->tag + 1, tl - 1) == 0 &&
+			size_t digits_end = d;
+			bool has_digits = digits_end > 1 + (s[1] == '-');
+			while (has_digits && d < n && s[d] && strchr(" \t\n\r\f\v", s[d]))
+				d++;
+			if (has_digits && d + tl - 1 <= n && memcmp(s + d, r->tag + 1, tl - 1) == 0 &&
 			    (!r->alias || (r->alias[1] != '#' && r->alias[1] != '%'))) {
 				i = d + tl - 1;
-				buf_add(&b, s, d);
+				buf_add(&b, s, digits_end);
 				buf_adds(&b, r->alias ? r->alias + 1 : "}");
 			}
 		}
