@@ -66,6 +66,7 @@ static const char exec_usage[] =
 	"      --env=NAME        accepted for GNU parallel's scripts: local jobs get every variable anyway\n"
 	"      --plus            also {+/} {+.} {+..} {+...} {..} {...} {/..} {/...} {##} {0#} {0%}\n"
 	"      --tmpdir=DIR      keep spilled output in DIR, as TMPDIR=DIR does\n"
+	"      --compress        compress spilled output (zlib) in its temporary file\n"
 	"      --results=NAME    keep each job's output in NAME/1/INPUT/stdout, stderr and seq,\n"
 	"                        or in NAME.csv, NAME.tsv or NAME.json (-.csv: standard output)\n"
 	"      --arg-sep=SEP     SEP separates values instead of :::\n"
@@ -107,7 +108,7 @@ enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
 	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART, OPT_LINE_BUFFER, OPT_DELAY, OPT_TMPDIR, OPT_ARG_SEP,
-	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS, OPT_RESULTS, OPT_PIPE_PART, OPT_CAT, OPT_FIFO, OPT_RPL, OPT_ENV, OPT_MEMFREE, OPT_LOAD,
+	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS, OPT_RESULTS, OPT_PIPE_PART, OPT_CAT, OPT_FIFO, OPT_RPL, OPT_ENV, OPT_MEMFREE, OPT_LOAD, OPT_COMPRESS, OPT_COMPRESS_PROGRAM,
 };
 
 static const struct option longopts[] = {
@@ -160,6 +161,9 @@ static const struct option longopts[] = {
 	{"cat", no_argument, NULL, OPT_CAT},
 	{"rpl", required_argument, NULL, OPT_RPL},
 	{"memfree", required_argument, NULL, OPT_MEMFREE},
+	{"compress", no_argument, NULL, OPT_COMPRESS},
+	{"compress-program", required_argument, NULL, OPT_COMPRESS_PROGRAM},
+	{"decompress-program", required_argument, NULL, OPT_COMPRESS_PROGRAM},
 	{"load", required_argument, NULL, OPT_LOAD},
 	{"env", required_argument, NULL, OPT_ENV},
 	{"fifo", no_argument, NULL, OPT_FIFO},
@@ -241,6 +245,7 @@ struct exec_cli {
 	uint64_t delay_ms;      /* --delay */
 	struct limits limits;   /* --memfree, --load */
 	const char *tmpdir;     /* --tmpdir */
+	bool compress;          /* --compress */
 	const char *results;    /* --results */
 	const char *arg_sep, *arg_file_sep; /* ::: and :::: */
 	char **arg_files;       /* -a FILE... */
@@ -591,6 +596,12 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			c->rpls[c->nrpls++] = *rpl_tmpl(rp);
 			break;
 		}
+		case OPT_COMPRESS:
+			c->compress = true;
+			break;
+		case OPT_COMPRESS_PROGRAM:
+			return bad("%s: weft exec compresses spilled output with zlib itself (--compress)",
+				   "--compress-program and --decompress-program cannot be used");
 		case OPT_MEMFREE: {
 			unsigned long long n;
 			if (blocks_parse_size(optarg, &n) < 0)
@@ -887,6 +898,7 @@ static int exec_run(int argc, char **argv, char **words)
 		.prefix = c.tag || c.tagstring ? PREFIX_TAB : PREFIX_NONE,
 		.keep_order = c.keep_order,
 		.verbose = c.verbose,
+		.compress = c.compress,
 	};
 	/* --events=- owns stdout: the jobs' output is then only in the events;
 	 * with --results, only in the results, as GNU parallel keeps it. */

@@ -28,6 +28,7 @@ struct output_opts {
 	size_t width;
 	bool keep_order;  /* group mode: print whole jobs in the order of job->order */
 	bool verbose;     /* each job's command, and a newline, comes first in its stdout */
+	bool compress;    /* output held back past its memory share is compressed in its file (--compress) */
 };
 
 /* "line", "group" or "raw": 0 and *out, or -1. */
