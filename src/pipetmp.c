@@ -97,12 +97,13 @@ char *pipetmp_fifo_command(const char *cmd, const char *path)
 	buf_init(&q);
 	shell_quote(&q, path, strlen(path));
 	buf_add(&q, "", 0);
-	/* GNU parallel's fifo wrapper, in sh: the command in the background,
-	 * cat copying stdin into the FIFO. Once the command ends, the FIFO is
-	 * opened for reading and writing (which never waits), so a cat still
-	 * waiting for a reader gets one, and ends when it goes. */
-	char *w = xasprintf("{ (\n%s\n) < /dev/null; s=$?; exec 3<> %s; exit $s; } & cat > %s; wait $!", cmd, q.p,
-			    q.p);
+	/* As GNU parallel's fifo wrapper: cat copies stdin (kept as fd 4, as
+	 * sh gives a background command /dev/null for stdin) into the FIFO
+	 * while the command runs. Once the command ends, cat is stopped: a cat
+	 * still waiting for a reader would wait for ever. */
+	char *w = xasprintf("exec 4<&0; cat <&4 > %s 4<&- & exec 4<&-; (\n%s\n) < /dev/null; s=$?; kill $! "
+			    "2> /dev/null; exit $s",
+			    q.p, cmd);
 	buf_release(&q);
 	return w;
 }

@@ -18,9 +18,9 @@ struct pipetmp *pipetmp_new(bool fifo);
 int pipetmp_make(struct pipetmp *pt, const struct block *b, int fd, off_t off, off_t len, char **path);
 
 /* --fifo: cmd wrapped so that its stdin (the block) is copied into the
- * FIFO at path while cmd runs, cmd's exit status being the job's; a cmd
- * that ends without opening the FIFO does not leave the copy waiting. A
- * new string. */
+ * FIFO at path while cmd runs, cmd's exit status being the job's; the
+ * copy ends with cmd, so a cmd that never opens the FIFO leaves nothing
+ * waiting. A new string. */
 char *pipetmp_fifo_command(const char *cmd, const char *path);
 
 /* Removes the directory (its files are each removed with their job). */
