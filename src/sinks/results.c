@@ -366,9 +366,12 @@ static void on_event(struct sink *sink, const struct event *e)
 	struct job *j = e->job;
 	if (e->type == EV_RUN_END)
 		flush_held(r, true);
-	if (!j || !j->id || r->error)
+	if (!j || !j->id)
 		return;
 	struct res_job **slot = (struct res_job **)&j->sink_state[sink->slot];
+	/* After a failed write nothing more is written; a job's state still goes at its end. */
+	if (r->error && e->type != EV_FINISHED)
+		return;
 	switch (e->type) {
 	case EV_STARTED:
 		if (!*slot) {
@@ -398,7 +401,7 @@ static void on_event(struct sink *sink, const struct event *e)
 		break;
 	}
 	case EV_FINISHED:
-		if (*slot && r->kind != RES_TREE) {
+		if (*slot && r->kind != RES_TREE && !r->error) {
 			buf_reset(&r->line);
 			add_record(r, j, *slot);
 			put_record(r, j);
