@@ -38,6 +38,14 @@ struct job {
 	unsigned long long seq; /* the input's number ({#}, the job log's Seq); 0: none */
 	unsigned slot;       /* 1..jobs: which of the -j slots runs it */
 	unsigned long long order; /* 0, 1, ...: place in the output with --keep-order */
+	/* A fan-out job's inputs as read: nargs args back to back in args,
+	 * arg_lens[i] bytes each, input k's ending before arg arg_end[k] of
+	 * ninputs. NULL args: none (--pipe, a recipe's task). */
+	const char *args;
+	const size_t *arg_lens;
+	size_t nargs;
+	const size_t *arg_end;
+	size_t ninputs;
 	/* What to run, set by the job source. */
 	const char *cmd;     /* shell command line or script; NULL or "": nothing to run */
 	int cmd_lines;       /* more than one: run with SHELL -e */

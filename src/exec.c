@@ -19,7 +19,10 @@
 #include "jobserver.h"
 #include "joblog.h"
 #include "opt.h"
+#include "parts.h"
+#include "pipetmp.h"
 #include "quote.h"
+#include "rpl.h"
 #include "run.h"
 #include "sinks/sinks.h"
 #include "term.h"
@@ -55,10 +58,17 @@ static const char exec_usage[] =
 	"  -q, --quote           quote the command's words: no shell syntax in COMMAND\n"
 	"  -I, --replace=STR     STR stands for the input in the command instead of {}\n"
 	"      --delay=DURATION  wait this long between the starts of two jobs\n"
+	"      --memfree=SIZE    start a job only while the memory available is at least SIZE\n"
+	"      --load=MAX        start a job only while fewer than MAX processes are at work (N, N%)\n"
 	"      --shuf            run the jobs in a random order (all inputs are read first)\n"
 	"      --header=REGEX    the first input of each source names it: {name} is {1}...\n"
+	"      --rpl='TAG EXPR'  TAG stands for what EXPR makes of the input: s/REGEX/TEXT/ or GNU parallel's own\n"
+	"      --env=NAME        accepted for GNU parallel's scripts: local jobs get every variable anyway\n"
 	"      --plus            also {+/} {+.} {+..} {+...} {..} {...} {/..} {/...} {##} {0#} {0%}\n"
 	"      --tmpdir=DIR      keep spilled output in DIR, as TMPDIR=DIR does\n"
+	"      --compress        compress spilled output (zlib) in its temporary file\n"
+	"      --results=NAME    keep each job's output in NAME/1/INPUT/stdout, stderr and seq,\n"
+	"                        or in NAME.csv, NAME.tsv or NAME.json (-.csv: standard output)\n"
 	"      --arg-sep=SEP     SEP separates values instead of :::\n"
 	"      --arg-file-sep=SEP  SEP separates files instead of ::::\n"
 	"      --color=WHEN      auto, always or never (default: auto)\n"
@@ -73,7 +83,11 @@ static const char exec_usage[] =
 	"      --resume-failed   with --joblog: skip the jobs FILE records as succeeded\n"
 	"      --grace=DURATION  wait this long after SIGTERM before SIGKILL (default: 2s)\n"
 	"      --pipe            cut standard input into blocks of records, one per job, on its stdin\n"
-	"      --block-size=SIZE with --pipe: read SIZE bytes per block (default: 1M; k, K, M, G)\n"
+	"      --pipe-part       with -a FILE: cut FILE into parts at record boundaries, one per job, on its stdin\n"
+	"      --cat             with --pipe: each block in a temporary file that {} names, not on stdin\n"
+	"      --fifo            with --pipe: each block through a temporary FIFO that {} names\n"
+	"      --block-size=SIZE with --pipe: read SIZE bytes per block (default: 1M; k, K, M, G);\n"
+	"                        with --pipe-part, -N: N parts per job slot (default: -10)\n"
 	"      --recend=STR      with --pipe: records end with STR (default: \\n)\n"
 	"      --recstart=STR    with --pipe: records start with STR\n"
 	"  -n, --max-args=N      at most N inputs per job, all of them in place of {}\n"
@@ -94,7 +108,7 @@ enum {
 	OPT_COLSEP = 256, OPT_LINK, OPT_TAG, OPT_TAGSTRING, OPT_OUTPUT, OPT_COLOR, OPT_TIMEOUT, OPT_RETRIES,
 	OPT_HALT, OPT_DRY_RUN, OPT_BAR, OPT_ETA, OPT_JOBLOG, OPT_RESUME, OPT_RESUME_FAILED, OPT_GRACE,
 	OPT_PIPE, OPT_BLOCK_SIZE, OPT_RECEND, OPT_RECSTART, OPT_LINE_BUFFER, OPT_DELAY, OPT_TMPDIR, OPT_ARG_SEP,
-	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS,
+	OPT_ARG_FILE_SEP, OPT_SHUF, OPT_HEADER, OPT_PLUS, OPT_RESULTS, OPT_PIPE_PART, OPT_CAT, OPT_FIFO, OPT_RPL, OPT_ENV, OPT_MEMFREE, OPT_LOAD, OPT_COMPRESS, OPT_COMPRESS_PROGRAM,
 };
 
 static const struct option longopts[] = {
@@ -114,6 +128,8 @@ static const struct option longopts[] = {
 	{"header", required_argument, NULL, OPT_HEADER},
 	{"plus", no_argument, NULL, OPT_PLUS},
 	{"tmpdir", required_argument, NULL, OPT_TMPDIR},
+	{"results", required_argument, NULL, OPT_RESULTS},
+	{"res", required_argument, NULL, OPT_RESULTS},
 	{"arg-sep", required_argument, NULL, OPT_ARG_SEP},
 	{"arg-file-sep", required_argument, NULL, OPT_ARG_FILE_SEP},
 	{"xapply", no_argument, NULL, OPT_LINK},
@@ -140,6 +156,17 @@ static const struct option longopts[] = {
 	{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
 	{"grace", required_argument, NULL, OPT_GRACE},
 	{"pipe", no_argument, NULL, OPT_PIPE},
+	{"pipe-part", no_argument, NULL, OPT_PIPE_PART},
+	{"pipepart", no_argument, NULL, OPT_PIPE_PART},
+	{"cat", no_argument, NULL, OPT_CAT},
+	{"rpl", required_argument, NULL, OPT_RPL},
+	{"memfree", required_argument, NULL, OPT_MEMFREE},
+	{"compress", no_argument, NULL, OPT_COMPRESS},
+	{"compress-program", required_argument, NULL, OPT_COMPRESS_PROGRAM},
+	{"decompress-program", required_argument, NULL, OPT_COMPRESS_PROGRAM},
+	{"load", required_argument, NULL, OPT_LOAD},
+	{"env", required_argument, NULL, OPT_ENV},
+	{"fifo", no_argument, NULL, OPT_FIFO},
 	{"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
 	{"blocksize", required_argument, NULL, OPT_BLOCK_SIZE},
 	{"block", required_argument, NULL, OPT_BLOCK_SIZE},
@@ -216,7 +243,10 @@ struct exec_cli {
 	bool verbose, quote, shuf, header, plus; /* -v, -q, --shuf, --header, --plus */
 	const char *replace;    /* -I; NULL: {} */
 	uint64_t delay_ms;      /* --delay */
+	struct limits limits;   /* --memfree, --load */
 	const char *tmpdir;     /* --tmpdir */
+	bool compress;          /* --compress */
+	const char *results;    /* --results */
 	const char *arg_sep, *arg_file_sep; /* ::: and :::: */
 	char **arg_files;       /* -a FILE... */
 	size_t narg_files;
@@ -233,7 +263,13 @@ struct exec_cli {
 	struct opt_run run;     /* --events, --cluster and the like */
 	struct halt halt;
 	uint64_t grace_ms;
-	bool pipe;              /* --pipe */
+	bool pipe;              /* --pipe, or --pipe-part */
+	bool pipe_part;         /* --pipe-part: the -a files are cut, not read as inputs */
+	const char *block_arg;  /* --block-size as given: --pipe-part takes -N too */
+	bool cat, fifo;         /* --cat, --fifo */
+	struct rpl **rpl;       /* --rpl, in order */
+	struct tmpl_rpl *rpls;  /* what they give the templates */
+	size_t nrpls;
 	struct blocks_opts blocks;
 	bool recend_set, recstart_set;
 	unsigned long long max_replace, max_lines, max_args; /* -N, -L, -n; 0: not given */
@@ -246,6 +282,14 @@ struct exec_cli {
 };
 
 static int exec_run(int argc, char **argv, char **words);
+
+static void free_rpls(struct exec_cli *c)
+{
+	for (size_t i = 0; i < c->nrpls; i++)
+		rpl_free(c->rpl[i]);
+	free(c->rpl);
+	free(c->rpls);
+}
 
 /* --header: word with {NAME}, {NAME.}, {NAME/}... made {N}, {N.}, {N/}...
  * for the N'th of names. A new string. */
@@ -369,6 +413,9 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		switch (ch) {
 		case 'P':
 		case 'j':
+			if (strchr(optarg, '{'))
+				return bad("invalid value '%s' for --jobs: not a replacement string (the number of "
+					   "slots is one for the whole run)", optarg);
 			if (exec_parse_jobs(optarg, &dummy) < 0)
 				return bad("invalid value '%s' for --jobs (N, N%%, +N, -N or 0)", optarg);
 			c->jobs = optarg;
@@ -425,6 +472,12 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		case OPT_TMPDIR:
 			c->tmpdir = optarg;
 			break;
+		case OPT_RESULTS:
+			if (!*optarg)
+				return bad("invalid value '%s' for --results (a directory, or a .csv, .tsv or .json file)",
+					   optarg);
+			c->results = optarg;
+			break;
 		case OPT_ARG_SEP:
 		case OPT_ARG_FILE_SEP:
 			if (!*optarg)
@@ -453,6 +506,9 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 				return bad("invalid value '%s' for --color (auto, always or never)", optarg);
 			break;
 		case OPT_TIMEOUT: {
+			if (strchr(optarg, '{'))
+				return bad("invalid value '%s' for --timeout: not a replacement string (one "
+					   "timeout is for every job)", optarg);
 			size_t len = strlen(optarg);
 			if (len > 1 && optarg[len - 1] == '%') {
 				unsigned long long pct;
@@ -465,6 +521,9 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 			break;
 		}
 		case OPT_RETRIES: {
+			if (strchr(optarg, '{'))
+				return bad("invalid value '%s' for --retries: not a replacement string (one "
+					   "number of runs is for every job)", optarg);
 			unsigned long long n;
 			const char *end = parse_uint(optarg, 1000000, &n);
 			if (!end || *end)
@@ -520,11 +579,58 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		case OPT_PIPE:
 			c->pipe = true;
 			break;
-		case OPT_BLOCK_SIZE: {
+		case OPT_PIPE_PART:
+			c->pipe = c->pipe_part = true;
+			break;
+		case OPT_RPL: {
+			const char *why;
+			struct rpl *rp;
+			if (rpl_new(optarg, &rp, &why) < 0) {
+				fprintf(stderr, "weft exec: --rpl '%s': weft runs no Perl: %s\n", optarg,
+					why);
+				return -1;
+			}
+			c->rpl = xrealloc(c->rpl, (c->nrpls + 1) * sizeof *c->rpl);
+			c->rpls = xrealloc(c->rpls, (c->nrpls + 1) * sizeof *c->rpls);
+			c->rpl[c->nrpls] = rp;
+			c->rpls[c->nrpls++] = *rpl_tmpl(rp);
+			break;
+		}
+		case OPT_COMPRESS:
+			c->compress = true;
+			break;
+		case OPT_COMPRESS_PROGRAM:
+			return bad("%s: weft exec compresses spilled output with zlib itself (--compress)",
+				   "--compress-program and --decompress-program cannot be used");
+		case OPT_MEMFREE: {
 			unsigned long long n;
 			if (blocks_parse_size(optarg, &n) < 0)
+				return bad("invalid value '%s' for --memfree (a size such as 500M or 2G)", optarg);
+			c->limits.memfree = n;
+			break;
+		}
+		case OPT_LOAD:
+			if (limits_parse_load(optarg, &c->limits.load) < 0)
+				return bad("invalid value '%s' for --load (N, N%%, +N or -N, above 0)", optarg);
+			break;
+		case OPT_ENV:
+			/* GNU parallel copies NAME to remote hosts; a local job
+			 * inherits weft's whole environment already. */
+			if (!*optarg)
+				return bad("invalid value '%s' for --env (a variable's name, or _)", optarg);
+			break;
+		case OPT_CAT:
+		case OPT_FIFO:
+			/* As GNU parallel: either implies --pipe. */
+			*(ch == OPT_CAT ? &c->cat : &c->fifo) = true;
+			c->pipe = true;
+			break;
+		case OPT_BLOCK_SIZE: {
+			unsigned long long n;
+			if (blocks_parse_size(optarg[0] == '-' ? optarg + 1 : optarg, &n) < 0)
 				return bad("invalid value '%s' for --block-size (a size such as 64k, 1M or 10M)", optarg);
 			c->blocks.size = (size_t)n;
+			c->block_arg = optarg;
 			break;
 		}
 		case OPT_RECEND:
@@ -554,6 +660,14 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		return -1;
 	if (!c->pipe && (c->blocks.size || c->recend_set || c->recstart_set))
 		return bad("%s needs --pipe", c->blocks.size ? "--block-size" : c->recend_set ? "--recend" : "--recstart");
+	if (c->cat && c->fifo)
+		return bad("%s cannot be used with --cat", "--fifo");
+	if (c->block_arg && c->block_arg[0] == '-' && !c->pipe_part)
+		return bad("invalid value '%s' for --block-size (a size such as 64k, 1M or 10M)", c->block_arg);
+	if (c->pipe_part && (c->max_replace || c->max_lines))
+		return bad("%s cannot be used with --pipe-part: a part is cut by size", c->max_replace ? "-N" : "-L");
+	if (c->pipe_part && !c->narg_files)
+		return bad("%s needs the file to cut: -a FILE", "--pipe-part");
 	if (c->pipe && c->run.cluster)
 		return bad("%s: the blocks of --pipe are fed by this process", "--cluster cannot be used with --pipe");
 	if (c->pipe && c->halt.pct)
@@ -579,7 +693,7 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 	const char *vsep = c->arg_sep ? c->arg_sep : ":::", *fsep = c->arg_file_sep ? c->arg_file_sep : "::::";
 	int i = optind;
 	c->cmd = &argv[i];
-	if (c->narg_files) {
+	if (c->narg_files && !c->pipe_part) {
 		/* -a FILE: sources before those of the command line. */
 		c->sources = xrealloc(c->sources, sizeof *c->sources);
 		c->sources[c->nsources++] = (struct fanout_source){SRC_FILE, c->arg_files, c->narg_files};
@@ -591,12 +705,14 @@ static int parse(struct exec_cli *c, int argc, char **argv)
 		return bad("--header cannot be used with %s", c->pipe ? "--pipe" : "--resume");
 	if (c->pipe && c->shuf)
 		return bad("%s cannot be used with --pipe", "--shuf");
-	if (c->pipe && c->narg_files)
+	if (c->pipe && !c->pipe_part && c->narg_files)
 		return bad("%s cannot be used with --pipe: --pipe reads standard input", "-a");
 	if (c->pipe && i < argc)
-		return bad("--pipe reads standard input: it takes no %s", argv[i]);
+		return bad(c->pipe_part ? "--pipe-part reads the files of -a: it takes no %s"
+					: "--pipe reads standard input: it takes no %s",
+			   argv[i]);
 	if (c->pipe && !c->ncmd)
-		return bad("%s must have a command to pipe into (e.g. 'cat')", "--pipe");
+		return bad("%s must have a command to pipe into (e.g. 'cat')", c->pipe_part ? "--pipe-part" : "--pipe");
 	while (i < argc) {
 		bool files = strcmp(argv[i], fsep) == 0;
 		int first = ++i;
@@ -718,6 +834,7 @@ static int exec_run(int argc, char **argv, char **words)
 		free(c.sources);
 		free(c.delim);
 		free(c.arg_files);
+		free_rpls(&c);
 		return r > 0 ? 0 : EXEC_ERROR;
 	}
 	/* Under make -n, print the commands as make does; make -k changes
@@ -729,10 +846,12 @@ static int exec_run(int argc, char **argv, char **words)
 	struct jobserver *js = NULL;
 	int status = EXEC_ERROR;
 	pcre2_code *colsep = NULL;
-	struct tmpl *cmd = NULL, *tagstring = NULL;
+	struct tmpl *cmd = NULL, *tagstring = NULL, *results_name = NULL;
 	struct fanout *f = NULL;
+	struct parts *parts = NULL;
+	struct pipetmp *pipetmp = NULL;
 	struct joblog *jl = NULL;
-	struct sink *logs = NULL, *evsink = NULL, *junit = NULL, *trace = NULL, *report = NULL;
+	struct sink *logs = NULL, *evsink = NULL, *junit = NULL, *trace = NULL, *report = NULL, *results = NULL;
 	struct events ev;
 	events_init(&ev, words);
 	bool begun = false;
@@ -779,9 +898,11 @@ static int exec_run(int argc, char **argv, char **words)
 		.prefix = c.tag || c.tagstring ? PREFIX_TAB : PREFIX_NONE,
 		.keep_order = c.keep_order,
 		.verbose = c.verbose,
+		.compress = c.compress,
 	};
-	/* --events=- owns stdout: the jobs' output is then only in the events. */
-	if (!c.dry_run && (!c.run.events || strcmp(c.run.events, "-") != 0))
+	/* --events=- owns stdout: the jobs' output is then only in the events;
+	 * with --results, only in the results, as GNU parallel keeps it. */
+	if (!c.dry_run && !c.results && (!c.run.events || strcmp(c.run.events, "-") != 0))
 		events_add(&ev, output_sink_new(&oo));
 	events_add(&ev, messages_sink_new("weft exec"));
 	events_add(&ev, summary_sink_new(SUMMARY_EXEC));
@@ -826,14 +947,33 @@ static int exec_run(int argc, char **argv, char **words)
 	for (size_t i = 0; i < c.ncmd; i++)
 		has_slot |= strstr(c.cmd[i], "{%}") != NULL;
 	char **cwords = command_words(&c);
-	cmd = c.ncmd ? tmpl_new_plus(cwords, c.ncmd, c.plus) : NULL;
+	cmd = c.ncmd ? tmpl_new_rpl(cwords, c.ncmd, c.plus, c.rpls, c.nrpls) : NULL;
 	free_words(cwords);
 	if (c.tagstring) {
 		size_t len;
 		char *w[] = {opt_unescape(c.tagstring, &len)};
-		tagstring = tmpl_new_plus(w, 1, c.plus);
+		tagstring = tmpl_new_rpl(w, 1, c.plus, c.rpls, c.nrpls);
 		free(w[0]);
 	}
+	if (c.pipe_part) {
+		struct parts_opts po = {
+			.size = c.block_arg && c.block_arg[0] != '-' ? c.blocks.size : 0,
+			/* GNU parallel's default: ten parts per job slot. */
+			.per_slot = !c.block_arg ? 10 : c.block_arg[0] == '-' ? (unsigned)c.blocks.size : 0,
+			.jobs = run_fit_jobs(jobs),
+			.recstart = c.blocks.recstart,
+			.recend = c.blocks.recend,
+		};
+		const char *badpath = NULL;
+		int err = parts_new(c.arg_files, c.narg_files, &po, &parts, &badpath);
+		if (err < 0) {
+			events_say(&ev, MSG_ERROR, NULL, "cannot cut '%s' into parts: %s", badpath,
+				   err == -ESPIPE ? "--pipe-part needs a file it can seek in, not a pipe" : strerror(-err));
+			goto out;
+		}
+	}
+	if (c.cat || c.fifo)
+		pipetmp = pipetmp_new(c.fifo);
 	struct fanout_opts fo = {
 		.ev = &ev,
 		.cmd = cmd,
@@ -857,7 +997,10 @@ static int exec_run(int argc, char **argv, char **words)
 		.resume_log = c.resume || c.resume_failed ? c.joblog : NULL,
 		.resume_failed = c.resume_failed,
 		.cmd_has_slot = has_slot,
-		.pipe = c.pipe ? &c.blocks : NULL,
+		.pipe = c.pipe && !c.pipe_part ? &c.blocks : NULL,
+		.parts = parts,
+		.pipetmp = pipetmp,
+		.fifo = c.fifo,
 		.max_args = c.max_replace ? c.max_replace : c.max_args ? c.max_args : c.max_lines,
 		.lines = !c.max_replace && !c.max_args && c.max_lines,
 		.fill = c.fill_x || c.fill_m,
@@ -866,6 +1009,7 @@ static int exec_run(int argc, char **argv, char **words)
 		.max_chars = max_chars(&ev, c.max_chars),
 		.jobs = run_fit_jobs(jobs),
 		.delay_ms = c.delay_ms,
+		.limits = c.limits,
 	};
 	if (fanout_new(&f, &fo) < 0)
 		goto out;
@@ -879,7 +1023,7 @@ static int exec_run(int argc, char **argv, char **words)
 			cw[i] = w;
 		}
 		tmpl_free(cmd);
-		cmd = tmpl_new_plus(cw, c.ncmd, c.plus);
+		cmd = tmpl_new_rpl(cw, c.ncmd, c.plus, c.rpls, c.nrpls);
 		free_words(cw);
 		fanout_set_cmd(f, cmd);
 	}
@@ -898,6 +1042,20 @@ static int exec_run(int argc, char **argv, char **words)
 		if (fanout_failed(f))
 			status = EXEC_ERROR;
 		goto out;
+	}
+	if (c.results) {
+		size_t nn = 0;
+		char *const *names = c.header ? fanout_names(f, &nn) : NULL;
+		char *w[] = {names ? named_args(c.results, names, nn) : xstrdup(c.results)};
+		results_name = tmpl_new_rpl(w, 1, c.plus, c.rpls, c.nrpls);
+		free(w[0]);
+		tmpl_set_counts(results_name, fanout_total(f), run_fit_jobs(jobs));
+		int err = results_sink_new(c.results, results_name, names, nn, c.keep_order, &ev, &results);
+		if (err < 0) {
+			events_say(&ev, MSG_ERROR, NULL, "cannot open the results file '%s': %s", c.results, strerror(-err));
+			goto out;
+		}
+		events_add(&ev, results);
 	}
 	if (c.joblog) {
 		/* Without --resume a run starts a new log, as GNU parallel's does. */
@@ -940,7 +1098,7 @@ static int exec_run(int argc, char **argv, char **words)
 	}
 	if (res.signal)
 		status = -res.signal;
-	else if (joblog_sink_failed(logs) || events_sink_error(evsink) || junit_err || views_lost || term_lost())
+	else if (joblog_sink_failed(logs) || events_sink_error(evsink) || results_sink_error(results) || junit_err || views_lost || term_lost())
 		status = EXEC_ERROR;
 	else
 		status = fanout_status(f);
@@ -950,6 +1108,8 @@ out:
 	if (begun)
 		events_end(&ev, status < 0 ? 128 - status : status, status < 0 ? -status : 0);
 	fanout_free(f);
+	parts_free(parts);
+	pipetmp_free(pipetmp);
 	jobserver_free(js);
 	makeflags_release(&mf);
 	events_release(&ev);
@@ -957,10 +1117,12 @@ out:
 		joblog_close(jl);
 	tmpl_free(cmd);
 	tmpl_free(tagstring);
+	tmpl_free(results_name);
 	if (colsep)
 		pcre2_code_free(colsep);
 	free(c.sources);
 	free(c.delim);
 	free(c.arg_files);
+	free_rpls(&c);
 	return status;
 }

@@ -15,6 +15,8 @@
 #include "events.h"
 #include "feed.h"
 #include "joblog.h"
+#include "parts.h"
+#include "pipetmp.h"
 #include "reader.h"
 #include "run.h"
 #include "tmpl.h"
@@ -28,6 +30,9 @@ struct xjob {
 	char *tag;
 	struct buf argdata;  /* the args, back to back */
 	struct block *block; /* --pipe: its stdin; NULL: none */
+	int part_fd;         /* --pipe-part: its stdin is part_len bytes of this file from part_off; -1: none */
+	off_t part_off, part_len;
+	char *tmp;           /* --cat, --fifo: its block's or part's name ({}); NULL: none */
 	size_t *tend;        /* input k's args end before arg tend[k] */
 	size_t ntup;         /* inputs in it */
 	unsigned long long nlines; /* -L: whole lines among them */
@@ -96,8 +101,9 @@ struct fanout {
 	struct xjob *running;
 	uv_timer_t pct_timer;
 	bool timer_on;
-	uv_timer_t delay_timer;   /* --delay: kicks the runner when the next start is due */
+	uv_timer_t delay_timer;   /* --delay, --memfree, --load: kicks the runner when the next start is due */
 	bool delay_on;
+	struct xjob *gated;       /* --memfree, --load: the next job, waiting for room */
 	uint64_t last_start_ns;   /* --delay: when the last job was handed out; 0: none yet */
 	uint32_t *ok_ms;          /* runtimes of successful jobs, for --timeout N% */
 	size_t nok, okcap;
@@ -375,6 +381,11 @@ static void expand(struct fanout *f, struct xjob *x, unsigned slot)
 	x->job.cmd = x->cmd;
 	x->job.cmd_lines = 1;
 	x->job.name = x->tag ? x->tag : x->cmd;
+	x->job.args = x->nargs ? (x->argdata.p ? x->argdata.p : "") : NULL;
+	x->job.arg_lens = x->lens;
+	x->job.nargs = x->nargs;
+	x->job.arg_end = x->tend;
+	x->job.ninputs = x->ntup;
 }
 
 static void xjob_free(struct xjob *x);
@@ -595,9 +606,15 @@ static struct xjob *make_job(struct fanout *f)
 		x = xcalloc(1, sizeof *x);
 		buf_init(&x->argdata);
 	}
+	x->part_fd = -1;
 	if (f->blocks) {
 		int r = next_block(f, &x->block);
 		if (r <= 0) {
+			xjob_free(x);
+			return NULL;
+		}
+	} else if (f->o.parts) {
+		if (parts_next(f->o.parts, &x->part_fd, &x->part_off, &x->part_len) < 0) {
 			xjob_free(x);
 			return NULL;
 		}
@@ -646,6 +663,9 @@ static struct xjob *make_job(struct fanout *f)
 
 static void xjob_free(struct xjob *x)
 {
+	if (x->tmp)
+		unlink(x->tmp);
+	free(x->tmp);
 	free(x->tend);
 	block_unref(x->block);
 	free(x->cmd);
@@ -704,6 +724,20 @@ static void delay_cb(uv_timer_t *t)
 		runner_kick(f->src.runner);
 }
 
+/* How often --memfree and --load look again while there is no room. */
+#define LIMITS_RECHECK_MS 250
+
+/* Kicks the runner in ms milliseconds. */
+static void arm_timer(struct fanout *f, uint64_t ms)
+{
+	if (!f->delay_on) {
+		uv_timer_init(uv_default_loop(), &f->delay_timer);
+		f->delay_timer.data = f;
+		f->delay_on = true;
+	}
+	uv_timer_start(&f->delay_timer, delay_cb, ms, 0);
+}
+
 /* --delay: whether the next job may start now; if not, a timer kicks the
  * runner when it may. */
 static bool delay_over(struct fanout *f)
@@ -713,12 +747,7 @@ static bool delay_over(struct fanout *f)
 	uint64_t due = f->last_start_ns + f->o.delay_ms * 1000000ull, now = now_ns();
 	if (now >= due)
 		return true;
-	if (!f->delay_on) {
-		uv_timer_init(uv_default_loop(), &f->delay_timer);
-		f->delay_timer.data = f;
-		f->delay_on = true;
-	}
-	uv_timer_start(&f->delay_timer, delay_cb, (due - now + 999999) / 1000000, 0);
+	arm_timer(f, (due - now + 999999) / 1000000);
 	return false;
 }
 
@@ -727,7 +756,10 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 	struct fanout *f = (struct fanout *)s;
 	if (f->stopped || !delay_over(f))
 		return NULL;
-	struct xjob *x = pop(&f->retry_head, &f->retry_tail);
+	struct xjob *x = f->gated;
+	f->gated = NULL;
+	if (!x)
+		x = pop(&f->retry_head, &f->retry_tail);
 	if (!x)
 		x = pop(&f->pend_head, &f->pend_tail);
 	if (!x) {
@@ -736,9 +768,41 @@ static struct job *next(struct jobsrc *s, unsigned slot)
 			return NULL;
 		x->job.order = f->handed++;
 	}
+	if ((f->o.limits.memfree || f->o.limits.load > 0) && !limits_room(&f->o.limits)) {
+		/* No room now: the job waits, and a timer looks again. */
+		f->gated = x;
+		arm_timer(f, LIMITS_RECHECK_MS);
+		return NULL;
+	}
+	if (f->o.pipetmp && !x->tmp && !x->job.decided && (x->block || x->part_fd >= 0)) {
+		int err = pipetmp_make(f->o.pipetmp, x->block, x->part_fd, x->part_off, x->part_len, &x->tmp);
+		if (err < 0) {
+			x->job.decided = true;
+			x->job.result = JOB_SPAWN_ERROR;
+			x->job.spawn_error = err;
+		} else {
+			/* Its name is the job's one arg: {} in the command, or put at its end. */
+			buf_adds(&x->argdata, x->tmp);
+			x->lens = xrealloc(x->lens, sizeof *x->lens);
+			x->lens[0] = strlen(x->tmp);
+			x->tend = xrealloc(x->tend, sizeof *x->tend);
+			x->tend[0] = 1;
+			x->nargs = x->ntup = 1;
+		}
+	}
 	expand(f, x, slot);
-	if (x->block) {
-		int fd = feed_start(uv_default_loop(), x->block);
+	if (x->tmp && f->o.fifo) {
+		char *w = pipetmp_fifo_command(x->cmd, x->tmp);
+		free(x->cmd);
+		x->job.cmd = x->cmd = w;
+	}
+	if (x->job.decided) {
+		/* Its temporary file could not be made. */
+	} else if (x->tmp && !f->o.fifo) {
+		x->job.stdin_fd = 0;
+	} else if (x->block || x->part_fd >= 0) {
+		int fd = x->block ? feed_start(uv_default_loop(), x->block)
+				  : feed_range(uv_default_loop(), x->part_fd, x->part_off, x->part_len);
 		x->job.decided = fd < 0;
 		if (fd < 0) {
 			x->job.result = JOB_SPAWN_ERROR;
@@ -876,6 +940,10 @@ static void skip_waiting(struct fanout *f, struct xjob **head, struct xjob **tai
 static void finish(struct jobsrc *s)
 {
 	struct fanout *f = (struct fanout *)s;
+	if (f->gated) {
+		push(&f->retry_head, &f->retry_tail, f->gated);
+		f->gated = NULL;
+	}
 	if (s->ev) {
 		skip_waiting(f, &f->retry_head, &f->retry_tail);
 		skip_waiting(f, &f->pend_head, &f->pend_tail);
@@ -1149,7 +1217,11 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 				       block_warn, f);
 		n = 0;
 	}
-	f->streaming = !o->pipe && !o->link && !o->need_total && f->o.sources[0].kind == SRC_FILE;
+	if (o->parts) {
+		f->total = parts_count(o->parts);
+		n = 0;
+	}
+	f->streaming = !o->pipe && !o->parts && !o->link && !o->need_total && f->o.sources[0].kind == SRC_FILE;
 	for (size_t k = f->streaming ? 1 : 0; k < n; k++)
 		if (load_source(f, k) < 0)
 			return -1;
@@ -1173,7 +1245,7 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 		for (size_t k = 0; k < n; k++)
 			if (!f->vals[k].n)
 				f->total = 0;
-	} else if (!f->streaming && !o->pipe) {
+	} else if (!f->streaming && !o->pipe && !o->parts) {
 		f->total = 1;
 		for (size_t k = 0; k < n; k++)
 			f->total *= f->vals[k].n;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "jobsrc.h"
+#include "limits.h"
 
 struct blocks_opts;
 struct events;
@@ -54,6 +55,14 @@ struct fanout_opts {
 	/* --pipe: standard input cut into blocks, one per job, fed to the
 	 * job's stdin; the job has no args. NULL: inputs are args. */
 	const struct blocks_opts *pipe;
+	/* --pipe-part: the parts of files, one per job, fed to the job's
+	 * stdin (borrowed); the job has no args. NULL: none. */
+	struct parts *parts;
+	/* --cat or --fifo (with pipe or parts): the block or part is a
+	 * temporary file or FIFO that {} names, removed after its job. NULL:
+	 * it is the job's stdin. Borrowed. */
+	struct pipetmp *pipetmp;
+	bool fifo;                 /* pipetmp makes FIFOs: the job's stdin is copied into it */
 	/* Several inputs per job (-n, -N, -L, -X, -m): */
 	unsigned long long max_args; /* at most this many inputs per job; 0: one, unless fill */
 	bool lines;                /* -L: an input that ends in a blank goes on in the next, uncounted */
@@ -62,6 +71,7 @@ struct fanout_opts {
 	size_t max_chars;          /* a command line must be shorter; one input alone longer: an error */
 	unsigned jobs;             /* -j: -X and -m spread the last inputs over this many jobs */
 	uint64_t delay_ms;         /* --delay: between the starts of two jobs; 0: none */
+	struct limits limits;      /* --memfree, --load: a job starts only when there is room */
 	bool header;               /* --header: the first value of each source names it (or its
 	                            * columns, with colsep) and is no input */
 	bool shuf;                 /* --shuf: every input read first, then run in a random order

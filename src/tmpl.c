@@ -74,6 +74,7 @@ struct part {
 	size_t pos;        /* PART_ARG: 0 for every arg ({}), else N of {N} */
 	bool from_end;     /* PART_ARG: {-N}, the N'th arg from the last */
 	size_t off, len;   /* PART_TEXT: the slice of tmpl.text */
+	const struct tmpl_rpl *user; /* PART_ARG: --rpl's, applied to the arg first; NULL: none */
 };
 
 struct tmpl {
@@ -175,6 +176,10 @@ static size_t parse_repl(const char *s, size_t n, struct part *p, bool plus)
 	/* {0} and {-0} are not GNU parallel's documented forms: keep them literal. */
 	if (digits && p->pos == 0)
 		return 0;
+	/* GNU parallel reads {N\s*X}: blanks, newlines too, may follow the
+	 * number ({1 }, {2\n.}). */
+	while (digits && i < n && strchr(" \t\n\r\f\v", s[i]) && s[i])
+		i++;
 	size_t l = parse_op(s + i, n - i, &p->op, plus);
 	return l ? i + l : 0;
 }
@@ -389,7 +394,49 @@ struct tmpl *tmpl_new(char *const *words, size_t nwords)
 	return tmpl_new_plus(words, nwords, false);
 }
 
+/* A user's replacement string at s: its length and *p, or 0. */
+static size_t parse_user(const char *s, size_t n, struct part *p, const struct tmpl_rpl *rpls, size_t nrpls)
+{
+	for (size_t k = 0; k < nrpls; k++) {
+		const struct tmpl_rpl *r = &rpls[k];
+		size_t tl = strlen(r->tag), i = 0;
+		struct buf b;
+		buf_init(&b);
+		if (tl <= n && memcmp(s, r->tag, tl) == 0) {
+			i = tl;
+			buf_adds(&b, r->alias ? r->alias : "{}");
+		} else if (tl > 2 && r->tag[0] == '{' && r->tag[tl - 1] == '}' && n > 1 && s[0] == '{') {
+			/* {NX} and {-NX} for a tag {X}. */
+			size_t d = 1 + (s[1] == '-');
+			while (d < n && s[d] >= '0' && s[d] <= '9')
+				d++;
+			size_t digits_end = d;
+			bool has_digits = digits_end > 1 + (s[1] == '-');
+			while (has_digits && d < n && s[d] && strchr(" \t\n\r\f\v", s[d]))
+				d++;
+			if (has_digits && d + tl - 1 <= n && memcmp(s + d, r->tag + 1, tl - 1) == 0 &&
+			    (!r->alias || (r->alias[1] != '#' && r->alias[1] != '%'))) {
+				i = d + tl - 1;
+				buf_add(&b, s, digits_end);
+				buf_adds(&b, r->alias ? r->alias + 1 : "}");
+			}
+		}
+		size_t l = i ? parse_repl(b.p, b.len, p, true) : 0;
+		buf_release(&b);
+		if (l) {
+			p->user = r->alias ? NULL : r;
+			return i;
+		}
+	}
+	return 0;
+}
+
 struct tmpl *tmpl_new_plus(char *const *words, size_t nwords, bool plus)
+{
+	return tmpl_new_rpl(words, nwords, plus, NULL, 0);
+}
+
+struct tmpl *tmpl_new_rpl(char *const *words, size_t nwords, bool plus, const struct tmpl_rpl *rpls, size_t nrpls)
 {
 	struct tmpl *t = xcalloc(1, sizeof *t);
 	t->plus = plus;
@@ -406,7 +453,9 @@ struct tmpl *tmpl_new_plus(char *const *words, size_t nwords, bool plus)
 	size_t lit = 0;
 	for (size_t i = 0; i < t->len;) {
 		struct part p = { .kind = PART_TEXT };
-		size_t l = t->text[i] == '{' ? parse_repl(t->text + i, t->len - i, &p, plus) : 0;
+		size_t l = parse_user(t->text + i, t->len - i, &p, rpls, nrpls);
+		if (!l && t->text[i] == '{')
+			l = parse_repl(t->text + i, t->len - i, &p, plus);
 		if (!l) {
 			i++;
 			continue;
@@ -602,6 +651,17 @@ static void quote_for(struct buf *out, const struct part *p, const char *s, size
 
 static void add_arg(struct buf *out, const struct part *p, const char *s, size_t n, bool quote)
 {
+	if (p->user) {
+		struct buf v;
+		buf_init(&v);
+		p->user->apply(p->user->ud, s, n, &v);
+		if (quote)
+			quote_for(out, p, v.p ? v.p : "", v.len);
+		else
+			buf_add(out, v.p ? v.p : "", v.len);
+		buf_release(&v);
+		return;
+	}
 	switch (p->op) {
 	case OP_NONE:
 		break;

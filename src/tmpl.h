@@ -29,6 +29,22 @@ struct tmpl *tmpl_new(char *const *words, size_t nwords);
  * (the number of jobs), {0#} and {0%} ({#} and {%} padded with zeros). */
 struct tmpl *tmpl_new_plus(char *const *words, size_t nwords, bool plus);
 
+/* A replacement string of the user's (--rpl): tag in the command, or,
+ * for a tag "{X}", also "{NX}" for arg N. Either it stands for one of the
+ * built-in strings, alias ("{/}", "{#}", "{..}"...), or apply turns each
+ * arg's value s[0..n) into what is appended to out. Borrowed by the
+ * templates made with it. */
+struct tmpl_rpl {
+	const char *tag;
+	const char *alias;
+	void (*apply)(const void *ud, const char *s, size_t n, struct buf *out);
+	const void *ud;
+};
+
+/* As tmpl_new_plus, with the user's replacement strings too, which are
+ * looked for first, in order. */
+struct tmpl *tmpl_new_rpl(char *const *words, size_t nwords, bool plus, const struct tmpl_rpl *rpls, size_t nrpls);
+
 /* The numbers behind {##}, {0#} and {0%}: the number of jobs and -j. */
 void tmpl_set_counts(struct tmpl *t, unsigned long long total, unsigned jobs);
 

@@ -70,7 +70,7 @@ raw"
 	run -0 bash_complete weft exec --ta
 	assert_output "--tag
 --tagstring="
-	run -0 bash_complete weft exec --resu
+	run -0 bash_complete weft exec --resum
 	assert_output "--resume
 --resume-failed"
 }
@@ -97,7 +97,7 @@ raw"
 	assert_line --regexp $'^exec\t'
 	run -0 fish -c "source '$COMPLETIONS/weft.fish'; complete -C 'weft --keep'"
 	assert_output -- "--keep-going"
-	run -0 fish -c "source '$COMPLETIONS/weft.fish'; complete -C 'weft exec --resu'"
+	run -0 fish -c "source '$COMPLETIONS/weft.fish'; complete -C 'weft exec --resum'"
 	assert_output -- "--resume
 --resume-failed"
 	run -0 fish -c "source '$COMPLETIONS/weft.fish'; complete -C 'weft report --o'"

@@ -43,12 +43,9 @@ static void on_event(struct sink *sink, const struct event *ev)
 		.runtime = (double)(j->end_ns - j->start_ns) / 1e9,
 		.send = 0,
 		.receive = j->out_bytes,
-		/* As GNU parallel: a signal leaves Exitval 0, a timeout writes -1;
-		 * a job an output rule failed (it exited 0) writes 1. */
-		.exitval = j->result == JOB_EXIT ? j->exit_code : j->result == JOB_TIMEOUT ? -1 : j->result == JOB_RULE ? 1 : 0,
-		.signal = j->result == JOB_SIGNAL ? j->term_signal : j->result == JOB_TIMEOUT ? 15 : 0,
 		.command = j->step ? (words.p ? words.p : "") : j->cmd ? j->cmd : "",
 	};
+	job_exit_fields(j, &r.exitval, &r.signal);
 	int err = joblog_append(ls->jl, &r);
 	buf_release(&words);
 	if (err < 0) {
@@ -72,10 +69,21 @@ struct sink *joblog_sink_new(struct joblog *jl, const char *path, struct events 
 	ls->jl = jl;
 	ls->path = path;
 	ls->ev = ev;
+	ls->epoch_minus_mono = wall_minus_mono();
+	return &ls->sink;
+}
+
+void job_exit_fields(const struct job *j, int *exitval, int *signal)
+{
+	*exitval = j->result == JOB_EXIT ? j->exit_code : j->result == JOB_TIMEOUT ? -1 : j->result == JOB_RULE ? 1 : 0;
+	*signal = j->result == JOB_SIGNAL ? j->term_signal : j->result == JOB_TIMEOUT ? 15 : 0;
+}
+
+double wall_minus_mono(void)
+{
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
-	ls->epoch_minus_mono = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 - (double)now_ns() / 1e9;
-	return &ls->sink;
+	return (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 - (double)now_ns() / 1e9;
 }
 
 bool joblog_sink_failed(const struct sink *s)

@@ -69,8 +69,8 @@ static struct job_out *state(struct output_sink *o, struct job *j)
 		struct job_out *s = xcalloc(1, sizeof *s);
 		for (int i = 0; i < 2; i++) {
 			buf_init(&s->partial[i]);
-			spool_init(&s->over[i]);
-			spool_init(&s->held[i]);
+			spool_init_z(&s->over[i], o->o.compress);
+			spool_init_z(&s->held[i], o->o.compress);
 		}
 		j->sink_state[o->sink.slot] = s;
 	}
@@ -366,6 +366,6 @@ struct sink *output_sink_new(const struct output_opts *opts)
 	o->sink.release = release;
 	o->o = *opts;
 	buf_init(&o->line);
-	spool_init(&o->spill);
+	spool_init_z(&o->spill, o->o.compress);
 	return &o->sink;
 }

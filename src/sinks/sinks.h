@@ -28,6 +28,7 @@ struct output_opts {
 	size_t width;
 	bool keep_order;  /* group mode: print whole jobs in the order of job->order */
 	bool verbose;     /* each job's command, and a newline, comes first in its stdout */
+	bool compress;    /* output held back past its memory share is compressed in its file (--compress) */
 };
 
 /* "line", "group" or "raw": 0 and *out, or -1. */
@@ -55,6 +56,30 @@ struct sink *progress_sink_new(unsigned long long total, bool bar, bool eta);
 struct sink *joblog_sink_new(struct joblog *jl, const char *path, struct events *ev);
 /* True when a record could not be written. */
 bool joblog_sink_failed(const struct sink *s);
+struct job;
+/* A finished job's Exitval and Signal as GNU parallel records them: a
+ * signal leaves Exitval 0, a timeout is -1 with signal 15, a job an output
+ * rule failed (it exited 0) is 1. */
+void job_exit_fields(const struct job *j, int *exitval, int *signal);
+/* The wall clock minus now_ns()'s clock, in seconds: a job's start_ns as
+ * a time of day. */
+double wall_minus_mono(void);
+
+/* --- results.c: each job's output kept as GNU parallel's --results keeps it --- */
+struct tmpl;
+/* name: a directory, each job's output in name/1/ARG.../stdout, stderr
+ * and seq (with --header, names in place of the numbers); name_tmpl, the
+ * name as a template: when a job's expansion differs from name, stdout
+ * goes to it, stderr to it.err and the seq to it.seq (into it/stdout...
+ * when it ends in /); FILE.csv, FILE.tsv or FILE.json: one record per job
+ * ("-.csv", "-.tsv", "-.json": on standard output). names: --header's,
+ * borrowed, or NULL. keep_order: the records in input order (-k). Returns
+ * 0 and *out, or -errno when the file cannot be opened. A write that fails
+ * is said on ev, once, and halts the run. */
+int results_sink_new(const char *name, const struct tmpl *name_tmpl, char *const *names, size_t nnames,
+		     bool keep_order, struct events *ev, struct sink **out);
+/* -errno of the first write that failed, or 0. */
+int results_sink_error(const struct sink *s);
 
 /* --- events.c: the stream as JSON Lines (--events) --- */
 /* path "-": standard output. Returns 0 and *out, or -errno when path

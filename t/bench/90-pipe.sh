@@ -9,6 +9,9 @@
 #   parallel -j2 --pipe wc -l < in.txt
 #   split -C 1M in.txt parts/ && ls parts/* | xargs -P2 -n1 wc -l
 #                     (split writes every block to a file first)
+# and, on the file itself (cut by seeking, no stdin):
+#   weft exec -j2 --pipe-part -a in.txt --block 1M wc -l
+#   parallel -j2 --pipe-part -a in.txt --block 1M wc -l
 # GNU parallel is slow, so it reads BENCH_PIPE_PARALLEL_MB MiB (default a
 # quarter of the data, the same lines' start) and its rate is scaled (the
 # table says so). BENCH_REPS (default 3) interleaved runs each; best wall
@@ -17,6 +20,7 @@
 # peak RSS does not grow with the input (blocks are streamed).
 #
 # Targets: weft >= 1.0x split + xargs and >= 5x GNU parallel in MiB/s;
+# weft --pipe-part >= 1.0x GNU parallel --pipe-part;
 # RSS(2x data) - RSS(data) within 1 MiB (1024 KiB); weft's peak RSS under
 # 16 MiB with 1 MiB blocks.
 set -euo pipefail
@@ -51,6 +55,11 @@ split_xargs() {
   rm -f parts/*
   split -C 1M in.txt parts/ && printf '%s\n' parts/* | xargs -P2 -n1 wc -l
 }
+got=$("$WEFT" exec -j2 --pipe-part -a in.txt --block 1M wc -l | sum)
+if [[ $got != "$want" ]]; then
+  echo "bench: weft exec --pipe-part wc -l counted $got lines, not $want" >&2
+  exit 1
+fi
 got=$(split_xargs | sum)
 [[ $got == "$want" ]] || { echo "bench: split + xargs counted $got lines, not $want" >&2; exit 1; }
 export -f split_xargs
@@ -67,6 +76,10 @@ for ((r = 1; r <= REPS; r++)); do
   if $have_parallel; then
     bench_time "parallel -j2 --pipe" parallel --will-cite -j2 --pipe wc -l <in-parallel.txt
   fi
+  bench_time "weft exec -j2 --pipe-part" "$WEFT" exec -j2 --pipe-part -a in.txt --block 1M wc -l
+  if $have_parallel; then
+    bench_time "parallel -j2 --pipe-part" parallel --will-cite -j2 --pipe-part -a in.txt --block 1M wc -l
+  fi
 done
 
 bench_table "$MB" "MiB/s"
@@ -74,6 +87,8 @@ echo
 bench_target "pipe: weft vs split + xargs -P2" "$(bench_speedup "weft exec -j2 --pipe" "split -C 1M + xargs -P2" "$MB")x" ">=" 1.0x
 if $have_parallel; then
   bench_target "pipe: weft vs GNU parallel --pipe" "$(bench_speedup "weft exec -j2 --pipe" "parallel -j2 --pipe" "$MB")x" ">=" 5x
+  bench_target "pipe-part: weft vs GNU parallel --pipe-part" \
+    "$(bench_speedup "weft exec -j2 --pipe-part" "parallel -j2 --pipe-part" "$MB")x" ">=" 1.0x
 fi
 
 # --- memory: flat in the size of the input --------------------------------------
