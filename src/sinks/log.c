@@ -99,7 +99,6 @@ static void add_line_text(struct buf *b, const char *s)
 {
 	escape_controls(b, s);
 }
-}
 
 /* A failed job as an error annotation, and the places its error-format
  * found: errors when it failed, warnings when it did not. */
