@@ -351,28 +351,14 @@ static int bad(const char *fmt, const char *arg)
 
 int exec_parse_jobs(const char *s, unsigned *out)
 {
-	unsigned cpus = uv_available_parallelism();
-	const char *p = s;
-	int sign = 0;
-	if (*p == '+' || *p == '-')
-		sign = *p++ == '+' ? 1 : -1;
-	unsigned long long n;
-	const char *end = parse_uint(p, 100000, &n);
-	if (!end)
+	double v;
+	bool bare;
+	if (opt_cpus(s, false, &v, &bare) < 0)
 		return -1;
-	long v;
-	if (*end == '%' && !end[1] && !sign)
-		v = (long)(cpus * n / 100);
-	else if (*end)
-		return -1;
-	else if (sign)
-		v = (long)cpus + sign * (long)n;
-	else
-		v = (long)n;
-	if (v == 0 && !sign && *end != '%') {
+	if (v == 0 && bare) {
 		/* As many as the open-file limit leaves room for. */
 		unsigned fit = run_max_jobs();
-		v = fit > 1024 ? 1024 : (long)fit;
+		v = fit > 1024 ? 1024 : fit;
 	}
 	*out = v < 1 ? 1 : (unsigned)v;
 	return 0;

@@ -4,24 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uv.h>
 
+#include "opt.h"
 
 int limits_parse_load(const char *s, double *out)
 {
-	unsigned cpus = uv_available_parallelism();
-	int sign = *s == '+' ? 1 : *s == '-' ? -1 : 0;
-	char *end;
-	double v = strtod(s + (sign != 0), &end);
-	if (end == s + (sign != 0) || v < 0 || !(v < 1e9))
-		return -1;
-	if (*end == '%' && !end[1] && !sign)
-		v = cpus * v / 100;
-	else if (*end)
-		return -1;
-	else if (sign)
-		v = cpus + sign * v;
-	if (!(v > 0))
+	bool bare;
+	double v;
+	if (opt_cpus(s, true, &v, &bare) < 0 || !(v > 0))
 		return -1;
 	*out = v;
 	return 0;
@@ -52,7 +42,8 @@ bool limits_room(const struct limits *l)
 	}
 	if (l->load > 0) {
 		long long run = proc_field("/proc/stat", "procs_running "), blocked = proc_field("/proc/stat", "procs_blocked ");
-		if (run < 0 || blocked < 0 || (double)(run + blocked) >= l->load)
+		/* weft itself is running as it reads this: not counted. */
+		if (run < 1 || blocked < 0 || (double)(run - 1 + blocked) >= l->load)
 			return false;
 	}
 	return true;

@@ -65,6 +65,33 @@ char *opt_unescape(const char *s, size_t *len)
 	return out;
 }
 
+int opt_cpus(const char *s, bool fractions, double *out, bool *bare)
+{
+	int sign = *s == '+' ? 1 : *s == '-' ? -1 : 0;
+	const char *p = s + (sign != 0);
+	const char *end;
+	double v;
+	if (fractions) {
+		char *e;
+		v = strtod(p, &e);
+		end = e != p && v >= 0 && v < 1e9 ? e : NULL;
+	} else {
+		unsigned long long n;
+		end = parse_uint(p, 100000, &n);
+		v = (double)n;
+	}
+	if (!end || (*end && !(*end == '%' && !end[1] && !sign)))
+		return -1;
+	double cpus = uv_available_parallelism();
+	if (*end == '%')
+		v = fractions ? cpus * v / 100 : (double)((unsigned long long)cpus * (unsigned long long)v / 100);
+	else if (sign)
+		v = cpus + sign * v;
+	*out = v;
+	*bare = !sign && !*end;
+	return 0;
+}
+
 static int parse_cluster(const char *s, unsigned *out)
 {
 	if (strcmp(s, "auto") == 0) {

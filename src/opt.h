@@ -13,6 +13,12 @@
  * parser to return it. */
 int opt_bad(const char *prog, const char *fmt, const char *arg);
 
+/* A count given as GNU parallel's -j gives it: N, N% of the CPUs, or +N
+ * or -N CPUs; whole numbers, or with decimals when fractions is true.
+ * Returns 0, the value in *out (a -N may make it 0 or less) and, in
+ * *bare, whether it was a plain N; or -1. */
+int opt_cpus(const char *s, bool fractions, double *out, bool *bare);
+
 /* The usage error for what getopt_long() returned with opterr 0 and an
  * optstring that starts with ':' (after any '+'): ch ':' is "option 'X'
  * needs a value", anything else "unknown option 'X'", with the nearest
