@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <xxhash.h>
 
 #include "../step.h"
@@ -16,7 +16,7 @@
 /*
  * step = hash [--algo=sha256|xxh128] [--output=FILE] [--] PATH...
  *
- *   --algo=sha256   SHA-256 through OpenSSL's EVP interface (the default)
+ *   --algo=sha256   SHA-256 through nettle (the default)
  *   --algo=xxh128   XXH3 128-bit through libxxhash (what `xxhsum -H2` prints)
  *   --output=FILE   write the lines to FILE instead of stdout; FILE is
  *                   replaced atomically, and only when every PATH was read
@@ -122,23 +122,26 @@ static void format_line(struct buf *b, const unsigned char *d, size_t n, const c
 
 struct hasher {
 	enum algo algo;
-	EVP_MD *md;
-	EVP_MD_CTX *ctx;
+	struct sha256_ctx sha;
 	XXH3_state_t *xs;
 };
 
 /* Returns 0, or -1 when the library failed. */
 static int hasher_reset(struct hasher *h)
 {
-	if (h->algo == ALGO_SHA256)
-		return EVP_DigestInit_ex(h->ctx, h->md, NULL) == 1 ? 0 : -1;
+	if (h->algo == ALGO_SHA256) {
+		sha256_init(&h->sha);
+		return 0;
+	}
 	return XXH3_128bits_reset(h->xs) == XXH_OK ? 0 : -1;
 }
 
 static int hasher_update(struct hasher *h, const void *p, size_t n)
 {
-	if (h->algo == ALGO_SHA256)
-		return EVP_DigestUpdate(h->ctx, p, n) == 1 ? 0 : -1;
+	if (h->algo == ALGO_SHA256) {
+		sha256_update(&h->sha, n, p);
+		return 0;
+	}
 	return XXH3_128bits_update(h->xs, p, n) == XXH_OK ? 0 : -1;
 }
 
@@ -146,10 +149,8 @@ static int hasher_update(struct hasher *h, const void *p, size_t n)
 static int hasher_final(struct hasher *h, unsigned char *d, size_t *n)
 {
 	if (h->algo == ALGO_SHA256) {
-		unsigned len = 0;
-		if (EVP_DigestFinal_ex(h->ctx, d, &len) != 1)
-			return -1;
-		*n = len;
+		sha256_digest(&h->sha, SHA256_DIGEST_SIZE, d);
+		*n = SHA256_DIGEST_SIZE;
 		return 0;
 	}
 	XXH128_canonical_t c;
@@ -223,15 +224,7 @@ static int run(int argc, char *const *argv, struct step_out *out)
 	struct buf line;
 	buf_init(&line);
 
-	if (a.algo == ALGO_SHA256) {
-		h.md = EVP_MD_fetch(NULL, "SHA256", NULL);
-		h.ctx = EVP_MD_CTX_new();
-		if (!h.md || !h.ctx) {
-			step_error(out, "cannot set up sha256 (OpenSSL)");
-			status = STEP_ERROR;
-			goto done;
-		}
-	} else {
+	if (a.algo == ALGO_XXH128) {
 		h.xs = XXH3_createState();
 		if (!h.xs)
 			abort(); /* only malloc can fail */
@@ -242,7 +235,7 @@ static int run(int argc, char *const *argv, struct step_out *out)
 	}
 	rbuf = xmalloc(READ_SIZE);
 	for (int i = a.first; i < argc; i++) {
-		unsigned char digest[EVP_MAX_MD_SIZE];
+		unsigned char digest[SHA256_DIGEST_SIZE];
 		size_t dlen = 0;
 		enum file_result r = hash_file(&h, argv[i], rbuf, digest, &dlen, out);
 		if (r == FILE_STOP) {
@@ -262,8 +255,6 @@ static int run(int argc, char *const *argv, struct step_out *out)
 done:
 	free(rbuf);
 	buf_release(&line);
-	EVP_MD_CTX_free(h.ctx);
-	EVP_MD_free(h.md);
 	if (h.xs)
 		XXH3_freeState(h.xs);
 	return status;

@@ -8,8 +8,8 @@
 #   weft -j2 h        [h] foreach = f/* ; step = hash {}   (a job per file)
 #   sha256sum f/*
 #   xargs -P2 -n32 sha256sum   (the file names on stdin)
-#   openssl dgst -sha256 -r f/*   for reference only: one process of the same
-#                     library (OpenSSL) that weft's step uses, no target
+#   openssl dgst -sha256 -r f/*   for reference only: one process of
+#                     OpenSSL's SHA-256 (weft's step uses nettle's), no target
 # BENCH_REPS (default 3) interleaved runs each; best wall time counts.
 # Targets: weft >= 1.8x sha256sum and >= 1.0x xargs -P2 (on 2 cores).
 set -euo pipefail
