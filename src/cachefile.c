@@ -220,30 +220,30 @@ static bool parse_i64(const char *s, int64_t *v)
 	return true;
 }
 
+/* Each lowercase hex digit's value plus one; 0: not one. */
+static const unsigned char hex_val[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
 static bool is_hex(const char *s, size_t n)
 {
-	if (strlen(s) != n)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+	for (size_t i = 0; i < n; i++)
+		if (!hex_val[(unsigned char)s[i]])
 			return false;
-	return true;
+	return s[n] == '\0';
 }
 
-static int nibble(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static bool parse_hash(const char *s, unsigned char h[16])
+/* The 32 hex digits at s into h; false when one is not a digit. */
+static bool hex_bytes(const char *s, unsigned char h[16])
 {
 	for (int i = 0; i < 16; i++) {
-		int hi = nibble(s[2 * i]), lo = hi < 0 ? -1 : nibble(s[2 * i + 1]);
-		if (lo < 0)
+		unsigned hi = hex_val[(unsigned char)s[2 * i]], lo = hi ? hex_val[(unsigned char)s[2 * i + 1]] : 0;
+		if (!lo)
 			return false;
-		h[i] = (unsigned char)(hi << 4 | lo);
+		h[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
 	}
-	return s[HEX_LEN] == '\0';
+	return true;
 }
 
 /* Splits line at tabs into at most max fields; returns how many. */
@@ -273,20 +273,88 @@ static char *next_line(char **p, char *end)
 	return line;
 }
 
-/* kind: "file" or "dep" (a source), "out" (an output). */
+/* The eight bytes at s as a number when they are all ASCII digits, else
+ * UINT64_MAX: a few multiplications instead of eight rounds (Lemire's
+ * "fast parsing of 8 digits"; bytes in memory order, little-endian). */
+static uint64_t eight_digits(const char *s)
+{
+	uint64_t v;
+	memcpy(&v, s, 8);
+	uint64_t d = v - 0x3030303030303030ULL;
+	/* A byte below '0' borrows, one above '9' carries: either sets its top bit. */
+	if (((v + 0x4646464646464646ULL) | d) & 0x8080808080808080ULL)
+		return UINT64_MAX;
+	d = d * 10 + (d >> 8);
+	return (((d & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+		(((d >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
+}
+
+/* The decimal number at *p, ended by end ('\t', or '\0' for a line's last
+ * field), without strtoll's locale and base handling; *p moves past end.
+ * The state has tens of thousands of numbers and loading it is on every
+ * run's path. Reads up to 8 bytes past the end: read_all() pads its
+ * buffers. Up to 19 digits cannot overflow: only more are checked. */
+static bool field_u64(char **p, char end, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t x = 0, e;
+	size_t n = 0;
+	while (n < 16 && (e = eight_digits(s + n)) != UINT64_MAX) {
+		x = x * 100000000 + e;
+		n += 8;
+	}
+	for (unsigned d; n < 19 && (d = (unsigned)(s[n] - '0')) <= 9; n++)
+		x = x * 10 + d;
+	for (unsigned d; (d = (unsigned)(s[n] - '0')) <= 9; n++)
+		if (__builtin_mul_overflow(x, 10, &x) || __builtin_add_overflow(x, d, &x))
+			return false;
+	if (n == 0 || s[n] != end)
+		return false;
+	*v = x;
+	*p = (char *)s + n + 1;
+	return true;
+}
+
+static bool field_i64(char **p, char end, int64_t *v)
+{
+	bool neg = **p == '-';
+	uint64_t x;
+	char *q = *p + neg;
+	if (!field_u64(&q, end, &x) || x > (uint64_t)INT64_MAX + neg)
+		return false;
+	*v = neg ? (int64_t)(0 - x) : (int64_t)x;
+	*p = q;
+	return true;
+}
+
+/* A source ("file" or "dep") or output ("out") line, field by field in
+ * one pass: the state has thousands of them, and loading it is on every
+ * run's path. */
 static bool parse_file(char *line, struct fentry *e, bool out)
 {
-	char *f[9];
-	if (split(line, f, 9) != 9 || !unescape(f[1]) || !*f[1])
+	char *p = line;
+	if (out ? strncmp(p, "out\t", 4) == 0 : strncmp(p, "file\t", 5) == 0)
+		e->from = out ? 0 : FROM_PATTERN;
+	else if (!out && strncmp(p, "dep\t", 4) == 0)
+		e->from = FROM_DEPFILE;
+	else
 		return false;
-	if (out ? strcmp(f[0], "out") != 0 : strcmp(f[0], "file") != 0 && strcmp(f[0], "dep") != 0)
+	p += e->from == FROM_PATTERN ? 5 : 4;
+	char *path = p;
+	if (!(p = strchr(p, '\t')))
 		return false;
-	e->from = out ? 0 : strcmp(f[0], "dep") == 0 ? FROM_DEPFILE : FROM_PATTERN;
-	if (!parse_hash(f[2], e->hash) || !parse_i64(f[3], &e->size) || !parse_i64(f[4], &e->mtime) ||
-	    !parse_i64(f[5], &e->ctime) || !parse_u64(f[6], &e->ino) || !parse_u64(f[7], &e->dev) ||
-	    !parse_i64(f[8], &e->verified))
+	*p++ = '\0';
+	if (!unescape(path) || !*path)
 		return false;
-	e->path = xstrdup(f[1]);
+	if (!hex_bytes(p, e->hash))
+		return false;
+	p += HEX_LEN;
+	if (*p++ != '\t')
+		return false;
+	if (!field_i64(&p, '\t', &e->size) || !field_i64(&p, '\t', &e->mtime) || !field_i64(&p, '\t', &e->ctime) ||
+	    !field_u64(&p, '\t', &e->ino) || !field_u64(&p, '\t', &e->dev) || !field_i64(&p, '\0', &e->verified))
+		return false;
+	e->path = xstrdup(path);
 	return true;
 }
 
@@ -374,7 +442,10 @@ static char *read_all(int fd, size_t *len)
 			break;
 		n += (size_t)r;
 	}
-	p[n] = '\0';
+	/* Zeros after the end: field_u64() reads eight bytes at a time. */
+	if (cap < n + 9)
+		p = xrealloc(p, n + 9);
+	memset(p + n, 0, 9);
 	*len = n;
 	return p;
 }

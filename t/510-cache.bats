@@ -292,6 +292,37 @@ hashed=2 sources=2'
 	assert_equal "$stderr" 'hashed=0 sources=2'
 }
 
+# restate AWK: .weft/state's body (saved in ./good) changed by the awk
+# program AWK (fields split at tabs), under a header whose length and
+# checksum match it: only the parsing can find it wrong.
+restate() {
+	tail -n +2 good | awk -F'\t' -v OFS='\t' "$1" > body
+	printf 'weft-state\t3\t0123456789abcdef\t%s\t%s\n' "$(wc -c < body)" "$(xxhsum -H2 body | cut -d' ' -f1)" > .weft/state
+	cat body >> .weft/state
+}
+
+@test "a state whose fields are malformed, however its checksum, counts for nothing" {
+	run -0 check --record
+	cp .weft/state good
+	# Line 3 is the first file's: kind, path, hash, size, mtime, ctime,
+	# ino, dev, verified.
+	local bad
+	for bad in '$7 = "18446744073709551616"' '$7 = "184467440737095516150"' '$4 = "9223372036854775808"' \
+		'$4 = "12a4"' '$4 = ""' '$4 = "-"' '$5 = "+5"' '$3 = toupper($3)' '$3 = substr($3, 2)' \
+		'$9 = $9 "\t1"' '$9 = $9 "x"' '$1 = "files"' '$2 = ""'; do
+		restate "NR == 2 { $bad } 1"
+		run -0 --separate-stderr check
+		assert_line -n 0 'stale: never ran'
+		assert_equal "${stderr_lines[0]}" 'cache-test: warning: .weft/state: bad line 3; starting afresh'
+	done
+	# The largest numbers each field holds are read back as they are.
+	restate 'NR == 2 { $7 = "18446744073709551615"; $8 = "00000000000000000000001"; $9 = "-9223372036854775808" } 1'
+	run -0 --separate-stderr check
+	assert_line -n 0 'fresh'
+	refute_output --partial warning
+	assert_equal "$stderr" 'hashed=1 sources=2'
+}
+
 @test "names with spaces, tabs and newlines round-trip through the state" {
 	mkdir -p 'odd dir'
 	printf 'one\n' > 'odd dir/a b.c'
