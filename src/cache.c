@@ -132,6 +132,11 @@ void cache_refresh(struct cache *c, const char *name)
 		cachefile_refresh(c, name);
 }
 
+bool cache_unmoved(struct cache *c)
+{
+	return cachefile_unmoved(c);
+}
+
 void cache_stats_begin(struct cache *c)
 {
 	if (!c->stats)

@@ -141,6 +141,15 @@ void cache_stats_end(struct cache *c);
  * disk now (another run may have just recorded it). Loop thread. */
 void cache_refresh(struct cache *c, const char *name);
 
+/* Shared state: whether no other run has written .weft/ since this one
+ * loaded it (or since this one last wrote it itself): none has withdrawn
+ * a success before running a task, nor recorded one. A check that found
+ * its task fresh, then this true, holds without the task's lock: had
+ * another run started that task before this call, it would have
+ * withdrawn its success first. Stats two files; once false, false for
+ * the rest of the run. Without cache_share(), true. Loop thread. */
+bool cache_unmoved(struct cache *c);
+
 /* Replaces DIR/.weft/state atomically with what is in memory, as the
  * comment at the top says, creating .weft/ (0700) when needed; the file is
  * 0600. Does nothing when nothing changed since the load or last save.

@@ -415,11 +415,13 @@ static int parse_body(struct cache *c, char *p, char *end, int lineno, int64_t v
 	return 0;
 }
 
-static char *read_all(int fd, size_t *len)
+/* All of fd, whose stat data goes to st. */
+static char *read_all(int fd, size_t *len, struct stat *stp)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return NULL;
+	*stp = st;
 	if (!S_ISREG(st.st_mode)) {
 		errno = EINVAL;
 		return NULL;
@@ -450,6 +452,59 @@ static char *read_all(int fd, size_t *len)
 	return p;
 }
 
+/* What another run's writes change: see struct file_mark. */
+static void mark_file(struct file_mark *m, const struct stat *st)
+{
+	m->exists = true;
+	m->dev = st->st_dev;
+	m->ino = st->st_ino;
+	m->size = st->st_size;
+	m->mtime = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	m->ctime = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+/* .weft/ now, by name (without following a link, as the loads open it). */
+static void mark_now(const struct cache *c, struct disk_mark *m)
+{
+	memset(m, 0, sizeof *m);
+	struct stat st;
+	char *path = xasprintf("%s/state", c->wdir);
+	if (lstat(path, &st) == 0)
+		mark_file(&m->state, &st);
+	free(path);
+	path = xasprintf("%s/journal", c->wdir);
+	if (lstat(path, &st) == 0)
+		mark_file(&m->journal, &st);
+	free(path);
+}
+
+bool cachefile_unmoved(struct cache *c)
+{
+	if (c->lock_fd < 0)
+		return true;
+	if (!c->moved) {
+		struct disk_mark now;
+		mark_now(c, &now);
+		c->moved = memcmp(&now, &c->mark, sizeof now) != 0;
+	}
+	return !c->moved;
+}
+
+/* Before this run writes .weft/ itself, under the lock: whether someone
+ * else has since it last looked (then moved, for good). */
+static void mark_before_write(struct cache *c)
+{
+	if (c->lock_fd >= 0)
+		cachefile_unmoved(c);
+}
+
+/* After this run wrote .weft/ itself, still under the lock. */
+static void mark_after_write(struct cache *c)
+{
+	if (c->lock_fd >= 0 && !c->moved)
+		mark_now(c, &c->mark);
+}
+
 /* Returns NULL, or what is wrong with the state file. */
 static char *load_state(struct cache *c, int dfd)
 {
@@ -457,11 +512,13 @@ static char *load_state(struct cache *c, int dfd)
 	if (fd < 0)
 		return errno == ENOENT ? NULL : xstrdup(strerror(errno));
 	size_t len;
-	char *data = read_all(fd, &len);
+	struct stat st;
+	char *data = read_all(fd, &len, &st);
 	int err = errno;
 	close(fd);
 	if (!data)
 		return xstrdup(err == EINVAL ? "not a regular file" : strerror(err));
+	mark_file(&c->mark.state, &st);
 	char *why = NULL;
 	char *p = data, *end = data + len;
 	char *head = next_line(&p, end);
@@ -518,7 +575,8 @@ static char *load_journal(struct cache *c, int dfd)
 		return NULL;
 	int fd = openat(dfd, "journal", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	size_t len;
-	char *data = fd < 0 ? NULL : read_all(fd, &len);
+	struct stat st;
+	char *data = fd < 0 ? NULL : read_all(fd, &len, &st);
 	int err = errno;
 	if (fd >= 0)
 		close(fd);
@@ -533,6 +591,7 @@ static char *load_journal(struct cache *c, int dfd)
 		}
 		return xstrdup(err == EINVAL ? "not a regular file" : strerror(err));
 	}
+	mark_file(&c->mark.journal, &st);
 	/* A torn last line was never synced, so its task never started. */
 	char *p = data, *line;
 	while ((line = next_line(&p, data + len))) {
@@ -785,11 +844,13 @@ int cachefile_save(struct cache *c)
 	if (c->lock_fd < 0)
 		return save(c);
 	lock(c, LOCK_EX);
+	mark_before_write(c);
 	merge(c);
 	/* What was pruned must not come back from the disk. */
 	if (c->prune)
 		prune_records(c);
 	int err = save(c);
+	mark_after_write(c);
 	lock(c, LOCK_UN);
 	return err;
 }
@@ -895,7 +956,9 @@ static int journal_append(struct cache *c, const char *kind, const void *what,
 			  void (*make)(struct buf *b, const void *what), bool sync)
 {
 	lock(c, LOCK_EX);
+	mark_before_write(c);
 	int err = journal_write(c, kind, what, make, sync);
+	mark_after_write(c);
 	lock(c, LOCK_UN);
 	return err;
 }

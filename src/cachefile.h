@@ -47,6 +47,20 @@ struct record {
 	bool named;   /* this run named it (cache_name) */
 };
 
+/* A file of .weft/ as it was at one moment: enough to tell that another
+ * run has written it since (a rename gives the state a new inode, an
+ * append the journal a new size). Made with memset first, so that
+ * memcmp compares two. */
+struct file_mark {
+	bool exists;
+	uint64_t dev, ino;
+	int64_t size, mtime, ctime;
+};
+
+struct disk_mark {
+	struct file_mark state, journal;
+};
+
 struct cache {
 	char *wdir; /* DIR/.weft */
 	struct hashtab *byname; /* borrows record names */
@@ -59,6 +73,10 @@ struct cache {
 	/* Other runs may use the state (cache_share): flock()ed around every
 	 * read and write of .weft/; -1: none, this run has it alone. */
 	int lock_fd;
+	/* .weft/ on disk as this run loaded it, or last wrote it itself;
+	 * moved: another run has written there since (it stays so). */
+	struct disk_mark mark;
+	bool moved;
 	/* Shared by the checks while on (cache_stats_begin); NULL: none. */
 	struct statcache *stats;
 	/* cachefile_prune's request, made again over a merge with the disk. */
@@ -103,6 +121,12 @@ int cachefile_forget(struct cache *c, const char *name);
  * success only runs its task again), so that another run sees it before
  * this one saves. Returns 0 or a negative errno. */
 int cachefile_journal_record(struct cache *c, const struct record *r);
+
+/* Shared state only: whether .weft/ on disk is still as this run loaded
+ * it or itself last wrote it, so no other run has withdrawn a success
+ * (before running its task) or recorded one since. Stats two files;
+ * false once, false for good. Without sharing, true. */
+bool cachefile_unmoved(struct cache *c);
 
 /* Shared state only: replaces the record called name with the one on
  * disk now (state and journal); none there leaves it as it is. */

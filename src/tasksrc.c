@@ -262,10 +262,10 @@ static bool per_item(const struct tasksrc *ts, const struct task *t)
 	return ts->utd && t->per_item;
 }
 
-/* Checks of one task's items on the pool at a time. Each holds its lock
- * from the start of its check until the loop has its verdict, and the
+/* Checks of one task's items on the pool at a time. One that takes its
+ * lock (see uptodate.c) holds it until the loop has its verdict, and the
  * kernel walks every lock held on .weft/lock at each lock and unlock:
- * with all items queued at once, a no-op of a few hundred items spent a
+ * with all items queued at once, a run of a few hundred items spent a
  * third of its time there. */
 #define CHECK_WINDOW 32
 

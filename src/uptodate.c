@@ -29,6 +29,11 @@ struct uptodate {
 	uv_timer_t timer;            /* tries the locks of waiting units again */
 	bool timer_made;
 	struct utd_unit *waiting;    /* units waiting for their lock, in order */
+	uv_check_t confirm;          /* confirms the fresh verdicts of a loop turn's checks */
+	bool confirm_made;
+	struct utd_unit *unconfirmed;/* checked without their lock, found fresh, in order */
+	size_t nunconfirmed;
+	size_t in_flight;            /* checks on the pool without their lock */
 	bool said_waiting;
 	struct graph *g;
 	struct cache *cache;
@@ -53,8 +58,10 @@ struct utd_unit {
 	bool locked;                 /* holds its lock: while checked, and from its start until settled or over */
 	bool claim;                  /* to run: its lock is to be taken again when it starts */
 	bool busy;                   /* its check found the lock held by another run */
+	bool optimistic;             /* checked on the pool without its lock */
 	bool waits;                  /* in u->waiting */
-	struct utd_unit *wnext;
+	bool unconfirmed;            /* in u->unconfirmed */
+	struct utd_unit *wnext;      /* in u->waiting or u->unconfirmed */
 	char *depfile;               /* as the command writes it, relative to the task's dir; NULL: none */
 	struct cache_check *k;       /* while checking, and from a stale verdict until settled */
 	struct strlist deps;         /* settling: what the depfile names */
@@ -74,9 +81,19 @@ struct utd_unit {
  * the other run may have just built it. A unit only holds its lock while
  * it is checked, waits for a slot, runs or is recorded, none of which
  * waits for another lock, so two runs cannot wait for each other.
+ *
+ * A check on the pool goes without the lock (a no-op run would otherwise
+ * lock and unlock once per item): found fresh, it holds once
+ * cache_unmoved() says, after the check, that no other run has written
+ * .weft/ since this one loaded it, since a run withdraws a success in
+ * the journal before it runs the task. One such look confirms every
+ * fresh verdict that came back in a turn of the loop. Found to run, or
+ * not confirmed, the unit takes its lock as it would have for its check,
+ * and is checked again under it unless .weft/ is as it was.
  */
 
 static void start_check(struct utd_unit *x);
+static void verdict(struct utd_unit *x);
 
 /* Opens .weft/lock, making .weft/ (with a .gitignore that keeps it out
  * of git status) as needed. Returns the fd, or -1 (then runs unlocked). */
@@ -119,16 +136,38 @@ static void unit_unlock(struct utd_unit *x)
 	x->locked = false;
 }
 
-static void unwait(struct utd_unit *x)
+/* Appends x to the list at *p (u->waiting or u->unconfirmed). */
+static void enlist(struct utd_unit **p, struct utd_unit *x)
 {
-	for (struct utd_unit **p = &x->u->waiting; *p; p = &(*p)->wnext)
+	while (*p)
+		p = &(*p)->wnext;
+	*p = x;
+	x->wnext = NULL;
+}
+
+/* Takes x out of the list at *p. */
+static void unlist(struct utd_unit **p, struct utd_unit *x)
+{
+	for (; *p; p = &(*p)->wnext)
 		if (*p == x) {
 			*p = x->wnext;
 			break;
 		}
+}
+
+static void unwait(struct utd_unit *x)
+{
+	unlist(&x->u->waiting, x);
 	x->waits = false;
 	if (!x->u->waiting && x->u->timer_made)
 		uv_timer_stop(&x->u->timer);
+}
+
+static void unconfirm(struct utd_unit *x)
+{
+	unlist(&x->u->unconfirmed, x);
+	x->unconfirmed = false;
+	x->u->nunconfirmed--;
 }
 
 static void retry_cb(uv_timer_t *t)
@@ -158,10 +197,7 @@ static void wait_for_lock(struct utd_unit *x)
 		u->timer.data = u;
 		u->timer_made = true;
 	}
-	struct utd_unit **p = &u->waiting;
-	while (*p)
-		p = &(*p)->wnext;
-	*p = x;
+	enlist(&u->waiting, x);
 	x->waits = true;
 	if (!uv_is_active((uv_handle_t *)&u->timer))
 		uv_timer_start(&u->timer, retry_cb, 20, 20);
@@ -199,6 +235,8 @@ void uptodate_stop(struct uptodate *u)
 {
 	while (u->waiting)
 		unwait(u->waiting);
+	while (u->unconfirmed)
+		unconfirm(u->unconfirmed);
 }
 
 struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o)
@@ -257,10 +295,12 @@ void uptodate_free(struct uptodate *u)
 	free((void *)u->o.envs);
 	free((void *)u->o.nenvs);
 	cache_free(u->cache);
-	if (u->timer_made) {
+	if (u->timer_made)
 		uv_close((uv_handle_t *)&u->timer, NULL);
+	if (u->confirm_made)
+		uv_close((uv_handle_t *)&u->confirm, NULL);
+	if (u->timer_made || u->confirm_made)
 		uv_run(uv_default_loop(), UV_RUN_NOWAIT);
-	}
 	if (u->lock_fd >= 0)
 		close(u->lock_fd);
 	free(u);
@@ -277,6 +317,8 @@ void uptodate_unit_free(struct utd_unit *x)
 		return;
 	if (x->waits)
 		unwait(x);
+	if (x->unconfirmed)
+		unconfirm(x);
 	unit_unlock(x);
 	cache_check_free(x->k);
 	strlist_release(&x->deps);
@@ -410,7 +452,7 @@ static char **item_patterns(char **v, struct tmpl *const *tmpls, size_t n, const
 static void check_work_cb(struct pool_work *w)
 {
 	struct utd_unit *x = (struct utd_unit *)w;
-	if (!unit_lock(x)) {
+	if (!x->optimistic && !unit_lock(x)) {
 		x->busy = true;
 		return;
 	}
@@ -442,10 +484,67 @@ static void to_run(struct utd_unit *x)
 		cache_stats_end(x->u->cache);
 }
 
+/* x, checked without its lock, is to run, or its fresh verdict was not
+ * confirmed: it takes its lock, and unless .weft/ is as this run loaded
+ * it, is checked again under it (another run's record may be newer).
+ * Returns true when x holds its lock and its check stands. */
+static bool lock_and_confirm(struct utd_unit *x)
+{
+	struct uptodate *u = x->u;
+	if (unit_lock(x) && cache_unmoved(u->cache))
+		return true;
+	cache_check_free(x->k);
+	x->k = NULL;
+	if (!x->locked) {
+		wait_for_lock(x);
+		return false;
+	}
+	cache_refresh(u->cache, x->key);
+	start_check(x);
+	return false;
+}
+
+/* Fresh verdicts confirmed by one look at .weft/: a loop turn brings
+ * back a few checks, so they are gathered up to this many, or until no
+ * other check is on the pool. */
+#define CONFIRM_BATCH 16
+
+/* After the pool's callbacks of a loop turn: one look at .weft/ confirms
+ * the fresh verdicts of the checks that came back before it. */
+static void confirm_cb(uv_check_t *h)
+{
+	struct uptodate *u = h->data;
+	if (u->in_flight && u->nunconfirmed < CONFIRM_BATCH)
+		return;
+	bool unmoved = cache_unmoved(u->cache);
+	/* Verdicts may free other units of the list: one at a time. */
+	struct utd_unit *x;
+	while ((x = u->unconfirmed)) {
+		unconfirm(x);
+		if (unmoved || lock_and_confirm(x))
+			verdict(x);
+	}
+	uv_check_stop(h);
+}
+
+static void await_confirmation(struct utd_unit *x)
+{
+	struct uptodate *u = x->u;
+	if (!u->confirm_made) {
+		uv_check_init(uv_default_loop(), &u->confirm);
+		u->confirm.data = u;
+		u->confirm_made = true;
+	}
+	enlist(&u->unconfirmed, x);
+	x->unconfirmed = true;
+	u->nunconfirmed++;
+	if (!uv_is_active((uv_handle_t *)&u->confirm))
+		uv_check_start(&u->confirm, confirm_cb);
+}
+
 static void check_after_cb(struct pool_work *w)
 {
 	struct utd_unit *x = (struct utd_unit *)w;
-	struct uptodate *u = x->u;
 	if (x->busy) {
 		x->busy = false;
 		cache_check_free(x->k);
@@ -453,6 +552,26 @@ static void check_after_cb(struct pool_work *w)
 		wait_for_lock(x);
 		return;
 	}
+	if (x->optimistic) {
+		x->optimistic = false;
+		x->u->in_flight--;
+		bool fresh = false;
+		if (!cache_check_error(x->k))
+			cache_fresh(x->u->cache, x->k, &fresh);
+		if (fresh) {
+			await_confirmation(x);
+			return;
+		}
+		if (!lock_and_confirm(x))
+			return;
+	}
+	verdict(x);
+}
+
+/* The verdict of x's check, which stands: said, recorded, and passed on. */
+static void verdict(struct utd_unit *x)
+{
+	struct uptodate *u = x->u;
 	enum verdict v;
 	const char *err = cache_check_error(x->k);
 	bool fresh = false;
@@ -579,6 +698,8 @@ static void start_check(struct utd_unit *x)
 	struct tmpl **words = item ? task_words(u, t) : NULL;
 	char **sources = item_patterns(t->sources, words, t->nsources, gin);
 	char **outputs = item_patterns(t->outputs, words ? words + t->nsources : NULL, t->noutputs, gin);
+	free(x->depfile);
+	x->depfile = NULL;
 	if (t->depfile)
 		x->depfile = item ? expand_tmpl(words[t->nsources + t->noutputs], in) : xstrdup(t->depfile);
 	struct cache_task ct = {
@@ -604,7 +725,16 @@ static void start_check(struct utd_unit *x)
 	free_words(outputs);
 	free(deps);
 	free_words(env);
-	submit(u->pool, &x->work);
+	/* On the pool, without its lock when it has none yet (see the top);
+	 * here and now, its verdict must come back at once: under the lock. */
+	x->optimistic = u->pool && u->lock_fd >= 0 && !x->locked;
+	if (u->pool && pool_submit(u->pool, &x->work) == 0) {
+		u->in_flight += x->optimistic;
+		return;
+	}
+	x->optimistic = false;
+	x->work.work(&x->work);
+	x->work.after(&x->work);
 }
 
 static void settle_work_cb(struct pool_work *w)

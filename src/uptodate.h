@@ -42,10 +42,12 @@ void uptodate_free(struct uptodate *u);
 bool uptodate_manages(const struct task *t);
 
 /* Checks t (item NULL), or its item number seq (from 1) for a per_item
- * task, once t's deps have finished: the unit's lock is taken (waiting
- * while another run holds it) and the fingerprint on pool, then
- * done(ud, verdict) runs on the loop thread (at once, before this
- * returns, when pool is NULL or full). A task without sources, outputs
+ * task, once t's deps have finished: the fingerprint is taken on pool
+ * (without the unit's lock, which is taken, waiting while another run
+ * holds it, when the unit is found to run or .weft/ changed meanwhile;
+ * see uptodate.c), then done(ud, verdict) runs on the loop thread (at
+ * once, before this returns and under the lock, when pool is NULL or
+ * full). A task without sources, outputs
  * or depfile only takes its lock, and its verdict is VERDICT_RUN. label names it in messages (the
  * job's name; copied). Returns the unit, which the caller frees with
  * uptodate_unit_free() once it is over (after settled, or when it will

@@ -358,6 +358,51 @@ EOF2
 	grep -qx "weft: task 'build' is up to date" err1
 }
 
+# A check goes without the task's lock; found fresh, it counts only if no
+# other run has written .weft/ since this one loaded it, since a run
+# withdraws a task's success there before it runs the task.
+@test "a task another weft began to run after this one loaded the state is not taken as up to date" {
+	local build='sources = weft.ini
+outputs = built
+run = echo run >> runs; touch b.started; i=0; while [ ! -e go2 ] && [ $i -lt 1000 ]; do i=$((i+1)); sleep 0.01; done; touch built'
+	cat > weft.ini <<EOF2
+[gate]
+sources = g.txt
+outputs = g.out
+run = touch gate.on; i=0; while [ ! -e go1 ] && [ \$i -lt 1000 ]; do i=\$((i+1)); sleep 0.01; done; touch g.out
+
+[build]
+deps = gate
+$build
+EOF2
+	# The same build without the dep: another fingerprint, so it runs.
+	printf '[build]\n%s\n' "$build" > two.ini
+	echo 1 > g.txt
+	touch go1 go2
+	run -0 "$WEFT" build
+	rm go1 go2 g.out runs b.started
+	# Loads the state, then waits in gate (whose output is gone) before
+	# it checks build.
+	"$WEFT" --explain build > out2 2> err2 3>&- &
+	local second=$!
+	wait_for gate.on
+	"$WEFT" -f two.ini build > out1 2> err1 3>&- &
+	local first=$!
+	wait_for b.started
+	# build's files are as recorded, and the record this run loaded says
+	# it succeeded: only .weft/ tells that the other run is at it.
+	touch go1
+	local i
+	for ((i = 0; i < 1000; i++)); do grep -q "waiting for another weft" err2 && break; sleep 0.01; done
+	grep -qx "weft: waiting for another weft that runs task 'build' here" err2
+	assert_equal "$(cat runs)" run
+	touch go2
+	wait "$first" || fail "first: $(cat err1)"
+	wait "$second" || fail "second: $(cat err2)"
+	# Then checked again: the other run's record is of another command.
+	assert_equal "$(cat runs)" "$(printf 'run\nrun')"
+}
+
 @test ".weft/ holds a .gitignore of '*', so git status never shows it" {
 	cat > weft.ini <<'EOF2'
 [t]
