@@ -217,6 +217,24 @@ struct cache_check *cache_check_new(const struct cache *c, const struct cache_ta
 	return k;
 }
 
+/* An array of n strings (and room for one more) as a list, taken whole. */
+static void take_list(struct strlist *l, char **v, size_t n)
+{
+	strlist_release(l);
+	l->v = v;
+	l->n = n;
+	l->cap = n + 1;
+}
+
+void cache_check_take(struct cache_check *k, char *command, char **sources, size_t nsources, char **outputs,
+		      size_t noutputs)
+{
+	free(k->command);
+	k->command = command;
+	take_list(&k->sources, sources, nsources);
+	take_list(&k->outputs, outputs, noutputs);
+}
+
 void cache_check_free(struct cache_check *k)
 {
 	if (!k)

@@ -174,6 +174,14 @@ void cache_check_free(struct cache_check *k);
  * cache_check_error); the task must then run and is not recorded. */
 void cache_check_run(struct cache_check *k); /* once per check */
 
+/* Gives k, before cache_check_run(), the command text and the source and
+ * output patterns that the task given to cache_check_new() left out
+ * (NULL, 0): a caller may make them on the worker thread. k takes and
+ * frees command (NULL: none) and the two arrays of nsources and
+ * noutputs strings. Touches only k. */
+void cache_check_take(struct cache_check *k, char *command, char **sources, size_t nsources, char **outputs,
+		      size_t noutputs);
+
 /* After cache_check_run(): the fingerprint, 32 lowercase hex digits, owned
  * by k; NULL when the check failed. */
 const char *cache_check_fingerprint(const struct cache_check *k);

@@ -445,6 +445,33 @@ static char **item_patterns(char **v, struct tmpl *const *tmpls, size_t n, const
 	return out;
 }
 
+/* What x's check covers of its task, made on the worker (an item's
+ * command text and patterns are most of what a check that finds it up
+ * to date costs): the command as it runs, its sources and outputs, and
+ * the depfile's name. Touches only x, its task and the task's templates,
+ * made before. */
+static void prepare(struct utd_unit *x)
+{
+	const struct task *t = x->t;
+	const char *item = x->item;
+	size_t len = item ? strlen(item) : 0;
+	struct tmpl_input raw = {&item, &len, 1, x->seq, 0};
+	char *lit = item ? glob_literal(item) : NULL;
+	size_t lit_len = lit ? strlen(lit) : 0;
+	const char *litp = lit;
+	struct tmpl_input as_glob = {&litp, &lit_len, 1, x->seq, 0};
+	const struct tmpl_input *in = item ? &raw : NULL, *gin = item ? &as_glob : NULL;
+	struct tmpl **words = item ? x->u->words[t->index] : NULL;
+	char **sources = item_patterns(t->sources, words, t->nsources, gin);
+	char **outputs = item_patterns(t->outputs, words ? words + t->nsources : NULL, t->noutputs, gin);
+	free(x->depfile);
+	x->depfile = NULL;
+	if (t->depfile)
+		x->depfile = item ? expand_tmpl(words[t->nsources + t->noutputs], in) : xstrdup(t->depfile);
+	cache_check_take(x->k, command_text(t, in), sources, t->nsources, outputs, t->noutputs);
+	free(lit);
+}
+
 /* The lock is taken here, on the worker, just before the check, and not
  * when the check is queued: a no-op run then holds a handful of locks at
  * a time instead of one per item, and the kernel walks the list of a
@@ -456,6 +483,7 @@ static void check_work_cb(struct pool_work *w)
 		x->busy = true;
 		return;
 	}
+	prepare(x);
 	cache_check_run(x->k);
 }
 
@@ -669,8 +697,6 @@ static void start_check(struct utd_unit *x)
 		x->checked(x->ud, VERDICT_RUN);
 		return;
 	}
-	const char *item = x->item;
-	unsigned long long seq = x->seq;
 	/* The recipe's own variables, then the task's, as "NAME=VALUE". */
 	size_t nenv = t->nenv;
 	for (size_t l = 0; l < u->o.nenv_lists; l++)
@@ -687,29 +713,13 @@ static void start_check(struct utd_unit *x)
 	for (size_t i = 0; i < t->ndeps; i++)
 		if (t->deps[i])
 			deps[nd++] = u->fps[t->deps[i]->index] ? u->fps[t->deps[i]->index] : "none";
-	size_t len = item ? strlen(item) : 0;
-	struct tmpl_input raw = {&item, &len, 1, seq, 0};
-	char *lit = item ? glob_literal(item) : NULL;
-	size_t lit_len = lit ? strlen(lit) : 0;
-	const char *litp = lit;
-	struct tmpl_input as_glob = {&litp, &lit_len, 1, seq, 0};
-	const struct tmpl_input *in = item ? &raw : NULL, *gin = item ? &as_glob : NULL;
-	char *cmd = command_text(t, in);
-	struct tmpl **words = item ? task_words(u, t) : NULL;
-	char **sources = item_patterns(t->sources, words, t->nsources, gin);
-	char **outputs = item_patterns(t->outputs, words ? words + t->nsources : NULL, t->noutputs, gin);
-	free(x->depfile);
-	x->depfile = NULL;
-	if (t->depfile)
-		x->depfile = item ? expand_tmpl(words[t->nsources + t->noutputs], in) : xstrdup(t->depfile);
+	/* The command and patterns are made on the worker (prepare()), from
+	 * templates made here, once per task. */
+	if (x->item)
+		task_words(u, t);
 	struct cache_task ct = {
 		.name = x->key,
 		.dir = t->dir,
-		.sources = (const char *const *)sources,
-		.nsources = t->nsources,
-		.outputs = (const char *const *)outputs,
-		.noutputs = t->noutputs,
-		.command = cmd,
 		.env = (const char *const *)env,
 		.nenv = k,
 		.deps = deps,
@@ -719,10 +729,6 @@ static void start_check(struct utd_unit *x)
 	x->k = cache_check_new(u->cache, &ct);
 	x->work.work = check_work_cb;
 	x->work.after = check_after_cb;
-	free(cmd);
-	free(lit);
-	free_words(sources);
-	free_words(outputs);
 	free(deps);
 	free_words(env);
 	/* On the pool, without its lock when it has none yet (see the top);
