@@ -33,7 +33,10 @@ struct uptodate {
 	bool confirm_made;
 	struct utd_unit *unconfirmed;/* checked without their lock, found fresh, in order */
 	size_t nunconfirmed;
-	size_t in_flight;            /* checks on the pool without their lock */
+	size_t in_flight;            /* checks without their lock, batched or on the pool */
+	struct check_batch *batch;   /* checks without their lock not yet on the pool; NULL: none */
+	uv_prepare_t flush;          /* puts a batch begun in a loop turn on the pool before the loop waits */
+	bool flush_made;
 	bool said_waiting;
 	struct graph *g;
 	struct cache *cache;
@@ -61,6 +64,7 @@ struct utd_unit {
 	bool optimistic;             /* checked on the pool without its lock */
 	bool waits;                  /* in u->waiting */
 	bool unconfirmed;            /* in u->unconfirmed */
+	bool batched;                /* in u->batch */
 	struct utd_unit *wnext;      /* in u->waiting or u->unconfirmed */
 	char *depfile;               /* as the command writes it, relative to the task's dir; NULL: none */
 	struct cache_check *k;       /* while checking, and from a stale verdict until settled */
@@ -69,6 +73,18 @@ struct utd_unit {
 	void (*checked)(void *ud, enum verdict v);
 	void (*settled)(void *ud, const char *error);
 	void *ud;
+};
+
+/* Checks of units that have no lock yet go to the pool this many at a
+ * time: one hand-over to a worker and back for them all, where one each
+ * cost more than a no-op's checks themselves on a busy machine. */
+#define CHECK_BATCH 8
+
+struct check_batch {
+	struct pool_work work;
+	struct uptodate *u;
+	size_t n;
+	struct utd_unit *v[CHECK_BATCH]; /* NULL: taken out (its unit was freed first) */
 };
 
 /*
@@ -295,11 +311,14 @@ void uptodate_free(struct uptodate *u)
 	free((void *)u->o.envs);
 	free((void *)u->o.nenvs);
 	cache_free(u->cache);
+	free(u->batch);
 	if (u->timer_made)
 		uv_close((uv_handle_t *)&u->timer, NULL);
 	if (u->confirm_made)
 		uv_close((uv_handle_t *)&u->confirm, NULL);
-	if (u->timer_made || u->confirm_made)
+	if (u->flush_made)
+		uv_close((uv_handle_t *)&u->flush, NULL);
+	if (u->timer_made || u->confirm_made || u->flush_made)
 		uv_run(uv_default_loop(), UV_RUN_NOWAIT);
 	if (u->lock_fd >= 0)
 		close(u->lock_fd);
@@ -319,6 +338,16 @@ void uptodate_unit_free(struct utd_unit *x)
 		unwait(x);
 	if (x->unconfirmed)
 		unconfirm(x);
+	if (x->batched) {
+		/* Only an open batch, not yet on the pool: the pool's are
+		 * borrowed until their verdicts are back. */
+		struct check_batch *b = x->u->batch;
+		for (size_t i = 0; b && i < b->n; i++)
+			if (b->v[i] == x) {
+				b->v[i] = NULL;
+				x->u->in_flight--;
+			}
+	}
 	unit_unlock(x);
 	cache_check_free(x->k);
 	strlist_release(&x->deps);
@@ -570,6 +599,79 @@ static void await_confirmation(struct utd_unit *x)
 		uv_check_start(&u->confirm, confirm_cb);
 }
 
+static void check_after_cb(struct pool_work *w);
+
+static void batch_work_cb(struct pool_work *w)
+{
+	struct check_batch *b = (struct check_batch *)w;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i])
+			b->v[i]->work.work(&b->v[i]->work);
+}
+
+static void batch_after_cb(struct pool_work *w)
+{
+	struct check_batch *b = (struct check_batch *)w;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i]) {
+			b->v[i]->batched = false;
+			b->v[i]->work.after(&b->v[i]->work);
+		}
+	free(b);
+}
+
+/* u's open batch goes to the pool (or, should no worker take it, is
+ * checked here and now, each unit under its lock). */
+static void flush_batch(struct uptodate *u)
+{
+	struct check_batch *b = u->batch;
+	if (!b)
+		return;
+	u->batch = NULL;
+	b->work.work = batch_work_cb;
+	b->work.after = batch_after_cb;
+	if (pool_submit(u->pool, &b->work) == 0)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i]) {
+			b->v[i]->optimistic = false;
+			u->in_flight--;
+		}
+	batch_work_cb(&b->work);
+	batch_after_cb(&b->work);
+}
+
+static void flush_cb(uv_prepare_t *h)
+{
+	struct uptodate *u = h->data;
+	uv_prepare_stop(h);
+	flush_batch(u);
+}
+
+/* x, to be checked without its lock, joins u's open batch. */
+static void batch_add(struct utd_unit *x)
+{
+	struct uptodate *u = x->u;
+	if (!u->batch) {
+		u->batch = xcalloc(1, sizeof *u->batch);
+		u->batch->u = u;
+	}
+	u->batch->v[u->batch->n++] = x;
+	x->batched = true;
+	u->in_flight++;
+	if (u->batch->n == CHECK_BATCH) {
+		flush_batch(u);
+		return;
+	}
+	if (!u->flush_made) {
+		uv_prepare_init(uv_default_loop(), &u->flush);
+		u->flush.data = u;
+		u->flush_made = true;
+	}
+	if (!uv_is_active((uv_handle_t *)&u->flush))
+		uv_prepare_start(&u->flush, flush_cb);
+}
+
 static void check_after_cb(struct pool_work *w)
 {
 	struct utd_unit *x = (struct utd_unit *)w;
@@ -731,14 +833,16 @@ static void start_check(struct utd_unit *x)
 	x->work.after = check_after_cb;
 	free(deps);
 	free_words(env);
-	/* On the pool, without its lock when it has none yet (see the top);
-	 * here and now, its verdict must come back at once: under the lock. */
+	/* On the pool, in a batch without its lock when it has none yet (see
+	 * the top); here and now, its verdict must come back at once: under
+	 * the lock. */
 	x->optimistic = u->pool && u->lock_fd >= 0 && !x->locked;
-	if (u->pool && pool_submit(u->pool, &x->work) == 0) {
-		u->in_flight += x->optimistic;
+	if (x->optimistic) {
+		batch_add(x);
 		return;
 	}
-	x->optimistic = false;
+	if (u->pool && pool_submit(u->pool, &x->work) == 0)
+		return;
 	x->work.work(&x->work);
 	x->work.after(&x->work);
 }
