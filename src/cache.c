@@ -49,6 +49,8 @@ struct cache_check {
 	struct files *outs;  /* the recorded outputs as now; after cache_check_settle(), what the patterns match */
 	bool changed;  /* cache_check_settle(): a source changed while the task ran */
 	bool settling; /* cache_check_settle() has begun: no shared stat data */
+	bool stat_only; /* cache_check_try(): a file to hash stops the check */
+	bool needs_hash; /* ... and one did */
 	char *missing; /* NULL: every output pattern matched and no recorded output changed; else the reason */
 	char *error;
 	size_t hashed;
@@ -364,6 +366,10 @@ static int add_file(struct cache_check *k, const struct files *o, struct files *
 		e = *old;
 		e.path = xstrdup(old->path);
 	} else {
+		if (k->stat_only) {
+			k->needs_hash = true;
+			return -EAGAIN;
+		}
 		if (!*buf)
 			*buf = xmalloc(READ_SIZE);
 		int r = hash_file(full, &e, s, *buf);
@@ -547,6 +553,33 @@ static XXH3_state_t *new_state(void)
 	if (!s)
 		abort();
 	return s;
+}
+
+bool cache_check_try(struct cache_check *k, size_t max_files)
+{
+	if (k->done)
+		abort();
+	if (k->old->n + k->old_outs->n > max_files)
+		return false;
+	for (size_t i = 0; i < k->sources.n + k->outputs.n; i++)
+		if (!glob_is_plain(i < k->sources.n ? k->sources.v[i] : k->outputs.v[i - k->sources.n]))
+			return false;
+	k->stat_only = true;
+	cache_check_run(k);
+	k->stat_only = false;
+	if (!k->needs_hash)
+		return true;
+	/* As it was: cache_check_run() again, on any thread. */
+	k->needs_hash = k->done = false;
+	k->hashed = 0;
+	files_unref(k->files);
+	files_unref(k->outs);
+	k->files = files_new(0);
+	k->outs = files_new(0);
+	free(k->missing);
+	free(k->error);
+	k->missing = k->error = NULL;
+	return false;
 }
 
 void cache_check_run(struct cache_check *k)

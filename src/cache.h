@@ -174,6 +174,13 @@ void cache_check_free(struct cache_check *k);
  * cache_check_error); the task must then run and is not recorded. */
 void cache_check_run(struct cache_check *k); /* once per check */
 
+/* cache_check_run(), but only when that is cheap, for the loop thread:
+ * when the task's record names at most max_files files, its sources
+ * and outputs patterns are plain names (no directory to list), and no
+ * file needs hashing. Returns true when k has run; false leaves k as it was, for
+ * cache_check_run() (a file to hash, found half-way, is not hashed). */
+bool cache_check_try(struct cache_check *k, size_t max_files);
+
 /* Gives k, before cache_check_run(), the command text and the source and
  * output patterns that the task given to cache_check_new() left out
  * (NULL, 0): a caller may make them on the worker thread. k takes and

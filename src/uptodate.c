@@ -29,10 +29,11 @@ struct uptodate {
 	uv_timer_t timer;            /* tries the locks of waiting units again */
 	bool timer_made;
 	struct utd_unit *waiting;    /* units waiting for their lock, in order */
-	uv_check_t confirm;          /* confirms the fresh verdicts of a loop turn's checks */
+	uv_idle_t confirm;           /* confirms fresh verdicts, once a few are there */
 	bool confirm_made;
 	struct utd_unit *unconfirmed;/* checked without their lock, found fresh, in order */
 	size_t nunconfirmed;
+	uint64_t epoch;              /* of the next look at .weft/ (see confirm_cb) */
 	size_t in_flight;            /* checks without their lock, batched or on the pool */
 	struct check_batch *batch;   /* checks without their lock not yet on the pool; NULL: none */
 	uv_prepare_t flush;          /* puts a batch begun in a loop turn on the pool before the loop waits */
@@ -65,6 +66,8 @@ struct utd_unit {
 	bool waits;                  /* in u->waiting */
 	bool unconfirmed;            /* in u->unconfirmed */
 	bool batched;                /* in u->batch */
+	bool prepared;               /* prepare() has run */
+	uint64_t epoch;              /* unconfirmed: u->epoch when it was found fresh */
 	struct utd_unit *wnext;      /* in u->waiting or u->unconfirmed */
 	char *depfile;               /* as the command writes it, relative to the task's dir; NULL: none */
 	struct cache_check *k;       /* while checking, and from a stale verdict until settled */
@@ -79,6 +82,10 @@ struct utd_unit {
  * time: one hand-over to a worker and back for them all, where one each
  * cost more than a no-op's checks themselves on a busy machine. */
 #define CHECK_BATCH 8
+
+/* A check of a record of at most this many files, all named (no pattern
+ * to expand), is tried on the loop first (cache_check_try). */
+#define INLINE_FILES 64
 
 struct check_batch {
 	struct pool_work work;
@@ -481,6 +488,9 @@ static char **item_patterns(char **v, struct tmpl *const *tmpls, size_t n, const
  * made before. */
 static void prepare(struct utd_unit *x)
 {
+	if (x->prepared)
+		return;
+	x->prepared = true;
 	const struct task *t = x->t;
 	const char *item = x->item;
 	size_t len = item ? strlen(item) : 0;
@@ -561,42 +571,68 @@ static bool lock_and_confirm(struct utd_unit *x)
 	return false;
 }
 
-/* Fresh verdicts confirmed by one look at .weft/: a loop turn brings
- * back a few checks, so they are gathered up to this many, or until no
- * other check is on the pool. */
+/* Fresh verdicts confirmed by one look at .weft/: they are gathered up
+ * to this many, or until no other check is on the pool. */
 #define CONFIRM_BATCH 16
 
-/* After the pool's callbacks of a loop turn: one look at .weft/ confirms
- * the fresh verdicts of the checks that came back before it. */
-static void confirm_cb(uv_check_t *h)
+/* One look at .weft/ confirms the fresh verdicts of the checks made
+ * before it. An idle handle: checks made on the loop find nothing else
+ * to wait for. */
+static void confirm_cb(uv_idle_t *h)
 {
 	struct uptodate *u = h->data;
-	if (u->in_flight && u->nunconfirmed < CONFIRM_BATCH)
+	if (u->in_flight && u->nunconfirmed < CONFIRM_BATCH) {
+		/* The pool's next verdict starts it again. */
+		uv_idle_stop(h);
 		return;
+	}
+	uint64_t e = u->epoch++;
 	bool unmoved = cache_unmoved(u->cache);
-	/* Verdicts may free other units of the list: one at a time. */
+	/* Verdicts may free other units of the list, or add checks made
+	 * after the look: one at a time, up to those. */
 	struct utd_unit *x;
-	while ((x = u->unconfirmed)) {
+	while ((x = u->unconfirmed) && x->epoch <= e) {
 		unconfirm(x);
 		if (unmoved || lock_and_confirm(x))
 			verdict(x);
 	}
-	uv_check_stop(h);
+	if (!u->unconfirmed)
+		uv_idle_stop(h);
+}
+
+static void confirm_soon(struct uptodate *u)
+{
+	if (!u->confirm_made) {
+		uv_idle_init(uv_default_loop(), &u->confirm);
+		u->confirm.data = u;
+		u->confirm_made = true;
+	}
+	if (!uv_is_active((uv_handle_t *)&u->confirm))
+		uv_idle_start(&u->confirm, confirm_cb);
 }
 
 static void await_confirmation(struct utd_unit *x)
 {
 	struct uptodate *u = x->u;
-	if (!u->confirm_made) {
-		uv_check_init(uv_default_loop(), &u->confirm);
-		u->confirm.data = u;
-		u->confirm_made = true;
-	}
 	enlist(&u->unconfirmed, x);
 	x->unconfirmed = true;
+	x->epoch = u->epoch;
 	u->nunconfirmed++;
-	if (!uv_is_active((uv_handle_t *)&u->confirm))
-		uv_check_start(&u->confirm, confirm_cb);
+	confirm_soon(u);
+}
+
+/* x was checked without its lock: found fresh, it waits for the next
+ * look at .weft/; else it takes its lock first. */
+static void unlocked_verdict(struct utd_unit *x)
+{
+	x->optimistic = false;
+	bool fresh = false;
+	if (!cache_check_error(x->k))
+		cache_fresh(x->u->cache, x->k, &fresh);
+	if (fresh)
+		await_confirmation(x);
+	else if (lock_and_confirm(x))
+		verdict(x);
 }
 
 static void check_after_cb(struct pool_work *w);
@@ -683,17 +719,13 @@ static void check_after_cb(struct pool_work *w)
 		return;
 	}
 	if (x->optimistic) {
-		x->optimistic = false;
-		x->u->in_flight--;
-		bool fresh = false;
-		if (!cache_check_error(x->k))
-			cache_fresh(x->u->cache, x->k, &fresh);
-		if (fresh) {
-			await_confirmation(x);
-			return;
-		}
-		if (!lock_and_confirm(x))
-			return;
+		struct uptodate *u = x->u;
+		u->in_flight--;
+		unlocked_verdict(x);
+		/* The last one back: what waited for it is confirmed now. */
+		if (!u->in_flight && u->unconfirmed)
+			confirm_soon(u);
+		return;
 	}
 	verdict(x);
 }
@@ -829,6 +861,7 @@ static void start_check(struct utd_unit *x)
 	};
 	cache_name(u->cache, x->key);
 	x->k = cache_check_new(u->cache, &ct);
+	x->prepared = false;
 	x->work.work = check_work_cb;
 	x->work.after = check_after_cb;
 	free(deps);
@@ -838,7 +871,13 @@ static void start_check(struct utd_unit *x)
 	 * the lock. */
 	x->optimistic = u->pool && u->lock_fd >= 0 && !x->locked;
 	if (x->optimistic) {
-		batch_add(x);
+		/* A check of a few named files that need no hashing costs
+		 * less here than the hand-over to a worker and back. */
+		prepare(x);
+		if (cache_check_try(x->k, INLINE_FILES))
+			unlocked_verdict(x);
+		else
+			batch_add(x);
 		return;
 	}
 	if (u->pool && pool_submit(u->pool, &x->work) == 0)
