@@ -256,11 +256,54 @@ static int fill(struct jobserver *js, unsigned n)
 	return 0;
 }
 
+/* The pipe style without a name in the file system (a temporary
+ * directory costs a run that runs nothing more than the rest of its
+ * start): a pipe whose ends the jobs inherit, blocking (make 4.3 reads
+ * its R so), and weft's own non-blocking descriptions of it, opened
+ * through /proc/self/fd. Returns 0 or -errno (no /proc: the caller makes
+ * a fifo instead). */
+static int serve_pipe(struct jobserver *js, unsigned jobs)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	char rpath[32], wpath[32];
+	snprintf(rpath, sizeof rpath, "/proc/self/fd/%d", p[0]);
+	snprintf(wpath, sizeof wpath, "/proc/self/fd/%d", p[1]);
+	int err = open_ends(js, rpath, wpath);
+	if (!err)
+		err = fill(js, js->pool);
+	if (err) {
+		for (int i = 0; i < 2; i++)
+			close(p[i]);
+		if (js->rfd >= 0)
+			close(js->rfd);
+		if (js->wfd >= 0)
+			close(js->wfd);
+		js->rfd = js->wfd = -1;
+		js->pool = jobs - 1;
+		return err;
+	}
+	js->pass[0] = high_fd(p[0]);
+	js->pass[1] = high_fd(p[1]);
+	close(p[0]);
+	close(p[1]);
+	char auth[32];
+	snprintf(auth, sizeof auth, "%d,%d", js->pass[0], js->pass[1]);
+	export_auth(auth, jobs);
+	pass_fds(js);
+	return 0;
+}
+
 static int serve(unsigned jobs, enum jobserver_style style, struct jobserver **out)
 {
 	struct jobserver *js = js_new();
 	js->server = true;
 	js->pool = jobs - 1;
+	if (style == JS_STYLE_PIPE && serve_pipe(js, jobs) == 0) {
+		*out = js;
+		return 0;
+	}
 	const char *tmp = getenv("TMPDIR");
 	js->dir = xasprintf("%s/weft-jobserver.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	int err = 0;

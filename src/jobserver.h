@@ -52,8 +52,10 @@ struct jobserver;
  * - when mf names one and jobs_forced is false (no -j on weft's command
  *   line), weft joins it as a client, and its jobs share it too (MAKEFLAGS
  *   as it is, R,W moved to fds above 9 that every job inherits);
- * - else weft serves *jobs slots itself: a fifo in a private temporary
- *   directory holding *jobs - 1 tokens, named in MAKEFLAGS in `style`.
+ * - else weft serves *jobs slots itself: *jobs - 1 tokens in a pipe
+ *   (pipe style, reopened through /proc/self/fd for weft's own ends) or
+ *   a fifo in a private temporary directory, named in MAKEFLAGS in
+ *   `style`.
  * Either way make's own fds are closed on exec: no job gets them by
  * accident. MAKEFLAGS in weft's environment is set for the jobs.
  * Returns the jobserver in *out, or NULL with a message in *warning (the
