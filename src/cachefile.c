@@ -79,12 +79,23 @@ struct files *files_ref(struct files *f)
 	return f;
 }
 
+static void blob_unref(struct blob *b)
+{
+	if (b && !--b->refs) {
+		free(b->data);
+		free(b);
+	}
+}
+
 void files_unref(struct files *f)
 {
 	if (!f || --f->refs)
 		return;
-	for (size_t i = 0; i < f->n; i++)
-		free(f->v[i].path);
+	if (f->blob)
+		blob_unref(f->blob);
+	else
+		for (size_t i = 0; i < f->n; i++)
+			free(f->v[i].path);
 	free(f->v);
 	free(f);
 }
@@ -330,7 +341,7 @@ static bool field_i64(char **p, char end, int64_t *v)
 /* A source ("file" or "dep") or output ("out") line, field by field in
  * one pass: the state has thousands of them, and loading it is on every
  * run's path. */
-static bool parse_file(char *line, struct fentry *e, bool out)
+static bool parse_file(char *line, struct fentry *e, bool out, bool borrow)
 {
 	char *p = line;
 	if (out ? strncmp(p, "out\t", 4) == 0 : strncmp(p, "file\t", 5) == 0)
@@ -354,13 +365,14 @@ static bool parse_file(char *line, struct fentry *e, bool out)
 	if (!field_i64(&p, '\t', &e->size) || !field_i64(&p, '\t', &e->mtime) || !field_i64(&p, '\t', &e->ctime) ||
 	    !field_u64(&p, '\t', &e->ino) || !field_u64(&p, '\t', &e->dev) || !field_i64(&p, '\0', &e->verified))
 		return false;
-	e->path = xstrdup(path);
+	e->path = borrow ? path : xstrdup(path);
 	return true;
 }
 
 /* Parses the records in [p, end) into c; returns 0, or the number of the
- * first bad line. */
-static int parse_body(struct cache *c, char *p, char *end, int lineno, int64_t version)
+ * first bad line. blob: the buffer [p, end) is in, which the files' paths
+ * then point into (NULL: they are copied). */
+static int parse_body(struct cache *c, char *p, char *end, int lineno, int64_t version, struct blob *blob)
 {
 	int nf = version == STATE_VERSION_OLD ? 9 : 10;
 	int64_t today = (int64_t)(time(NULL) / 86400);
@@ -397,12 +409,16 @@ static int parse_body(struct cache *c, char *p, char *end, int lineno, int64_t v
 		files_unref(rec->outs);
 		rec->files = files_new(n);
 		rec->outs = files_new(m);
+		if (blob) {
+			rec->files->blob = rec->outs->blob = blob;
+			blob->refs += 2;
+		}
 		for (int list = 0; list < 2; list++) {
 			struct files *fs = list ? rec->outs : rec->files;
 			for (uint64_t i = 0; i < fs->cap; i++) {
 				lineno++;
 				char *fl = next_line(&p, end);
-				if (!fl || !parse_file(fl, &fs->v[i], list == 1))
+				if (!fl || !parse_file(fl, &fs->v[i], list == 1, blob != NULL))
 					return lineno;
 				fs->n++;
 				/* Checks merge sorted lists: the order is part of the format. */
@@ -519,6 +535,9 @@ static char *load_state(struct cache *c, int dfd)
 	if (!data)
 		return xstrdup(err == EINVAL ? "not a regular file" : strerror(err));
 	mark_file(&c->mark.state, &st);
+	struct blob *blob = xcalloc(1, sizeof *blob);
+	blob->refs = 1;
+	blob->data = data;
 	char *why = NULL;
 	char *p = data, *end = data + len;
 	char *head = next_line(&p, end);
@@ -541,7 +560,7 @@ static char *load_state(struct cache *c, int dfd)
 		int bad;
 		if (strcmp(sum, f[4]) != 0)
 			why = xstrdup("checksum mismatch");
-		else if ((bad = parse_body(c, p, end, 2, version)))
+		else if ((bad = parse_body(c, p, end, 2, version, blob)))
 			why = xasprintf("bad line %d", bad);
 		else
 			snprintf(c->id, sizeof c->id, "%s", f[2]);
@@ -549,9 +568,9 @@ static char *load_state(struct cache *c, int dfd)
 		if (!why && version == STATE_VERSION_OLD)
 			c->dirty = true;
 	}
-	free(data);
 	if (why)
 		clear(c);
+	blob_unref(blob);
 	return why;
 }
 
@@ -559,7 +578,7 @@ static char *load_state(struct cache *c, int dfd)
 static void take_record(struct cache *c, char *p, char *end)
 {
 	struct cache *t = cache_alloc(".");
-	if (parse_body(t, p, end, 1, STATE_VERSION) == 0 && t->nrecs == 1) {
+	if (parse_body(t, p, end, 1, STATE_VERSION, NULL) == 0 && t->nrecs == 1) {
 		struct record *r = record_get(c, t->recs[0]->name);
 		record_swap(r, t->recs[0]);
 	}

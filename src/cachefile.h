@@ -24,12 +24,20 @@ struct fentry {
 	unsigned char hash[16];
 };
 
+/* The state as read, kept for the paths of the files loaded from it,
+ * which point into it: freed with the last of those files. */
+struct blob {
+	unsigned refs;
+	char *data;
+};
+
 /* Entries sorted by path. Never changed once built, so records and checks
  * share them; refs is counted on the loop thread only. */
 struct files {
 	unsigned refs;
 	size_t n, cap;
 	struct fentry *v;
+	struct blob *blob; /* the paths point into it; NULL: each is allocated */
 };
 
 struct record {

@@ -83,7 +83,8 @@ void grow(void *pp, size_t *cap, size_t need, size_t size)
 	void **p = pp;
 	if (need <= *cap)
 		return;
-	size_t n = *cap ? *cap * 2 : 8;
+	/* Bytes start at 64: most buffers hold a line or a command. */
+	size_t n = *cap ? *cap * 2 : size == 1 ? 64 : 8;
 	while (n < need)
 		n *= 2;
 	*p = xrealloc(*p, n * size);
