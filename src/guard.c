@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -17,15 +18,21 @@
  * whatever it started; but nothing stops those groups when weft itself is
  * killed. PR_SET_PDEATHSIG would need a hook between fork and exec that
  * posix_spawn does not have, and it reaches one process, not a group. So
- * the first job starts a guard: a fork of weft that sits in read(2) on a
- * pipe whose only writer is weft, and reads the groups to stop from a table
- * in memory the two share. The table costs a job two stores and no system
- * call; the guard wakes only when weft is gone (EOF), sends SIGTERM (and
- * SIGCONT, for stopped groups) to every group still listed, and SIGKILL to
- * those left after GUARD_GRACE_MS. */
+ * the first job starts a guard: weft itself, run afresh as `weft --guard`,
+ * that sits in read(2) on a pipe whose only writer is weft, and reads the
+ * groups to stop from a table in memory the two share (a memfd). The table
+ * costs a job two stores and no system call; the guard wakes only when weft
+ * is gone (EOF), sends SIGTERM (and SIGCONT, for stopped groups) to every
+ * group still listed, and SIGKILL to those left after GUARD_GRACE_MS.
+ *
+ * Not a fork: a fork shares every page of weft copy-on-write for as long as
+ * the guard lives, and each page weft then writes (its task graph, as jobs
+ * run) costs a fault and a TLB shootdown, some 2,000 with 10,000 tasks. */
 
 #define GUARD_SLOTS 65536
 #define GUARD_GRACE_MS 500
+
+#define GUARD_TABLE_BYTES (GUARD_SLOTS * sizeof(pid_t))
 
 static pid_t *table;            /* shared with the guard; 0: a free slot */
 static int free_stack[GUARD_SLOTS];
@@ -42,13 +49,15 @@ static void pause_ms(long ms)
 		;
 }
 
-/* The guard's whole life; only async-signal-safe calls, as it is a fork of
- * a process that may have threads. */
-static _Noreturn void watch(int rfd)
+/* The guard's whole life: fd 0 is the pipe, fd 3 the table. */
+int guard_main(void)
 {
-	/* Out of weft's session: a signal to weft's process group or terminal
-	 * must not end the guard first. */
+	/* Out of weft's session (posix_spawn put it in one of its own): a
+	 * signal to weft's process group or terminal must not end the guard. */
 	setsid();
+	table = mmap(NULL, GUARD_TABLE_BYTES, PROT_READ, MAP_SHARED, 3, 0);
+	if (table == MAP_FAILED)
+		return 1;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
@@ -61,8 +70,6 @@ static _Noreturn void watch(int rfd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_NAME, "weft-guard");
-	if (dup2(rfd, 0) < 0)
-		_exit(1);
 	close_range(1, ~0U, 0);
 	char c;
 	while (read(0, &c, 1) < 0 && errno == EINTR)
@@ -91,7 +98,7 @@ static _Noreturn void watch(int rfd)
 		if (pg > 0)
 			kill(-pg, SIGKILL);
 	}
-	_exit(0);
+	return 0;
 }
 
 static bool start(void)
@@ -99,26 +106,58 @@ static bool start(void)
 	if (failed)
 		return false;
 	failed = true; /* until it works */
-	table = mmap(NULL, GUARD_SLOTS * sizeof *table, PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int mfd = memfd_create("weft-guard", MFD_CLOEXEC);
+	if (mfd < 0)
+		return false;
+	if (ftruncate(mfd, GUARD_TABLE_BYTES) < 0) {
+		close(mfd);
+		return false;
+	}
+	table = mmap(NULL, GUARD_TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	if (table == MAP_FAILED) {
 		table = NULL;
+		close(mfd);
 		return false;
 	}
 	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return false;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		close(mfd);
 		return false;
 	}
-	if (pid == 0) {
-		close(p[1]);
-		watch(p[0]);
-	}
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, mfd, 3);
+	/* Nothing else of weft's: its output must end when weft's does. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	posix_spawnattr_init(&attr);
+	/* Its own session from the start, so that a Ctrl-C that comes while
+	 * it starts cannot end it; default dispositions and an empty mask. */
+	sigset_t all, none;
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	/* The child's /proc/self/exe is weft's, even if weft's file has
+	 * been replaced since it started. */
+	char *argv[] = {"weft", "--guard", NULL};
+	char *envp[] = {NULL};
+	pid_t pid;
+	int err = posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	close(p[0]);
+	close(mfd);
+	if (err) {
+		close(p[1]);
+		munmap(table, GUARD_TABLE_BYTES);
+		table = NULL;
+		return false;
+	}
 	wfd = p[1];
 	guard = pid;
 	nfree = 0;

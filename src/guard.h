@@ -21,4 +21,8 @@ void guard_end(void);
  * guard_end(). */
 pid_t guard_pid(void);
 
+/* weft --guard, which guard_add starts: fd 0 the pipe from weft, fd 3 the
+ * table. Returns when weft has gone and its groups are stopped. */
+int guard_main(void);
+
 #endif

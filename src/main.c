@@ -314,6 +314,8 @@ int main(int argc, char **argv)
 	/* The words as given, for the run's events: option parsing reorders argv. */
 	char **words = xcalloc((size_t)argc + 1, sizeof *words);
 	memcpy(words, argv, (size_t)argc * sizeof *words);
+	if (argc == 2 && strcmp(argv[1], "--guard") == 0)
+		return guard_main();
 	if (argc > 1 && strcmp(argv[1], "--runner") == 0) {
 		status = cluster_runner_main(argc - 1, argv + 1);
 		goto done;

@@ -82,6 +82,38 @@ SH
 	[ "$(sort -n peak | tail -n 1)" -eq 3 ]
 }
 
+@test "--halt now,fail=1 on a cluster: no job after the failure starts, as without --cluster" {
+	# fail ends once hold runs, so both have started when the run halts;
+	# every later job could be waiting on a runner by then: none may run.
+	cat > job.sh <<'SH'
+case $1 in
+fail)
+	i=0
+	while [ ! -e started.hold ] && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.02; done
+	exit 1 ;;
+hold) touch started.hold; sleep 30 ;;
+*) touch ran.$1 ;;
+esac
+SH
+	run "$WEFT" exec -j 2 --halt now,fail=1 --events=plain.jsonl sh job.sh ::: fail hold 3 4 5 6 7 8
+	plain=$status
+	[ ! -e ran.3 ]
+	rm -f started.hold
+	run "$WEFT" exec --cluster 2 -j 2 --halt now,fail=1 --events=cluster.jsonl sh job.sh ::: fail hold 3 4 5 6 7 8
+	[ "$status" -eq "$plain" ]
+	[ "$status" -ne 0 ]
+	run -0 ls
+	refute_output --partial ran.
+	for f in plain cluster; do
+		jq -rs '[.[] | select(.event == "started") | .id] | sort | join(" ")' $f.jsonl > $f.started
+		jq -rs '[.[] | select(.event == "finished") | .id] | sort | join(" ")' $f.jsonl > $f.finished
+	done
+	run -0 cat cluster.started
+	assert_output '1 2'
+	run -0 diff plain.started cluster.started
+	run -0 diff plain.finished cluster.finished
+}
+
 @test "a runner killed with -9: its jobs run again elsewhere, nothing is lost, nothing that finished runs twice" {
 	cat > job.sh <<'SH'
 echo start >> log.$1
