@@ -319,7 +319,7 @@ EOF2
 	[ ! -e after-ran ]
 	# The bad one stays, to be looked at.
 	[ -e one.d ]
-	run -1 "$WEFT" --explain each
+	run -1 "$WEFT" -k --explain each
 	assert_output --partial "weft: task 'each[one]' runs: last run failed or was interrupted"
 	assert_output --partial "weft: task 'each[two]' runs: last run failed or was interrupted"
 	[ "$(wc -l < ran.log)" -eq 4 ]
