@@ -113,6 +113,9 @@ static bool is_reserved(const char *name)
 
 enum { WHITE, GREY, BLACK };
 
+/* Unknown deps past this many get no "did you mean". */
+#define GRAPH_MAX_HINTS 100
+
 /* Depth-first walk; a GREY task met again closes a cycle, printed from the stack. */
 static void find_cycles(struct task *t, struct task ***stack, size_t *depth, size_t *cap,
 			struct diag *d, size_t *errors)
@@ -164,12 +167,9 @@ size_t graph_resolve(struct graph *g, struct diag *d)
 			struct task *u = graph_find(g, name);
 			if (u) {
 				/* A repeated dep counts once. */
-				bool dup = false;
-				for (size_t j = 0; j < k; j++)
-					if (t->deps[j] == u)
-						dup = true;
-				if (dup)
+				if (u->named_by == t)
 					continue;
+				u->named_by = t;
 				t->deps[k] = u;
 				grow(&u->rdeps, &u->rdeps_cap, u->nrdeps + 1, sizeof *u->rdeps);
 				u->rdeps[u->nrdeps++] = t;
@@ -180,7 +180,8 @@ size_t graph_resolve(struct graph *g, struct diag *d)
 				diag_error(d, t->dep_lines[k], "'%s' is a reserved section, not a task", name);
 				continue;
 			}
-			const char *hint = graph_suggest(g, name);
+			/* A guess looks at every task: only the first ones get one. */
+			const char *hint = errors <= GRAPH_MAX_HINTS ? graph_suggest(g, name) : NULL;
 			if (hint)
 				diag_error(d, t->dep_lines[k],
 					   "task '%s' depends on unknown task '%s' (did you mean '%s'?)",

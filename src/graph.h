@@ -54,6 +54,7 @@ struct task {
 	size_t index;       /* position in the recipe, from 0 */
 	bool selected;      /* part of this run (graph_select) */
 	int mark;           /* scratch for graph walks */
+	const struct task *named_by; /* scratch for graph_resolve: the last task whose deps named it */
 };
 
 struct graph {
