@@ -23,10 +23,8 @@ check() {
 # many DIR N: N small files DIR/fN.c.
 many() {
 	mkdir -p "$1"
-	local i
-	for ((i = 1; i <= $2; i++)); do
-		echo "$i" > "$1/f$i.c"
-	done
+	# One awk, not a redirection per file from bash: half the system time.
+	awk -v d="$1" -v n="$2" 'BEGIN { for (i = 1; i <= n; i++) { f = d "/f" i ".c"; print i > f; close(f) } }'
 }
 
 @test "a task that never ran is stale; once recorded and unchanged, fresh without hashing" {
