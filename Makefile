@@ -141,6 +141,21 @@ test-cluster: deps
 	@$(MAKE) --no-print-directory bin/weft $(TEST_BINS)
 	@WEFT_REAL=$(CURDIR)/bin/weft WEFT=$(CURDIR)/t/helpers/weft-cluster t/run $(CLUSTER_TESTS)
 
+# What GNU parallel prints for the calls the tests compare weft exec with
+# is kept in t/fixtures/parallel (it takes half a second of CPU to start):
+# parallel-fixtures records it anew from the installed GNU parallel;
+# test-parallel-live runs those tests against it, keeping nothing.
+PARALLEL_TESTS = $(shell grep -l gnu_parallel t/*.bats)
+.PHONY: parallel-fixtures test-parallel-live
+parallel-fixtures: deps
+	@$(MAKE) --no-print-directory bin/weft $(TEST_BINS)
+	@rm -rf t/fixtures/parallel
+	@WEFT_PARALLEL_RECORD=1 t/run $(PARALLEL_TESTS)
+
+test-parallel-live: deps
+	@$(MAKE) --no-print-directory bin/weft $(TEST_BINS)
+	@WEFT_PARALLEL_LIVE=1 t/run $(PARALLEL_TESTS)
+
 # The randomized fault tests (kill -9 at random moments, random recipes)
 # with ten times the rounds they make in `make test`: run on purpose.
 SOAK_TESTS = t/410-joblog.bats t/440-exec-joblog.bats t/510-cache.bats t/910-recipe-faults.bats

@@ -243,7 +243,7 @@ same_as_parallel() {
 	for a in "$@"; do
 		sources+=(::: "$a")
 	done
-	run -0 parallel --will-cite -k "${words[@]}" "${sources[@]}"
+	run -0 gnu_parallel --will-cite -k "${words[@]}" "${sources[@]}" < /dev/null
 	local want=$output
 	"$RT" "${words[@]}" -- "$@" > cmd
 	run -0 sh -c "$(cat cmd)"
@@ -258,7 +258,7 @@ same_as_parallel() {
 	local words=($show {} {.} {/} {//} {/.} {1} {1.} {1/} {1//} {1/.} {-1} {-1.} {-1/} {-1//} {-1/.})
 	# All fifteen strings in one command, every path one input of one
 	# source: one run of parallel in all.
-	run -0 parallel --will-cite -k "${words[@]}" ::: "${paths[@]}"
+	run -0 gnu_parallel --will-cite -k "${words[@]}" ::: "${paths[@]}" < /dev/null
 	[ "${#lines[@]}" -eq $((${#paths[@]} * 15)) ]
 	local want=$output
 	"$RT" --each "${words[@]}" -- "${paths[@]}" > cmd

@@ -148,7 +148,7 @@ setup() { common_setup; }
 	done
 	# And the installed one agrees on the subtlest.
 	command -v parallel > /dev/null || return 0
-	parallel --will-cite -k --colsep '\b' echo '{1}/{2}/{3}' ::: a,b ab ,a abc a,,b > want
+	gnu_parallel --will-cite -k --colsep '\b' echo '{1}/{2}/{3}' ::: a,b ab ,a abc a,,b > want < /dev/null
 	wx -k --colsep '\b' echo '{1}/{2}/{3}' ::: a,b ab ,a abc a,,b < /dev/null
 	diff want out
 }
@@ -161,7 +161,7 @@ setup() { common_setup; }
 	run -0 wx -k -j1 "$cmd" ::: "${inputs[@]}" < /dev/null
 	[ "$(head -n 1 out)" = 'dir/sub/file.tar.gz|dir/sub/file.tar|file.tar.gz|dir/sub|file.tar|1|1|' ]
 	[ "$(sed -n 5p out)" = './a b/c.d|./a b/c|c.d|./a b|c|5|1|' ]
-	parallel --will-cite -k -j1 "$cmd" ::: "${inputs[@]}" > want < /dev/null
+	gnu_parallel --will-cite -k -j1 "$cmd" ::: "${inputs[@]}" > want < /dev/null
 	diff want out
 }
 
@@ -169,7 +169,7 @@ setup() { common_setup; }
 	local cmd="printf '%s|' {1} {2} {1.} {2/} {1//} {2/.} {2//} {1/}; echo"
 	run -0 wx -k -j1 "$cmd" ::: a/b.c 'x y/z.w' ::: p/q.r s < /dev/null
 	[ "$(head -n 1 out)" = 'a/b.c|p/q.r|a/b|q.r|a|q|p|b.c|' ]
-	parallel --will-cite -k -j1 "$cmd" ::: a/b.c 'x y/z.w' ::: p/q.r s > want < /dev/null
+	gnu_parallel --will-cite -k -j1 "$cmd" ::: a/b.c 'x y/z.w' ::: p/q.r s > want < /dev/null
 	diff want out
 }
 

@@ -14,7 +14,7 @@ setup() { common_setup; }
 # back together, are ./in): so every block is the same, byte for byte.
 same_blocks() {
 	command -v parallel > /dev/null || skip "GNU parallel is not installed"
-	parallel --will-cite --pipe -k "$@" wc -c < in > want 2> /dev/null
+	gnu_parallel --will-cite --pipe -k "$@" wc -c < in > want 2> /dev/null
 	run -0 wx --pipe -k "$@" wc -c < in
 	cmp want out || fail "--pipe $* cuts otherwise than GNU parallel: $(diff want out | head -n 5)"
 	run -0 wx --pipe -k "$@" cat < in

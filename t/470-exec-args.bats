@@ -14,7 +14,7 @@ same_as_parallel() {
 	local in=${*: -1}
 	set -- "${@:1:$#-2}"
 	local want st=0
-	want=$(parallel --will-cite -k "$@" < "$in" 2> /dev/null) || st=$?
+	want=$(gnu_parallel --will-cite -k "$@" < "$in" 2> /dev/null) || st=$?
 	run -$st wx -k "$@" < "$in"
 	[ "$(cat out)" = "$want" ] || fail "weft exec -k $* gives $(cat out | head -n 3), parallel $(echo "$want" | head -n 3)"
 }

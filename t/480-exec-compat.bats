@@ -16,7 +16,7 @@ have_parallel() { command -v parallel > /dev/null || skip "GNU parallel is not i
 	printf 'echo hi there\nprintf %%s\\\\n a b\n' > in
 	run -0 wx -k {} < in
 	out_is $'hi there\na\nb'
-	parallel --will-cite -k {} < in > want
+	gnu_parallel --will-cite -k {} < in > want
 	cmp want out
 	run -0 wx -k {} ::: 'echo a b' 'echo "c  d"'
 	out_is $'a b\nc  d'
@@ -27,7 +27,7 @@ have_parallel() { command -v parallel > /dev/null || skip "GNU parallel is not i
 	printf 'a%% c %%%%b\n\t1 ,2\t, 3 \n' > in
 	run -0 wx -k --colsep '%+|,' echo '[{1}]' '[{2}]' '[{3}]' < in
 	out_is $'[a] [c] [b]\n[1] [2] [3]'
-	parallel --will-cite -k --colsep '%+|,' echo '[{1}]' '[{2}]' '[{3}]' < in > want
+	gnu_parallel --will-cite -k --colsep '%+|,' echo '[{1}]' '[{2}]' '[{3}]' < in > want
 	cmp want out
 }
 
@@ -48,9 +48,9 @@ have_parallel() { command -v parallel > /dev/null || skip "GNU parallel is not i
 	run -0 wx -k --tagstring 'x\ty' echo ::: 1
 	out_is $'x\ty\t1'
 	{
-		parallel --will-cite -k -d ' ' echo '[{}]' ::: '1 done' x
-		parallel --will-cite -k -d '\r\n' echo '[{}]' < in
-		parallel --will-cite -k --tagstring 'x\ty' echo ::: 1
+		gnu_parallel --will-cite -k -d ' ' echo '[{}]' ::: '1 done' x < /dev/null
+		gnu_parallel --will-cite -k -d '\r\n' echo '[{}]' < in
+		gnu_parallel --will-cite -k --tagstring 'x\ty' echo ::: 1 < /dev/null
 	} > want
 	{
 		"$WEFT" exec -k -d ' ' echo '[{}]' ::: '1 done' x
@@ -98,7 +98,7 @@ have_parallel() { command -v parallel > /dev/null || skip "GNU parallel is not i
 	local h want got
 	for h in soon,fail=2 now,fail=1 soon,fail=50% soon,done=3 2; do
 		want=0 got=0
-		parallel --will-cite -j1 --halt "$h" 'exit {}' ::: 0 5 7 0 0 3 > /dev/null 2>&1 || want=$?
+		gnu_parallel --will-cite -j1 --halt "$h" 'exit {}' ::: 0 5 7 0 0 3 < /dev/null > /dev/null 2>&1 || want=$?
 		"$WEFT" exec -j1 --halt-on-error "$h" 'exit {}' ::: 0 5 7 0 0 3 > /dev/null 2>&1 || got=$?
 		[ "$want" = "$got" ] || fail "--halt $h: parallel exits $want, weft exec $got"
 	done

@@ -13,7 +13,7 @@ setup() { common_setup; }
 	local a
 	for a in "-k -q echo 'a  b' {}" "-k -I @@ echo x@@y" "-k -C , echo {2}" "-P1 --keeporder echo" \
 		"--xapply -k echo {1}{2} ::: 1 2 3" "-k --arg-sep ,, echo"; do
-		eval "parallel --will-cite $a ::: 'p,q' r" > want 2>&1
+		eval "gnu_parallel --will-cite $a ::: 'p,q' r" < /dev/null > want 2>&1
 		eval "\"\$WEFT\" exec $a ::: 'p,q' r" > got 2>&1
 		cmp want got || fail "weft exec $a: $(cat got), not $(cat want)"
 	done
@@ -81,7 +81,7 @@ setup() { common_setup; }
 	printf 'n,m\n1,2\n3,4\n' > in
 	run -0 wx -k --header : --colsep , echo {m}-{n} {1} {m.} < in
 	out_is $'2-1 1 2\n4-3 3 4'
-	parallel --will-cite -k --header : --colsep , echo {m}-{n} {1} {m.} < in > want
+	gnu_parallel --will-cite -k --header : --colsep , echo {m}-{n} {1} {m.} < in > want
 	cmp want out
 	run -0 wx -k --header : echo {a} {b} ::: a 1 2 ::: b x
 	out_is $'1 x\n2 x'
@@ -91,7 +91,7 @@ setup() { common_setup; }
 @test "--plus: its replacement strings that need no Perl give what GNU parallel gives" {
 	command -v parallel > /dev/null || skip "GNU parallel is not installed"
 	local s='X{+/},{+.},{+..},{+...},{..},{...},{/..},{/...},{##},{0#},{2..},{1+/},{-1/..}X'
-	parallel --will-cite -k --plus echo "$s" ::: a/b.tar.gz.x c.d 'e..' f/.g/h ::: q/r.s.t > want
+	gnu_parallel --will-cite -k --plus echo "$s" ::: a/b.tar.gz.x c.d 'e..' f/.g/h ::: q/r.s.t < /dev/null > want
 	run -0 wx -k --plus echo "$s" ::: a/b.tar.gz.x c.d 'e..' f/.g/h ::: q/r.s.t
 	cmp want out
 	run -0 wx -k -j12 --plus echo '{0%}' ::: a

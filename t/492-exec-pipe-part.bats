@@ -12,7 +12,7 @@ need_parallel() { command -v parallel > /dev/null || skip "GNU parallel is not i
 # same ARGS: `weft exec ARGS` and `parallel ARGS` give the same output and exit status.
 same() {
 	local ps ws
-	eval "parallel --will-cite $1" > want 2>&1 && ps=0 || ps=$?
+	eval "gnu_parallel --will-cite $1" < /dev/null > want 2>&1 && ps=0 || ps=$?
 	eval "\"\$WEFT\" exec $1" > got 2>&1 && ws=0 || ws=$?
 	cmp want got || fail "weft exec $1: $(cat got), not $(cat want)"
 	[ "$ps" = "$ws" ] || fail "weft exec $1: exit $ws, not $ps"

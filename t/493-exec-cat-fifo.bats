@@ -11,7 +11,7 @@ setup() { common_setup; }
 # exit status, the standard input being ./in.
 same() {
 	local ps ws
-	eval "parallel --will-cite $1" < in > want 2>&1 && ps=0 || ps=$?
+	eval "gnu_parallel --will-cite $1" < in > want 2>&1 && ps=0 || ps=$?
 	eval "\"\$WEFT\" exec $1" < in > got 2>&1 && ws=0 || ws=$?
 	cmp want got || fail "weft exec $1: $(cat got), not $(cat want)"
 	[ "$ps" = "$ws" ] || fail "weft exec $1: exit $ws, not $ps"

@@ -16,7 +16,7 @@ setup() { common_setup; }
 		"--rpl '{I} s/B/x/gi' echo {I}" \
 		"--rpl '{..} s:\\.[^/.]+\\.[^/.]+\$::' echo {..} {1..}" \
 		"--rpl '{s} 1 \$_=\$job->seq()' --rpl '{d} \$Global::use{\"File::Basename\"} ||= eval \"use File::Basename; 1;\"; \$_ = dirname(\$_);' echo {s} {d}"; do
-		eval "parallel --will-cite -k $a ::: x/y.tar.gz a/b.c ::: banana" > want 2>&1 || fail "parallel $a: $(cat want)"
+		eval "gnu_parallel --will-cite -k $a ::: x/y.tar.gz a/b.c ::: banana" < /dev/null > want 2>&1 || fail "parallel $a: $(cat want)"
 		eval "\"\$WEFT\" exec -k $a ::: x/y.tar.gz a/b.c ::: banana" > got 2>&1
 		cmp want got || fail "weft exec $a: $(cat got), not $(cat want)"
 	done

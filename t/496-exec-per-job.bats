@@ -10,7 +10,7 @@ setup() { common_setup; }
 @test "{N} followed by blanks or a newline before its end reads as GNU parallel reads it" {
 	command -v parallel > /dev/null || skip "GNU parallel is not installed"
 	local cmd=$'echo {1\n} {2 .} {-1\t/} {1 }'
-	parallel --will-cite -k "$cmd" ::: a b.c ::: x/y.z > want 2>&1
+	gnu_parallel --will-cite -k "$cmd" ::: a b.c ::: x/y.z < /dev/null > want 2>&1
 	run -0 wx -k "$cmd" ::: a b.c ::: x/y.z
 	cmp want out
 	out_is $'a x/y y.z a\nb.c x/y y.z b.c'

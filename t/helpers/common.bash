@@ -32,6 +32,13 @@ common_setup() {
 	export TERM=dumb
 }
 
+# gnu_parallel ARG...: GNU parallel ARG..., answered from what it printed
+# before when t/fixtures/parallel holds that (see t/helpers/gnu-parallel).
+# Only for calls that do nothing but print; its standard input must end.
+gnu_parallel() {
+	"$BATS_TEST_DIRNAME/helpers/gnu-parallel" "$@"
+}
+
 # recipe TEXT: writes weft.ini in the test's directory.
 recipe() {
 	printf '%s\n' "$1" > weft.ini
