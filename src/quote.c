@@ -32,8 +32,11 @@ static bool is_reserved(const char *s, size_t len)
 		"case", "do", "done", "elif", "else", "esac", "fi", "for", "if",
 		"in", "then", "until", "while", "function", "select", "time", "coproc",
 	};
+	/* None is longer, and every one is lowercase letters. */
+	if (len > 8 || s[0] < 'a' || s[0] > 'z')
+		return false;
 	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-		if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0)
+		if (words[i][0] == s[0] && strlen(words[i]) == len && memcmp(words[i], s, len) == 0)
 			return true;
 	return false;
 }
@@ -57,10 +60,13 @@ static bool needs_quotes(const char *s, size_t len)
 {
 	if (len == 0)
 		return true;
-	for (size_t i = 0; i < len; i++)
+	bool eq = false;
+	for (size_t i = 0; i < len; i++) {
 		if (!is_bare((unsigned char)s[i]))
 			return true;
-	return is_reserved(s, len) || is_assignment(s, len);
+		eq |= s[i] == '=';
+	}
+	return is_reserved(s, len) || (eq && is_assignment(s, len));
 }
 
 void shell_quote(struct buf *b, const char *s, size_t len)

@@ -304,6 +304,20 @@ void uptodate_free(struct uptodate *u)
 {
 	if (!u)
 		return;
+	if (u->timer_made)
+		uv_close((uv_handle_t *)&u->timer, NULL);
+	if (u->confirm_made)
+		uv_close((uv_handle_t *)&u->confirm, NULL);
+	if (u->flush_made)
+		uv_close((uv_handle_t *)&u->flush, NULL);
+	if (u->timer_made || u->confirm_made || u->flush_made)
+		uv_run(uv_default_loop(), UV_RUN_NOWAIT);
+	if (u->lock_fd >= 0)
+		close(u->lock_fd);
+	u->lock_fd = -1;
+	/* The run is over and weft ends next: its records need not be freed. */
+	if (exit_keep(u))
+		return;
 	for (size_t i = 0; i < u->g->ntasks; i++) {
 		free(u->fps[i]);
 		strlist_release(&u->item_fps[i]);
@@ -319,16 +333,6 @@ void uptodate_free(struct uptodate *u)
 	free((void *)u->o.nenvs);
 	cache_free(u->cache);
 	free(u->batch);
-	if (u->timer_made)
-		uv_close((uv_handle_t *)&u->timer, NULL);
-	if (u->confirm_made)
-		uv_close((uv_handle_t *)&u->confirm, NULL);
-	if (u->flush_made)
-		uv_close((uv_handle_t *)&u->flush, NULL);
-	if (u->timer_made || u->confirm_made || u->flush_made)
-		uv_run(uv_default_loop(), UV_RUN_NOWAIT);
-	if (u->lock_fd >= 0)
-		close(u->lock_fd);
 	free(u);
 }
 
@@ -495,9 +499,10 @@ static void prepare(struct utd_unit *x)
 	const char *item = x->item;
 	size_t len = item ? strlen(item) : 0;
 	struct tmpl_input raw = {&item, &len, 1, x->seq, 0};
-	char *lit = item ? glob_literal(item) : NULL;
-	size_t lit_len = lit ? strlen(lit) : 0;
-	const char *litp = lit;
+	/* Most items have no byte a glob reads: they stand for themselves. */
+	char *lit = item && strpbrk(item, "*?[\\") ? glob_literal(item) : NULL;
+	size_t lit_len = lit ? strlen(lit) : len;
+	const char *litp = lit ? lit : item;
 	struct tmpl_input as_glob = {&litp, &lit_len, 1, x->seq, 0};
 	const struct tmpl_input *in = item ? &raw : NULL, *gin = item ? &as_glob : NULL;
 	struct tmpl **words = item ? x->u->words[t->index] : NULL;

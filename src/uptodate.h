@@ -36,6 +36,8 @@ struct utd_unit;
 /* Loads .weft/state in the current directory (a damaged state is a
  * warning, never an error), shared with other weft runs there. */
 struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o);
+/* At the end of the run, before weft ends: its memory may be kept (see
+ * exit_keep()). */
 void uptodate_free(struct uptodate *u);
 
 /* Whether t is decided by content: it has sources, outputs or a depfile. */

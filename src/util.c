@@ -78,6 +78,28 @@ char *xasprintf(const char *fmt, ...)
 	return buf_take(&b);
 }
 
+#if defined(__SANITIZE_ADDRESS__) && !defined(WEFT_FREE_AT_EXIT)
+#define WEFT_FREE_AT_EXIT 1
+#endif
+
+bool exit_keep(void *p)
+{
+#ifdef WEFT_FREE_AT_EXIT
+	(void)p;
+	return false;
+#else
+	/* Pointed to from here, the memory is reachable to the end, not a
+	 * leak to valgrind or LeakSanitizer. */
+	/* volatile: stores that are never read back must still be made. */
+	static void *volatile kept[8];
+	static size_t n;
+	if (n == sizeof kept / sizeof *kept)
+		return false;
+	kept[n++] = p;
+	return true;
+#endif
+}
+
 void grow(void *pp, size_t *cap, size_t need, size_t size)
 {
 	void **p = pp;

@@ -3,6 +3,7 @@
 #define WEFT_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <stdint.h>
@@ -14,6 +15,13 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* For what a process that is about to end would free: whether p is kept
+ * instead, reachable until the end, for the kernel to take back at once
+ * (freeing a no-op run's records one by one cost more than a tenth of
+ * it). A build with AddressSanitizer, or with -DWEFT_FREE_AT_EXIT, keeps
+ * nothing, so that freeing stays checked. */
+bool exit_keep(void *p);
 
 /* Grow an array *p of *cap elements of size `size` to hold at least `need`. */
 void grow(void *pp, size_t *cap, size_t need, size_t size);
