@@ -37,6 +37,7 @@ struct cache_check {
 	char *dir; /* the patterns' directory; NULL: the current one */
 	char *command; /* NULL: none */
 	struct strlist sources, outputs, env, deps; /* env and deps sorted */
+	bool plain_sources, plain_outputs; /* every pattern is a plain name (glob_is_plain) */
 	struct files *old; /* the record's sources, at cache_check_new() */
 	struct files *old_outs; /* the record's outputs, when it says ok */
 	struct statcache *stats; /* shared stat data; NULL: none */
@@ -239,6 +240,25 @@ static void copy_list(struct strlist *dst, const char *const *v, size_t n, bool 
 		qsort(dst->v, dst->n, sizeof *dst->v, by_str);
 }
 
+static bool all_plain(const struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!glob_is_plain(l->v[i]))
+			return false;
+	return true;
+}
+
+/* k's lists to build, empty. An entry that stays as recorded borrows
+ * the record's path: they hold the record's lists (taken here, on the
+ * loop thread, where references are counted). */
+static void new_lists(struct cache_check *k)
+{
+	k->files = files_new(0);
+	k->files->base = files_ref(k->old);
+	k->outs = files_new(0);
+	k->outs->base = files_ref(k->old_outs);
+}
+
 struct cache_check *cache_check_new(const struct cache *c, const struct cache_task *t)
 {
 	struct cache_check *k = xcalloc(1, sizeof *k);
@@ -249,11 +269,12 @@ struct cache_check *cache_check_new(const struct cache *c, const struct cache_ta
 	copy_list(&k->outputs, t->outputs, t->noutputs, false);
 	copy_list(&k->env, t->env, t->nenv, true);
 	copy_list(&k->deps, t->deps, t->ndeps, true);
+	k->plain_sources = all_plain(&k->sources);
+	k->plain_outputs = all_plain(&k->outputs);
 	const struct record *r = hashtab_get(c->byname, t->name);
 	k->old = r && !c->ignore ? files_ref(r->files) : files_new(0);
 	k->old_outs = r && r->ok && !c->ignore ? files_ref(r->outs) : files_new(0);
-	k->files = files_new(0);
-	k->outs = files_new(0);
+	new_lists(k);
 	k->stats = c->stats ? statcache_ref(c->stats) : NULL;
 	k->racy_ns = c->racy_ns;
 	return k;
@@ -275,6 +296,8 @@ void cache_check_take(struct cache_check *k, char *command, char **sources, size
 	k->command = command;
 	take_list(&k->sources, sources, nsources);
 	take_list(&k->outputs, outputs, noutputs);
+	k->plain_sources = all_plain(&k->sources);
+	k->plain_outputs = all_plain(&k->outputs);
 }
 
 void cache_check_free(struct cache_check *k)
@@ -410,7 +433,8 @@ static int add_file(struct cache_check *k, const struct files *o, struct files *
 	if (old && same_stat(old, &st) && old->mtime < old->verified - k->racy_ns &&
 	    old->ctime < old->verified - k->racy_ns) {
 		e = *old;
-		e.path = xstrdup(old->path);
+		/* o is to's base (new_lists), or has no entries. */
+		e.borrowed = true;
 	} else {
 		if (k->stat_only) {
 			k->needs_hash = true;
@@ -423,6 +447,7 @@ static int add_file(struct cache_check *k, const struct files *o, struct files *
 			return r > 0 ? 0 : r;
 		e.verified = now;
 		e.path = xstrdup(name);
+		e.borrowed = false;
 		if (to == k->files)
 			k->hashed++;
 	}
@@ -462,7 +487,13 @@ static void check_sources(struct cache_check *k)
 {
 	int64_t now = k->checked_ns;
 	struct strlist all = { 0 };
-	for (size_t i = 0; i < k->sources.n; i++) {
+	/* Plain names in order (an item's one source, mostly) are looked at
+	 * as they are; else the names are gathered, sorted, in a list of
+	 * their own. */
+	bool view = k->plain_sources && sorted(&k->sources);
+	if (view)
+		all = k->sources;
+	for (size_t i = 0; !view && i < k->sources.n; i++) {
 		/* A plain name needs no lstat() before add_file()'s stat(). */
 		if (glob_is_plain(k->sources.v[i])) {
 			strlist_add(&all, k->sources.v[i]);
@@ -476,7 +507,7 @@ static void check_sources(struct cache_check *k)
 		}
 	}
 	/* One pattern comes sorted from glob_expand(). */
-	if (!sorted(&all))
+	if (!view && !sorted(&all))
 		qsort(all.v, all.n, sizeof *all.v, by_str);
 	char *buf = NULL;
 	size_t cur = 0, i = 0, d = 0;
@@ -510,7 +541,8 @@ static void check_sources(struct cache_check *k)
 	}
 	buf_release(&full);
 	free(buf);
-	strlist_release(&all);
+	if (!view)
+		strlist_release(&all);
 }
 
 bool cache_check_sources_changed(const struct cache_check *k)
@@ -565,7 +597,7 @@ static void check_outputs(struct cache_check *k)
 		const char *p = k->outputs.v[i];
 		/* A plain name the last success left is looked at, once, by
 		 * check_recorded_outputs(). */
-		if (glob_is_plain(p) && o->n && bsearch(p, o->v, o->n, sizeof *o->v, by_fentry_path))
+		if (o->n && (k->plain_outputs || glob_is_plain(p)) && bsearch(p, o->v, o->n, sizeof *o->v, by_fentry_path))
 			continue;
 		struct strlist found = { 0 };
 		expand(k, p, &found);
@@ -598,11 +630,8 @@ bool cache_check_try(struct cache_check *k, size_t max_files)
 {
 	if (k->done)
 		abort();
-	if (k->old->n + k->old_outs->n > max_files)
+	if (k->old->n + k->old_outs->n > max_files || !k->plain_sources || !k->plain_outputs)
 		return false;
-	for (size_t i = 0; i < k->sources.n + k->outputs.n; i++)
-		if (!glob_is_plain(i < k->sources.n ? k->sources.v[i] : k->outputs.v[i - k->sources.n]))
-			return false;
 	k->stat_only = true;
 	cache_check_run(k);
 	k->stat_only = false;
@@ -613,8 +642,7 @@ bool cache_check_try(struct cache_check *k, size_t max_files)
 	k->hashed = 0;
 	files_unref(k->files);
 	files_unref(k->outs);
-	k->files = files_new(0);
-	k->outs = files_new(0);
+	new_lists(k);
 	free(k->missing);
 	free(k->error);
 	k->missing = k->error = NULL;
@@ -662,6 +690,7 @@ static void settle_sources(struct cache_check *k, const struct strlist *deps, ch
 			continue;
 		struct fentry c = *e;
 		c.path = xstrdup(e->path);
+		c.borrowed = false;
 		c.from = FROM_PATTERN;
 		files_add(f, &c);
 	}
@@ -685,6 +714,7 @@ static void settle_sources(struct cache_check *k, const struct strlist *deps, ch
 			/* Measured by the check; cache_check_sources_changed() saw it stay. */
 			c = *e;
 			c.path = xstrdup(e->path);
+			c.borrowed = false;
 		} else {
 			if (!*buf)
 				*buf = xmalloc(READ_SIZE);
@@ -697,6 +727,7 @@ static void settle_sources(struct cache_check *k, const struct strlist *deps, ch
 			k->hashed++;
 			c.verified = now;
 			c.path = xstrdup(name);
+			c.borrowed = false;
 			if (c.mtime >= k->checked_ns || c.ctime >= k->checked_ns)
 				k->changed = true;
 		}
@@ -819,29 +850,30 @@ const char *cache_fresh(const struct cache *c, struct cache_check *k, bool *fres
 	free(k->why);
 	k->why = NULL;
 	*fresh = false;
+	/* Fixed reasons are not copied: a no-op asks twice per item. */
 	const struct record *r = hashtab_get(c->byname, k->name);
 	if (c->ignore)
-		return k->why = xstrdup("-B given");
+		return "-B given";
 	if (k->error)
-		return k->why = xstrdup(k->error);
+		return k->error;
 	if (!r)
-		return k->why = xstrdup("never ran");
+		return "never ran";
 	if (!r->ok)
-		return k->why = xstrdup("last run failed or was interrupted");
+		return "last run failed or was interrupted";
 	if (strcmp(r->fp, k->fp) != 0) {
 		if (strcmp(r->cmd, k->cmd) != 0)
-			return k->why = xstrdup("command changed");
+			return "command changed";
 		if (strcmp(r->env, k->envh) != 0)
-			return k->why = xstrdup("environment changed");
+			return "environment changed";
 		if (strcmp(r->deps, k->depsh) != 0)
-			return k->why = xstrdup("a dependency changed");
+			return "a dependency changed";
 		k->why = source_change(r, k);
-		return k->why ? k->why : (k->why = xstrdup("fingerprint changed"));
+		return k->why ? k->why : "fingerprint changed";
 	}
 	if (k->missing)
-		return k->why = xstrdup(k->missing);
+		return k->missing;
 	*fresh = true;
-	return k->why = xstrdup("up to date");
+	return "up to date";
 }
 
 /* Gives r k's hashes and stat data. */

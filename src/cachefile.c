@@ -56,11 +56,18 @@
 
 void cachefile_hex16(const unsigned char h[16], char out[HEX_LEN + 1])
 {
-	static const char digits[] = "0123456789abcdef";
-	for (int i = 0; i < 16; i++) {
-		out[2 * i] = digits[h[i] >> 4];
-		out[2 * i + 1] = digits[h[i] & 15];
-	}
+	/* Each byte's two digits at once (four hashes per item of a no-op). */
+	static const char pairs[513] =
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+	"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+	"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+	"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+	"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+	"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+	for (int i = 0; i < 16; i++)
+		memcpy(out + 2 * i, pairs + 2 * h[i], 2);
 	out[HEX_LEN] = '\0';
 }
 
@@ -95,7 +102,9 @@ void files_unref(struct files *f)
 		blob_unref(f->blob);
 	else
 		for (size_t i = 0; i < f->n; i++)
-			free(f->v[i].path);
+			if (!f->v[i].borrowed)
+				free(f->v[i].path);
+	files_unref(f->base);
 	free(f->v);
 	free(f);
 }
@@ -108,19 +117,23 @@ static void record_free(struct record *r)
 	free(r);
 }
 
-struct record *record_get(struct cache *c, const char *name)
+/* A new record of a name c has none of, with these lists. */
+static struct record *record_add(struct cache *c, const char *name, struct files *files, struct files *outs)
 {
-	struct record *r = hashtab_get(c->byname, name);
-	if (r)
-		return r;
-	r = xcalloc(1, sizeof *r);
+	struct record *r = xcalloc(1, sizeof *r);
 	r->name = xstrdup(name);
-	r->files = files_new(0);
-	r->outs = files_new(0);
+	r->files = files;
+	r->outs = outs;
 	grow(&c->recs, &c->cap, c->nrecs + 1, sizeof *c->recs);
 	c->recs[c->nrecs++] = r;
 	hashtab_put(c->byname, r->name, r);
 	return r;
+}
+
+struct record *record_get(struct cache *c, const char *name)
+{
+	struct record *r = hashtab_get(c->byname, name);
+	return r ? r : record_add(c, name, files_new(0), files_new(0));
 }
 
 static int journal_write(struct cache *c, const char *kind, const void *what,
@@ -396,7 +409,8 @@ static int parse_body(struct cache *c, char *p, char *end, int lineno, int64_t v
 		for (int i = 4; i < 7; i++)
 			if (*f[i] && !is_hex(f[i], HEX_LEN))
 				return lineno;
-		struct record *rec = record_get(c, f[1]);
+		/* New: the name was looked up above. */
+		struct record *rec = record_add(c, f[1], files_new(n), files_new(m));
 		rec->seen = seen;
 		rec->ok = rec->disk_ok = ok;
 		/* Each is "" or HEX_LEN digits (checked above); snprintf was a
@@ -405,10 +419,6 @@ static int parse_body(struct cache *c, char *p, char *end, int lineno, int64_t v
 		memcpy(rec->cmd, f[4], strlen(f[4]) + 1);
 		memcpy(rec->env, f[5], strlen(f[5]) + 1);
 		memcpy(rec->deps, f[6], strlen(f[6]) + 1);
-		files_unref(rec->files);
-		files_unref(rec->outs);
-		rec->files = files_new(n);
-		rec->outs = files_new(m);
 		if (blob) {
 			rec->files->blob = rec->outs->blob = blob;
 			blob->refs += 2;

@@ -18,6 +18,7 @@ enum {
 struct fentry {
 	char *path; /* relative to the task's dir, as the patterns matched it */
 	unsigned from; /* sources: FROM_* bits; 0 for outputs */
+	bool borrowed; /* path points into the base of its list (struct files) */
 	int64_t size, mtime, ctime; /* ns */
 	uint64_t ino, dev;
 	int64_t verified; /* CLOCK_REALTIME ns just before the stat and hash */
@@ -37,7 +38,8 @@ struct files {
 	unsigned refs;
 	size_t n, cap;
 	struct fentry *v;
-	struct blob *blob; /* the paths point into it; NULL: each is allocated */
+	struct blob *blob; /* the paths point into it; NULL: each is allocated, or borrowed */
+	struct files *base; /* a list held for the entries whose paths are borrowed from it; NULL: none */
 };
 
 struct record {
