@@ -38,6 +38,7 @@ struct cache_check {
 	char *command; /* NULL: none */
 	struct strlist sources, outputs, env, deps; /* env and deps sorted */
 	bool plain_sources, plain_outputs; /* every pattern is a plain name (glob_is_plain) */
+	bool shallow; /* every pattern reads one directory at most (glob_is_shallow) */
 	struct files *old; /* the record's sources, at cache_check_new() */
 	struct files *old_outs; /* the record's outputs, when it says ok */
 	struct statcache *stats; /* shared stat data; NULL: none */
@@ -248,6 +249,14 @@ static bool all_plain(const struct strlist *l)
 	return true;
 }
 
+static bool all_shallow(const struct strlist *a, const struct strlist *b)
+{
+	for (size_t i = 0; i < a->n + b->n; i++)
+		if (!glob_is_shallow(i < a->n ? a->v[i] : b->v[i - a->n]))
+			return false;
+	return true;
+}
+
 /* k's lists to build, empty. An entry that stays as recorded borrows
  * the record's path: they hold the record's lists (taken here, on the
  * loop thread, where references are counted). */
@@ -271,6 +280,7 @@ struct cache_check *cache_check_new(const struct cache *c, const struct cache_ta
 	copy_list(&k->deps, t->deps, t->ndeps, true);
 	k->plain_sources = all_plain(&k->sources);
 	k->plain_outputs = all_plain(&k->outputs);
+	k->shallow = (k->plain_sources && k->plain_outputs) || all_shallow(&k->sources, &k->outputs);
 	const struct record *r = hashtab_get(c->byname, t->name);
 	k->old = r && !c->ignore ? files_ref(r->files) : files_new(0);
 	k->old_outs = r && r->ok && !c->ignore ? files_ref(r->outs) : files_new(0);
@@ -298,6 +308,7 @@ void cache_check_take(struct cache_check *k, char *command, char **sources, size
 	take_list(&k->outputs, outputs, noutputs);
 	k->plain_sources = all_plain(&k->sources);
 	k->plain_outputs = all_plain(&k->outputs);
+	k->shallow = (k->plain_sources && k->plain_outputs) || all_shallow(&k->sources, &k->outputs);
 }
 
 void cache_check_free(struct cache_check *k)
@@ -630,7 +641,7 @@ bool cache_check_try(struct cache_check *k, size_t max_files)
 {
 	if (k->done)
 		abort();
-	if (k->old->n + k->old_outs->n > max_files || !k->plain_sources || !k->plain_outputs)
+	if (k->old->n + k->old_outs->n > max_files || !k->shallow)
 		return false;
 	k->stat_only = true;
 	cache_check_run(k);

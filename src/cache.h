@@ -176,8 +176,8 @@ void cache_check_run(struct cache_check *k); /* once per check */
 
 /* cache_check_run(), but only when that is cheap, for the loop thread:
  * when the task's record names at most max_files files, its sources
- * and outputs patterns are plain names (no directory to list), and no
- * file needs hashing. Returns true when k has run; false leaves k as it was, for
+ * and outputs patterns read one directory at most (glob_is_shallow), and
+ * no file needs hashing. Returns true when k has run; false leaves k as it was, for
  * cache_check_run() (a file to hash, found half-way, is not hashed). */
 bool cache_check_try(struct cache_check *k, size_t max_files);
 

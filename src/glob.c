@@ -37,6 +37,17 @@ bool glob_is_plain(const char *s)
 	return n && !glob_is_pattern(s) && !strstr(s, "//") && s[n - 1] != '/';
 }
 
+bool glob_is_shallow(const char *s)
+{
+	if (strstr(s, "**"))
+		return false;
+	const char *last = strrchr(s, '/');
+	for (const char *p = s; last && p < last; p++)
+		if (*p == '*' || *p == '?' || *p == '[')
+			return false;
+	return true;
+}
+
 /* Patterns are matched below `base` (NULL: the current directory); the
  * paths handed out stay relative to it. */
 static _Thread_local const char *base; /* per thread: workers glob too */

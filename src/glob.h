@@ -21,6 +21,11 @@ bool glob_is_pattern(const char *s);
  * the end. */
 bool glob_is_plain(const char *s);
 
+/* True when expanding s reads one directory at most: a plain name, or a
+ * pattern whose pattern characters are all in its last component (no
+ * '**', no pattern in a directory's name). */
+bool glob_is_shallow(const char *s);
+
 /* Appends the paths matching pattern, sorted, to out. '*', '?' and '[...]'
  * match within one path component and never a leading '.'; a component
  * that is exactly '**' matches zero or more directories. Returns 0, or

@@ -5,10 +5,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hashtab.h"
 #include "util.h"
 
 /*
@@ -29,11 +29,19 @@ struct entry {
  * threads seldom wait for each other (a wait is two futex calls). */
 #define NSHARDS 16
 
+/* A shard's table: open addressing by the path's hash, which also picks
+ * the shard, so that a lookup hashes the path once (a no-op run looks up
+ * a few thousand). */
+struct slot {
+	uint64_t hash;
+	struct entry *e; /* NULL: empty */
+};
+
 struct shard {
 	pthread_mutex_t mu;
-	struct hashtab *byname; /* borrows the entries' paths */
-	struct entry **v;
-	size_t n, cap;
+	struct slot *slots;  /* NULL: none yet, or forgotten */
+	size_t cap, n;       /* cap: a power of two */
+	bool forgotten;
 };
 
 struct statcache {
@@ -50,10 +58,8 @@ struct statcache *statcache_new(void)
 	pthread_mutexattr_init(&a);
 	/* Held for a lookup only: spinning a little beats sleeping. */
 	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
-	for (int i = 0; i < NSHARDS; i++) {
+	for (int i = 0; i < NSHARDS; i++)
 		pthread_mutex_init(&sc->shards[i].mu, &a);
-		sc->shards[i].byname = hashtab_new();
-	}
 	pthread_mutexattr_destroy(&a);
 	return sc;
 }
@@ -67,13 +73,12 @@ struct statcache *statcache_ref(struct statcache *sc)
 /* Under sh->mu. */
 static void forget(struct shard *sh)
 {
-	for (size_t i = 0; i < sh->n; i++)
-		free(sh->v[i]);
-	free(sh->v);
-	sh->v = NULL;
-	sh->n = sh->cap = 0;
-	hashtab_free(sh->byname);
-	sh->byname = NULL;
+	for (size_t i = 0; i < sh->cap; i++)
+		free(sh->slots[i].e);
+	free(sh->slots);
+	sh->slots = NULL;
+	sh->cap = sh->n = 0;
+	sh->forgotten = true;
 }
 
 void statcache_unref(struct statcache *sc)
@@ -97,22 +102,53 @@ void statcache_off(struct statcache *sc)
 	}
 }
 
-static struct shard *shard_of(struct statcache *sc, const char *path)
+static uint64_t hash_path(const char *path)
 {
-	unsigned h = 0;
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-		h = h * 31 + *p;
-	return &sc->shards[h % NSHARDS];
+	uint64_t h = 1469598103934665603u; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211u;
+	}
+	return h;
+}
+
+/* Under sh->mu, with a table: path's slot, or the empty one where it goes. */
+static struct slot *find(struct shard *sh, uint64_t h, const char *path)
+{
+	size_t mask = sh->cap - 1, i = (size_t)(h >> 4) & mask;
+	while (sh->slots[i].e && (sh->slots[i].hash != h || strcmp(sh->slots[i].e->path, path) != 0))
+		i = (i + 1) & mask;
+	return &sh->slots[i];
+}
+
+/* Under sh->mu: e goes in, unless the table was forgotten. */
+static void put(struct shard *sh, uint64_t h, struct entry *e)
+{
+	if ((sh->n + 1) * 2 > sh->cap) {
+		struct slot *old = sh->slots;
+		size_t oldcap = sh->cap;
+		sh->cap = oldcap ? oldcap * 2 : 64;
+		sh->slots = xcalloc(sh->cap, sizeof *sh->slots);
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].e)
+				*find(sh, old[i].hash, old[i].e->path) = old[i];
+		free(old);
+	}
+	struct slot *s = find(sh, h, e->path);
+	s->hash = h;
+	s->e = e;
+	sh->n++;
 }
 
 int statcache_stat(struct statcache *sc, const char *path, struct stat *st)
 {
 	if (atomic_load(&sc->off))
 		return stat(path, st);
-	struct shard *sh = shard_of(sc, path);
+	uint64_t h = hash_path(path);
+	struct shard *sh = &sc->shards[h % NSHARDS];
 	pthread_mutex_lock(&sh->mu);
-	/* NULL once off: forgotten. */
-	const struct entry *e = sh->byname ? hashtab_get(sh->byname, path) : NULL;
+	/* None once off: forgotten. */
+	const struct entry *e = sh->slots ? find(sh, h, path)->e : NULL;
 	int err = 0;
 	if (e) {
 		*st = e->st;
@@ -135,13 +171,10 @@ int statcache_stat(struct statcache *sc, const char *path, struct stat *st)
 	pthread_mutex_lock(&sh->mu);
 	/* Another thread may have asked for it meanwhile: the first answer
 	 * stays. Off meanwhile: nothing is kept. */
-	if (!sh->byname || atomic_load(&sc->off) || hashtab_get(sh->byname, path)) {
+	if (sh->forgotten || atomic_load(&sc->off) || (sh->slots && find(sh, h, path)->e))
 		free(n);
-	} else {
-		grow(&sh->v, &sh->cap, sh->n + 1, sizeof *sh->v);
-		sh->v[sh->n++] = n;
-		hashtab_put(sh->byname, n->path, n);
-	}
+	else
+		put(sh, h, n);
 	pthread_mutex_unlock(&sh->mu);
 	errno = err;
 	return r;

@@ -403,6 +403,20 @@ static void listed(struct pool_work *w)
 		runner_kick(ts->src.runner);
 }
 
+/* Whether listing the items of spec (a glob or words: not lines:) reads
+ * one directory at most. */
+static bool lists_one_dir(const char *spec)
+{
+	if (strncmp(spec, "lines:", 6) == 0)
+		return false;
+	char **words = split_blanks(spec, NULL);
+	size_t dirs = 0;
+	for (size_t i = 0; words[i]; i++)
+		dirs += glob_is_pattern(words[i]) ? (glob_is_shallow(words[i]) ? 1 : 2) : 0;
+	free_words(words);
+	return dirs <= 1;
+}
+
 /* A task whose deps are done and that is to run: its job, or for a
  * foreach its listing job; NULL when it needs no job now (its items are
  * queued, or it failed or finished at once). */
@@ -431,7 +445,9 @@ static struct job *start_task(struct tasksrc *ts, struct task *t)
 	fe->ts = ts;
 	fe->work.work = list_work;
 	fe->work.after = listed;
-	struct pool *pool = runner_pool(ts->src.runner);
+	/* Items that one directory's listing at most gives are listed here:
+	 * that costs less than a hand-over to a worker and back. */
+	struct pool *pool = lists_one_dir(t->foreach) ? NULL : runner_pool(ts->src.runner);
 	if (!pool || pool_submit(pool, &fe->work) < 0) {
 		list_work(&fe->work);
 		listed(&fe->work);
@@ -514,6 +530,9 @@ static struct job *next_job(struct jobsrc *s, unsigned slot)
 		struct job *j = next_item(ts, slot);
 		if (j)
 			return j;
+		/* An item checked here and now may have been decided. */
+		if (ts->ndecided)
+			continue;
 		if (ts->sched.stopped)
 			return NULL;
 		struct task *t;

@@ -83,9 +83,12 @@ struct utd_unit {
  * cost more than a no-op's checks themselves on a busy machine. */
 #define CHECK_BATCH 8
 
-/* A check of a record of at most this many files, all named (no pattern
- * to expand), is tried on the loop first (cache_check_try). */
-#define INLINE_FILES 64
+/* A check of a record of at most this many files, whose patterns read
+ * one directory at most, is tried on the loop first (cache_check_try):
+ * stat() of that many files, most of them answered by the shared stat
+ * data, costs less than a hand-over to a worker and back, the more so
+ * on a busy machine, where the worker waits for a CPU. */
+#define INLINE_FILES 1024
 
 struct check_batch {
 	struct pool_work work;
@@ -876,8 +879,8 @@ static void start_check(struct utd_unit *x)
 	 * the lock. */
 	x->optimistic = u->pool && u->lock_fd >= 0 && !x->locked;
 	if (x->optimistic) {
-		/* A check of a few named files that need no hashing costs
-		 * less here than the hand-over to a worker and back. */
+		/* A check that needs no hashing costs less here than the
+		 * hand-over to a worker and back (INLINE_FILES). */
 		prepare(x);
 		if (cache_check_try(x->k, INLINE_FILES))
 			unlocked_verdict(x);
