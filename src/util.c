@@ -127,7 +127,8 @@ void buf_release(struct buf *b)
 
 void buf_add(struct buf *b, const void *data, size_t n)
 {
-	grow(&b->p, &b->cap, b->len + n + 1, 1);
+	if (b->len + n + 1 > b->cap)
+		grow(&b->p, &b->cap, b->len + n + 1, 1);
 	if (n) /* an empty buffer's data may be NULL */
 		memcpy(b->p + b->len, data, n);
 	b->len += n;

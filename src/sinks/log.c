@@ -144,11 +144,42 @@ static void keep_row(struct log_sink *ls, const struct job *j, const char *outco
 	r->ok = j->result == JOB_OK;
 }
 
+/* "weft: [3/9] NAME" of a job's line. A line per job: printf's cost
+ * would be much of what a tiny job costs weft, so the numbers are put
+ * together by hand. */
+static void line_head(struct log_sink *ls, const struct job *j, struct buf *b)
+{
+	if (ls->o.style == LOG_LINES)
+		buf_adds(b, "weft: ");
+	buf_add(b, "[", 1);
+	buf_add_uint(b, ls->finished);
+	buf_add(b, "/", 1);
+	buf_add_uint(b, ls->total);
+	buf_adds(b, ls->unlisted ? "+] " : "] ");
+	add_line_text(b, j->name ? j->name : "");
+}
+
+/* An up-to-date job's line, added to those held. */
+static void held_line(struct log_sink *ls, const struct job *j)
+{
+	line_head(ls, j, &ls->held);
+	buf_adds(&ls->held, ": up to date\n");
+}
+
 /* The line before a finished job's output (which the output sink prints
  * next): "[3/9] build: ok (1.20s)", or GitHub's group around it. */
 static void finished(struct log_sink *ls, const struct job *j)
 {
 	ls->finished++;
+	int fd = ls->o.style == LOG_CI ? 1 : 2;
+	if (ls->o.style != LOG_GITHUB && j->up_to_date && (!ls->held.len || ls->held_fd == fd)) {
+		/* Put together where it is held (a no-op run makes hundreds). */
+		held_line(ls, j);
+		ls->held_fd = fd;
+		if (ls->held.len >= HOLD_BYTES)
+			flush(ls);
+		return;
+	}
 	char *outcome = job_outcome(j);
 	double secs = j->end_ns > j->start_ns && !j->up_to_date ? (double)(j->end_ns - j->start_ns) / 1e9 : 0;
 	struct buf b;
@@ -164,16 +195,7 @@ static void finished(struct log_sink *ls, const struct job *j)
 		 * the next event. */
 		ls->group_open = true;
 	} else {
-		/* A line per job: printf's cost would be much of what a tiny
-		 * job costs weft, so the numbers are put together by hand. */
-		if (ls->o.style == LOG_LINES)
-			buf_adds(&b, "weft: ");
-		buf_add(&b, "[", 1);
-		buf_add_uint(&b, ls->finished);
-		buf_add(&b, "/", 1);
-		buf_add_uint(&b, ls->total);
-		buf_adds(&b, ls->unlisted ? "+] " : "] ");
-		add_line_text(&b, j->name ? j->name : "");
+		line_head(ls, j, &b);
 		if (j->up_to_date) {
 			buf_adds(&b, ": up to date\n");
 		} else {
@@ -188,16 +210,7 @@ static void finished(struct log_sink *ls, const struct job *j)
 			buf_adds(&b, frac);
 			buf_adds(&b, "s)\n");
 		}
-		int fd = ls->o.style == LOG_CI ? 1 : 2;
-		if (j->up_to_date && (!ls->held.len || ls->held_fd == fd)) {
-			buf_add(&ls->held, b.p, b.len);
-			ls->held_fd = fd;
-			buf_release(&b);
-			if (ls->held.len >= HOLD_BYTES)
-				flush(ls);
-		} else {
-			say(ls, fd, &b);
-		}
+		say(ls, fd, &b);
 	}
 	free(outcome);
 }
