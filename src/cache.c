@@ -262,9 +262,9 @@ static bool all_shallow(const struct strlist *a, const struct strlist *b)
  * loop thread, where references are counted). */
 static void new_lists(struct cache_check *k)
 {
-	k->files = files_new(0);
+	k->files = files_new(k->old->n);
 	k->files->base = files_ref(k->old);
-	k->outs = files_new(0);
+	k->outs = files_new(k->old_outs->n);
 	k->outs->base = files_ref(k->old_outs);
 }
 
@@ -396,12 +396,6 @@ static bool same_stat(const struct fentry *a, const struct stat *st)
 {
 	return a->size == st->st_size && a->mtime == ts_ns(st->st_mtim) && a->ctime == ts_ns(st->st_ctim) &&
 	       a->ino == st->st_ino && a->dev == st->st_dev;
-}
-
-static void files_add(struct files *f, const struct fentry *e)
-{
-	grow(&f->v, &f->cap, f->n + 1, sizeof *f->v);
-	f->v[f->n++] = *e;
 }
 
 /* A fresh entry for a path that is no regular file (an output directory):

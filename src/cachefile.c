@@ -71,24 +71,31 @@ void cachefile_hex16(const unsigned char h[16], char out[HEX_LEN + 1])
 	out[HEX_LEN] = '\0';
 }
 
+/* The entries are in the list's own block, as many as it was made for:
+ * one allocation for a list that never grows past them (a loaded one, or
+ * a check's, made as long as the record's). */
 struct files *files_new(size_t cap)
 {
-	struct files *f = xcalloc(1, sizeof *f);
+	struct files *f = xcalloc(1, sizeof *f + cap * sizeof *f->v);
 	f->refs = 1;
 	f->cap = cap;
-	f->v = cap ? xcalloc(cap, sizeof *f->v) : NULL;
+	f->v = cap ? (struct fentry *)(f + 1) : NULL;
 	return f;
 }
 
-/* A list of exactly n entries, in the same block (never grown): one
- * allocation instead of two for each of a loaded state's lists. */
-static struct files *files_fixed(size_t n)
+void files_add(struct files *f, const struct fentry *e)
 {
-	struct files *f = xcalloc(1, sizeof *f + n * sizeof *f->v);
-	f->refs = 1;
-	f->cap = n;
-	f->v = n ? (struct fentry *)(f + 1) : NULL;
-	return f;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 8;
+		struct fentry *v = xmalloc(cap * sizeof *v);
+		if (f->n)
+			memcpy(v, f->v, f->n * sizeof *v);
+		if (f->v != (struct fentry *)(f + 1))
+			free(f->v);
+		f->v = v;
+		f->cap = cap;
+	}
+	f->v[f->n++] = *e;
 }
 
 struct files *files_ref(struct files *f)
@@ -422,7 +429,7 @@ static int parse_body(struct cache *c, char *p, char *end, int lineno, int64_t v
 			if (*f[i] && !is_hex(f[i], HEX_LEN))
 				return lineno;
 		/* New: the name was looked up above. */
-		struct record *rec = record_add(c, f[1], files_fixed(n), files_fixed(m));
+		struct record *rec = record_add(c, f[1], files_new(n), files_new(m));
 		rec->seen = seen;
 		rec->ok = rec->disk_ok = ok;
 		/* Each is "" or HEX_LEN digits (checked above); snprintf was a

@@ -102,6 +102,8 @@ void cachefile_hex16(const unsigned char h[16], char out[HEX_LEN + 1]);
 /* Room for cap entries, n = 0, one reference; files_ref() adds one and
  * files_unref() drops one (NULL is fine) and frees the last. */
 struct files *files_new(size_t cap);
+/* Appends a copy of e (its path as it is owned or borrowed), room or not. */
+void files_add(struct files *f, const struct fentry *e);
 struct files *files_ref(struct files *f);
 void files_unref(struct files *f);
 /* The record named name, a new empty one (not ok, no files) when there is

@@ -184,6 +184,10 @@ static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 	DIR *d = open_dir(dir);
 	if (!d)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	/* The commonest pattern, '*' and a plain suffix ("*.c"), is matched
+	 * without fnmatch(), a few times cheaper for a directory of files. */
+	const char *suffix = seg[0] == '*' && !strpbrk(seg + 1, "*?[\\") ? seg + 1 : NULL;
+	size_t suffix_len = suffix ? strlen(suffix) : 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (cancel_raised()) {
@@ -192,9 +196,22 @@ static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 		}
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (fnmatch(seg, e->d_name, FNM_PERIOD) != 0)
+		if (suffix) {
+			/* As FNM_PERIOD: '*' matches no leading '.'. */
+			size_t len = strlen(e->d_name);
+			if (e->d_name[0] == '.' || len < suffix_len ||
+			    memcmp(e->d_name + len - suffix_len, suffix, suffix_len) != 0)
+				continue;
+		} else if (fnmatch(seg, e->d_name, FNM_PERIOD) != 0) {
 			continue;
-		char *p = n == 1 ? join(dir, e->d_name) : subdir(dir, e);
+		}
+		if (n == 1) {
+			/* The last component: the path is a match, handed over. */
+			grow(&out->v, &out->cap, out->n + 1, sizeof *out->v);
+			out->v[out->n++] = join(dir, e->d_name);
+			continue;
+		}
+		char *p = subdir(dir, e);
 		if (!p)
 			continue;
 		int r = walk(p, segs + 1, n - 1, out);

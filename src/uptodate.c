@@ -366,8 +366,9 @@ void uptodate_unit_free(struct utd_unit *x)
 	cache_check_free(x->k);
 	strlist_release(&x->deps);
 	free(x->item);
+	if (x->label != x->key)
+		free(x->label);
 	free(x->key);
-	free(x->label);
 	free(x->depfile);
 	free(x->error);
 	free(x);
@@ -812,7 +813,8 @@ struct utd_unit *uptodate_check(struct uptodate *u, struct pool *pool, struct ta
 	x->item = item ? xstrdup(item) : NULL;
 	x->seq = seq;
 	x->key = item ? concat((const char *[]){t->name, "[", item, "]", NULL}) : xstrdup(t->name);
-	x->label = xstrdup(label);
+	/* Mostly the same text (an item without control bytes). */
+	x->label = strcmp(label, x->key) == 0 ? x->key : xstrdup(label);
 	x->checked = done;
 	x->ud = ud;
 	u->pool = pool;
@@ -843,14 +845,16 @@ static void start_check(struct utd_unit *x)
 	size_t nenv = t->nenv;
 	for (size_t l = 0; l < u->o.nenv_lists; l++)
 		nenv += u->o.nenvs[l];
-	char **env = xcalloc(nenv + 1, sizeof *env);
+	char *none[1] = {NULL};
+	char **env = nenv ? xcalloc(nenv + 1, sizeof *env) : none;
 	size_t k = 0;
 	for (size_t l = 0; l < u->o.nenv_lists; l++)
 		for (size_t i = 0; i < u->o.nenvs[l]; i++)
 			env[k++] = xasprintf("%s=%s", u->o.envs[l][i].name, u->o.envs[l][i].value);
 	for (size_t i = 0; i < t->nenv; i++)
 		env[k++] = xasprintf("%s=%s", t->env[i].name, t->env[i].value);
-	const char **deps = xcalloc(t->ndeps + 1, sizeof *deps);
+	const char *no_deps[1] = {NULL};
+	const char **deps = t->ndeps ? xcalloc(t->ndeps + 1, sizeof *deps) : no_deps;
 	size_t nd = 0;
 	for (size_t i = 0; i < t->ndeps; i++)
 		if (t->deps[i])
@@ -872,8 +876,10 @@ static void start_check(struct utd_unit *x)
 	x->prepared = false;
 	x->work.work = check_work_cb;
 	x->work.after = check_after_cb;
-	free(deps);
-	free_words(env);
+	if (deps != no_deps)
+		free(deps);
+	if (env != none)
+		free_words(env);
 	/* On the pool, in a batch without its lock when it has none yet (see
 	 * the top); here and now, its verdict must come back at once: under
 	 * the lock. */
