@@ -187,6 +187,11 @@ void cache_stats_begin(struct cache *c)
 		c->stats = statcache_new();
 }
 
+bool cache_stats_on(const struct cache *c)
+{
+	return c->stats != NULL;
+}
+
 void cache_stats_end(struct cache *c)
 {
 	if (!c->stats)

@@ -136,6 +136,8 @@ void cache_share(struct cache *c, int lock_fd);
  * has written files. Settling always stat()s afresh. Loop thread. */
 void cache_stats_begin(struct cache *c);
 void cache_stats_end(struct cache *c);
+/* Whether checks made from c now share stat data. */
+bool cache_stats_on(const struct cache *c);
 
 /* Shared state: the record of the task called name becomes the one on
  * disk now (another run may have just recorded it). Loop thread. */

@@ -10,6 +10,8 @@
 struct slot {
 	const char *key; /* NULL: empty */
 	void *value;
+	uint64_t hash;   /* of key: growing needs no hashing, and a probe
+	                  * compares strings only where the hashes match */
 };
 
 struct hashtab {
@@ -44,10 +46,10 @@ void hashtab_free(struct hashtab *h)
 	free(h);
 }
 
-static struct slot *find(const struct hashtab *h, const char *key)
+static struct slot *find(const struct hashtab *h, const char *key, uint64_t hash)
 {
-	size_t i = fnv1a(key) & (h->cap - 1);
-	while (h->slots[i].key && strcmp(h->slots[i].key, key) != 0)
+	size_t i = hash & (h->cap - 1);
+	while (h->slots[i].key && (h->slots[i].hash != hash || strcmp(h->slots[i].key, key) != 0))
 		i = (i + 1) & (h->cap - 1);
 	return &h->slots[i];
 }
@@ -59,19 +61,26 @@ void hashtab_put(struct hashtab *h, const char *key, void *value)
 		size_t oldcap = h->cap;
 		h->cap *= 2;
 		h->slots = xcalloc(h->cap, sizeof *h->slots);
+		/* Keys are unique: each goes to the first empty slot of its run. */
 		for (size_t i = 0; i < oldcap; i++)
-			if (old[i].key)
-				*find(h, old[i].key) = old[i];
+			if (old[i].key) {
+				size_t k = old[i].hash & (h->cap - 1);
+				while (h->slots[k].key)
+					k = (k + 1) & (h->cap - 1);
+				h->slots[k] = old[i];
+			}
 		free(old);
 	}
-	struct slot *s = find(h, key);
+	uint64_t hash = fnv1a(key);
+	struct slot *s = find(h, key, hash);
 	if (!s->key)
 		h->n++;
 	s->key = key;
 	s->value = value;
+	s->hash = hash;
 }
 
 void *hashtab_get(const struct hashtab *h, const char *key)
 {
-	return find(h, key)->value;
+	return find(h, key, fnv1a(key))->value;
 }

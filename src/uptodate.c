@@ -87,8 +87,12 @@ struct utd_unit {
  * one directory at most, is tried on the loop first (cache_check_try):
  * stat() of that many files, most of them answered by the shared stat
  * data, costs less than a hand-over to a worker and back, the more so
- * on a busy machine, where the worker waits for a CPU. */
+ * on a busy machine, where the worker waits for a CPU. Once the stat
+ * data is no longer shared (something ran), only of this many: each file
+ * is a stat() of its own then, and a file that changed (a link step's
+ * new object) sends the check to the pool after all. */
 #define INLINE_FILES 1024
+#define INLINE_FILES_UNSHARED 64
 
 struct check_batch {
 	struct pool_work work;
@@ -888,7 +892,7 @@ static void start_check(struct utd_unit *x)
 		/* A check that needs no hashing costs less here than the
 		 * hand-over to a worker and back (INLINE_FILES). */
 		prepare(x);
-		if (cache_check_try(x->k, INLINE_FILES))
+		if (cache_check_try(x->k, cache_stats_on(u->cache) ? INLINE_FILES : INLINE_FILES_UNSHARED))
 			unlocked_verdict(x);
 		else
 			batch_add(x);
