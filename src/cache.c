@@ -41,6 +41,11 @@ struct cache_check {
 	bool shallow; /* every pattern reads one directory at most (glob_is_shallow) */
 	struct files *old; /* the record's sources, at cache_check_new() */
 	struct files *old_outs; /* the record's outputs, when it says ok */
+	/* The record's hashes, as it was when old was taken: a check that
+	 * finds old's files as they were takes its fingerprint from them. */
+	bool old_ok;
+	char old_fp[HEX_LEN + 1], old_cmd[HEX_LEN + 1], old_env[HEX_LEN + 1], old_deps[HEX_LEN + 1];
+	size_t kept_files, kept_outs; /* entries of files and outs that are old's and old_outs', unchanged */
 	struct statcache *stats; /* shared stat data; NULL: none */
 	int64_t racy_ns;
 	/* Outputs. */
@@ -271,6 +276,7 @@ static void new_lists(struct cache_check *k)
 	k->files->base = files_ref(k->old);
 	k->outs = files_new(k->old_outs->n);
 	k->outs->base = files_ref(k->old_outs);
+	k->kept_files = k->kept_outs = 0;
 }
 
 struct cache_check *cache_check_new(const struct cache *c, const struct cache_task *t)
@@ -289,6 +295,13 @@ struct cache_check *cache_check_new(const struct cache *c, const struct cache_ta
 	const struct record *r = hashtab_get(c->byname, t->name);
 	k->old = r && !c->ignore ? files_ref(r->files) : files_new(0);
 	k->old_outs = r && r->ok && !c->ignore ? files_ref(r->outs) : files_new(0);
+	k->old_ok = r && r->ok && !c->ignore;
+	if (k->old_ok) {
+		memcpy(k->old_fp, r->fp, sizeof k->old_fp);
+		memcpy(k->old_cmd, r->cmd, sizeof k->old_cmd);
+		memcpy(k->old_env, r->env, sizeof k->old_env);
+		memcpy(k->old_deps, r->deps, sizeof k->old_deps);
+	}
 	new_lists(k);
 	k->stats = c->stats ? statcache_ref(c->stats) : NULL;
 	k->racy_ns = c->racy_ns;
@@ -445,6 +458,8 @@ static int add_file(struct cache_check *k, const struct files *o, struct files *
 		e = *old;
 		/* o is to's base (new_lists), or has no entries. */
 		e.borrowed = true;
+		if (to == k->outs)
+			k->kept_outs++;
 	} else {
 		if (k->stat_only) {
 			k->needs_hash = true;
@@ -461,7 +476,10 @@ static int add_file(struct cache_check *k, const struct files *o, struct files *
 		if (to == k->files)
 			k->hashed++;
 	}
-	e.from = 0;
+	/* A kept entry keeps where it came from for check_sources() to
+	 * compare; it sets it anew. */
+	if (!e.borrowed)
+		e.from = 0;
 	files_add(to, &e);
 	return 0;
 }
@@ -546,8 +564,13 @@ static void check_sources(struct cache_check *k)
 			k->error = xasprintf("cannot read source '%s': %s", name, strerror(-err));
 			break;
 		}
-		if (k->files->n > before)
-			k->files->v[before].from = from;
+		if (k->files->n > before) {
+			struct fentry *e = &k->files->v[before];
+			/* Unchanged, where it came from too (a file the depfile
+			 * names is recorded as such). */
+			k->kept_files += e->borrowed && (e->from & FROM_DEPFILE) == (from & FROM_DEPFILE);
+			e->from = from;
+		}
 	}
 	buf_release(&full);
 	free(buf);
@@ -618,6 +641,18 @@ static void check_outputs(struct cache_check *k)
 	}
 }
 
+/* Whether k's sources, or outputs, are the record's as k took them,
+ * entry for entry (paths, hashes, stat data, a depfile's files as such). */
+static bool files_as_old(const struct cache_check *k)
+{
+	return k->kept_files == k->old->n && k->files->n == k->old->n;
+}
+
+static bool outs_as_old(const struct cache_check *k)
+{
+	return k->kept_outs == k->old_outs->n && k->outs->n == k->old_outs->n;
+}
+
 /* k->fp from the sources' hashes and the other parts' hashes. */
 static void fingerprint(struct cache_check *k)
 {
@@ -672,7 +707,13 @@ void cache_check_run(struct cache_check *k)
 		list_hex("command", &cmd, k->cmd);
 		list_hex("env", &k->env, k->envh);
 		list_hex("deps", &k->deps, k->depsh);
-		fingerprint(k);
+		/* The record's files, command, environment and dependencies:
+		 * its fingerprint, which they made (a no-op's every check). */
+		if (k->old_ok && files_as_old(k) && strcmp(k->cmd, k->old_cmd) == 0 &&
+		    strcmp(k->envh, k->old_env) == 0 && strcmp(k->depsh, k->old_deps) == 0)
+			memcpy(k->fp, k->old_fp, sizeof k->fp);
+		else
+			fingerprint(k);
 	}
 	check_outputs(k);
 	if (!k->missing)
@@ -783,6 +824,9 @@ void cache_check_settle(struct cache_check *k, const struct strlist *deps)
 	if (!k->done || k->error)
 		return;
 	k->settling = true;
+	/* The lists are made anew below: nothing of them is kept as the
+	 * record's any longer. */
+	k->kept_files = k->kept_outs = 0;
 	k->changed = cache_check_sources_changed(k);
 	char *buf = NULL;
 	static const struct strlist no_deps;
@@ -929,7 +973,8 @@ void cache_record(struct cache *c, const struct cache_check *k)
 	struct record *r = record_get(c, k->name);
 	r->named = true;
 	if (r->ok && strcmp(r->fp, k->fp) == 0 && strcmp(r->cmd, k->cmd) == 0 && strcmp(r->env, k->envh) == 0 &&
-	    strcmp(r->deps, k->depsh) == 0 && files_equal(r->files, k->files) && files_equal(r->outs, k->outs))
+	    strcmp(r->deps, k->depsh) == 0 && ((r->files == k->old && files_as_old(k)) || files_equal(r->files, k->files)) &&
+	    ((r->outs == k->old_outs && outs_as_old(k)) || files_equal(r->outs, k->outs)))
 		return;
 	bool same = r->ok && strcmp(r->fp, k->fp) == 0;
 	r->ok = true;
