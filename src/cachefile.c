@@ -277,16 +277,46 @@ static bool is_hex(const char *s, size_t n)
 	return s[n] == '\0';
 }
 
+/* The eight lowercase hex digits at s as four bytes into out, eight at a
+ * time (SWAR, as eight_digits() below): false when one is not a digit.
+ * Reads eight bytes: read_all() pads its buffers, and a caller goes on to
+ * the next eight only when these were digits (no NUL among them). */
+static inline bool hex8(const char *s, unsigned char out[4])
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t x;
+	memcpy(&x, s, 8);
+	if (x & high)
+		return false;
+	/* Each byte below 0x80 plus at most 0x50: no carry into the next. */
+	uint64_t digit = (x + ones * (0x80 - '0')) & ~(x + ones * (0x80 - '9' - 1)) & high;
+	uint64_t letter = (x + ones * (0x80 - 'a')) & ~(x + ones * (0x80 - 'f' - 1)) & high;
+	if ((digit | letter) != high)
+		return false;
+	uint64_t nib = (x & ones * 0x0F) + (letter >> 7) * 9;
+	/* Bytes in memory order, little-endian: each pair, high digit first, into one. */
+	uint64_t pairs = (nib & 0x00FF00FF00FF00FFULL) << 4 | ((nib >> 8) & 0x00FF00FF00FF00FFULL);
+	out[0] = (unsigned char)pairs;
+	out[1] = (unsigned char)(pairs >> 16);
+	out[2] = (unsigned char)(pairs >> 32);
+	out[3] = (unsigned char)(pairs >> 48);
+	return true;
+}
+
 /* The 32 hex digits at s into h; false when one is not a digit. */
 static bool hex_bytes(const char *s, unsigned char h[16])
 {
-	for (int i = 0; i < 16; i++) {
-		unsigned hi = hex_val[(unsigned char)s[2 * i]], lo = hi ? hex_val[(unsigned char)s[2 * i + 1]] : 0;
-		if (!lo)
+	for (int i = 0; i < 4; i++)
+		if (!hex8(s + 8 * i, h + 4 * i))
 			return false;
-		h[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
-	}
 	return true;
+}
+
+/* is_hex(s, HEX_LEN) for a field of a buffer of read_all(). */
+static bool is_hex32(const char *s)
+{
+	unsigned char h[16];
+	return hex_bytes(s, h) && s[HEX_LEN] == '\0';
 }
 
 /* Splits line at tabs into at most max fields; returns how many. */
@@ -376,9 +406,10 @@ static inline __attribute__((always_inline)) bool field_i64(char **p, char end, 
 static bool parse_file(char *line, struct fentry *e, bool out, bool borrow)
 {
 	char *p = line;
-	if (out ? strncmp(p, "out\t", 4) == 0 : strncmp(p, "file\t", 5) == 0)
+	/* memcmp(), which the compiler inlines: the buffer is padded. */
+	if (out ? memcmp(p, "out\t", 4) == 0 : memcmp(p, "file\t", 5) == 0)
 		e->from = out ? 0 : FROM_PATTERN;
-	else if (!out && strncmp(p, "dep\t", 4) == 0)
+	else if (!out && memcmp(p, "dep\t", 4) == 0)
 		e->from = FROM_DEPFILE;
 	else
 		return false;
@@ -423,10 +454,10 @@ static int parse_body(struct cache *c, char *p, char *end, int lineno, int64_t v
 		bool ok = strcmp(f[2], "ok") == 0;
 		if (!ok && strcmp(f[2], "failed") != 0)
 			return lineno;
-		if (ok ? !is_hex(f[3], HEX_LEN) : strcmp(f[3], "-") != 0)
+		if (ok ? !is_hex32(f[3]) : strcmp(f[3], "-") != 0)
 			return lineno;
 		for (int i = 4; i < 7; i++)
-			if (*f[i] && !is_hex(f[i], HEX_LEN))
+			if (*f[i] && !is_hex32(f[i]))
 				return lineno;
 		/* New: the name was looked up above. */
 		struct record *rec = record_add(c, f[1], files_new(n), files_new(m));
