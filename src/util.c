@@ -78,8 +78,15 @@ char *xasprintf(const char *fmt, ...)
 	return buf_take(&b);
 }
 
+/* AddressSanitizer: GCC says so with __SANITIZE_ADDRESS__, clang with
+ * __has_feature. */
 #if defined(__SANITIZE_ADDRESS__) && !defined(WEFT_FREE_AT_EXIT)
 #define WEFT_FREE_AT_EXIT 1
+#endif
+#if defined(__has_feature) && !defined(WEFT_FREE_AT_EXIT)
+#if __has_feature(address_sanitizer)
+#define WEFT_FREE_AT_EXIT 1
+#endif
 #endif
 
 bool exit_keep(void *p)
