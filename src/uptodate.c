@@ -960,9 +960,13 @@ void uptodate_task_done(struct uptodate *u, struct task *t, bool ok)
 {
 	size_t i = t->index;
 	if (t->per_item && ok && !u->item_gaps[i]) {
-		/* Its items, whatever order they finished in. */
+		/* Its items, whatever order they finished in (mostly the
+		 * order they were listed in, sorted already). */
 		struct strlist *l = &u->item_fps[i];
-		if (l->n > 1)
+		size_t in_order = 1;
+		while (in_order < l->n && strcmp(l->v[in_order - 1], l->v[in_order]) <= 0)
+			in_order++;
+		if (in_order < l->n)
 			qsort(l->v, l->n, sizeof *l->v, by_str);
 		XXH3_state_t *s = XXH3_createState();
 		if (!s)
