@@ -21,13 +21,24 @@ struct executor_cb {
 	/* A process of the job stopped (SIGTTIN, SIGTTOU, SIGSTOP): why, for
 	 * a message. The job still runs, as far as the runner knows. */
 	void (*stopped)(void *ud, const char *why);
+	/* An executor that holds jobs before they start (env->ahead): the
+	 * job has started, in -j slot `slot` (0: the one it was given). */
+	void (*started)(void *ud, unsigned slot);
+	/* Such a job was handed back before it started: nothing more comes. */
+	void (*unstarted)(void *ud);
 };
 
 enum executor_stop {
 	STOP_GRACEFUL, /* SIGTERM (or cancel), SIGKILL after the grace period */
 	STOP_HARD,     /* at once */
 	STOP_TIMEOUT,  /* as STOP_GRACEFUL, and the result is JOB_TIMEOUT */
+	STOP_UNQUEUE,  /* only if it has not started yet: hand it back (env->ahead) */
 };
+
+/* With env->ahead, how many jobs per -j slot an executor may hold that
+ * wait to start, so that a runner starts the next one without waiting for
+ * its master. */
+#define EXECUTOR_AHEAD 4
 
 struct executor {
 	/* Whether this executor is the one that runs j. */
@@ -59,6 +70,10 @@ struct executor_env {
 	unsigned runners;        /* cluster: runner processes */
 	unsigned requeue;        /* cluster: times a job whose runner died runs again */
 	unsigned slots;          /* the run's -j, split across the runners */
+	/* cluster: jobs may be handed out before a slot is free for them (up
+	 * to EXECUTOR_AHEAD per slot); each reports started() or unstarted(),
+	 * and each runner takes its jobserver tokens itself. */
+	bool ahead;
 };
 
 /* Child processes, each in its own process group (src/executors/process.c). */

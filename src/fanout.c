@@ -920,6 +920,19 @@ static void stop(struct jobsrc *s)
 	((struct fanout *)s)->stopped = true;
 }
 
+/* After stop(): a job handed out that never started (a cluster's runner
+ * held it) waits with the others that never did, first, for finish(). */
+static void unstart(struct jobsrc *s, struct job *j)
+{
+	struct fanout *f = (struct fanout *)s;
+	struct xjob *x = (struct xjob *)j;
+	running_del(f, x);
+	x->next = f->retry_head;
+	f->retry_head = x;
+	if (!f->retry_tail)
+		f->retry_tail = x;
+}
+
 static void timer_close_cb(uv_handle_t *h)
 {
 	(void)h;
@@ -1177,6 +1190,13 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 	f->src.stop = stop;
 	f->src.finish = finish;
 	f->src.retry = retry;
+	f->src.unstart = unstart;
+	/* Jobs may wait on a cluster's runner before they start, unless
+	 * something depends on their slot or on when they start: {%}, --delay,
+	 * --load/--memfree, --timeout N%, a --halt rule (a job that never
+	 * started would be queued and skipped, where alone it is never made). */
+	f->src.ahead_ok = !o->cmd_has_slot && !o->delay_ms && !o->limits.memfree && !(o->limits.load > 0) &&
+			  !o->timeout_pct && o->halt.when == HALT_NEVER;
 	buf_init(&f->first);
 	buf_init(&f->scratch);
 	buf_init(&f->dry);

@@ -30,6 +30,13 @@ struct jobsrc {
 	/* A started job has finished; EV_FINISHED has been sent. The source
 	 * may free it now. */
 	void (*done)(struct jobsrc *s, struct job *j);
+	/* Optional, with ahead_ok: after stop(), a job next() handed out that
+	 * never started comes back; finish() reports it as never started. */
+	void (*unstart)(struct jobsrc *s, struct job *j);
+	/* Jobs may be handed out before they start (a cluster's runners hold
+	 * them): nothing in them depends on the slot they are given or on
+	 * when they start. */
+	bool ahead_ok;
 	/* Hand out no more jobs. */
 	void (*stop)(struct jobsrc *s);
 	/* At the end: send EV_SKIPPED for every queued job that never started,

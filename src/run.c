@@ -26,6 +26,7 @@ struct running {
 	struct executor *x;
 	void *handle;             /* the executor's */
 	struct runner *r;
+	bool started;             /* it has (an executor that holds jobs says when) */
 	int token;                /* jobserver: what the job holds (JS_IMPLICIT, a byte); -1: none */
 };
 
@@ -33,9 +34,11 @@ struct runner {
 	uv_loop_t *loop;          /* libuv's default loop, shared with the job source */
 	const struct run_opts *o;
 	unsigned jobs;            /* slots */
+	unsigned cap;             /* jobs handed out at most: jobs, more with ahead */
+	bool ahead;               /* the executor holds jobs before they start */
 	struct jobsrc *src;
 	struct events *ev;
-	struct running *slots;    /* jobs of them */
+	struct running *slots;    /* jobs of them (cap of them) */
 	unsigned nactive;
 	struct jobserver *js;     /* NULL: slots alone decide */
 	bool implicit_held;       /* a running job holds the jobserver's implicit token */
@@ -145,11 +148,28 @@ static void job_output(void *ud, int stream, const char *data, size_t len)
 	events_emit(rj->r->ev, &ev);
 }
 
+/* The job runs now: with an executor that holds jobs, when it says so. */
+static void job_started(void *ud, unsigned slot)
+{
+	struct running *rj = ud;
+	struct job *j = rj->job;
+	if (rj->started)
+		return;
+	rj->started = true;
+	if (slot)
+		j->slot = slot;
+	j->start_ns = now_ns();
+	if (!j->capture)
+		events_job(rj->r->ev, EV_STARTED, j);
+}
+
 static void job_exited(void *ud)
 {
 	struct running *rj = ud;
 	struct runner *r = rj->r;
 	struct job *j = rj->job;
+	if (!rj->started)
+		job_started(rj, 0);
 	rj->job = NULL;
 	rj->handle = NULL;
 	r->nactive--;
@@ -188,7 +208,25 @@ static void job_stopped(void *ud, const char *why)
 	events_say(rj->r->ev, MSG_ERROR, rj->job, "job '%s' stopped: %s", rj->job->name, why);
 }
 
-static const struct executor_cb job_cb = {job_output, job_exited, job_stopped};
+static void job_unstarted(void *ud)
+{
+	struct running *rj = ud;
+	struct runner *r = rj->r;
+	struct job *j = rj->job;
+	rj->job = NULL;
+	rj->handle = NULL;
+	r->nactive--;
+	give_token(r, rj->token);
+	rj->token = -1;
+	j->start_ns = 0;
+	j->slot = 0;
+	outcheck_free(j->check);
+	j->check = NULL;
+	r->src->unstart(r->src, j);
+	start_ready(r);
+}
+
+static const struct executor_cb job_cb = {job_output, job_exited, job_stopped, job_started, job_unstarted};
 
 /* A jobserver token for one more job, or -1 when none is there now (the
  * jobserver then calls back once one may be). The first job takes the
@@ -243,7 +281,7 @@ static struct pool *pool_for_executor(void *ud)
 
 static unsigned free_slot(struct runner *r)
 {
-	for (unsigned i = 0; i < r->jobs; i++)
+	for (unsigned i = 0; i < r->cap; i++)
 		if (!r->slots[i].job)
 			return i + 1;
 	abort();
@@ -285,9 +323,17 @@ static void start_job(struct runner *r, struct job *j, unsigned slot)
 	struct executor *x = executor_for(r, j);
 	rj->r = r;
 	rj->job = j;
+	rj->started = !r->ahead;
+	/* {%} is the slot: with ahead, entries past -j share the numbers
+	 * (no source that uses them lets jobs be held), and the job's own
+	 * comes when it starts. */
+	j->slot = (slot - 1) % r->jobs + 1;
+	if (r->ahead)
+		j->start_ns = 0;
 	int err = x->start(x, j, &job_cb, rj, &rj->handle);
 	if (err < 0) {
 		rj->job = NULL;
+		j->start_ns = now_ns();
 		if (!j->capture)
 			events_job(r->ev, EV_STARTED, j);
 		j->result = JOB_SPAWN_ERROR;
@@ -300,7 +346,7 @@ static void start_job(struct runner *r, struct job *j, unsigned slot)
 	r->ran = true;
 	if (j->console)
 		term_suspend(true);
-	if (!j->capture)
+	if (!j->capture && !r->ahead)
 		events_job(r->ev, EV_STARTED, j);
 }
 
@@ -313,13 +359,13 @@ static void start_ready(struct runner *r)
 	r->busy = true;
 	if (r->js)
 		jobserver_unwatch(r->js);
-	while (!r->stopped && r->nactive < r->jobs) {
+	while (!r->stopped && r->nactive < r->cap) {
 		/* The token first: a job taken from the source cannot go back. */
 		int token = take_token(r);
 		if (token < 0)
 			break;
 		unsigned slot = free_slot(r);
-		struct job *j = r->src->next(r->src, slot);
+		struct job *j = r->src->next(r->src, (slot - 1) % r->jobs + 1);
 		if (!j) {
 			give_token(r, token);
 			break;
@@ -340,10 +386,29 @@ void runner_kick(struct runner *r)
 
 void runner_halt(struct runner *r)
 {
-	if (!r->stopped) {
-		r->stopped = true;
-		r->src->stop(r->src);
+	if (r->stopped)
+		return;
+	r->stopped = true;
+	r->src->stop(r->src);
+	/* Jobs handed out that have not started never do. */
+	runner_unqueue(r, NULL);
+}
+
+void runner_unqueue(struct runner *r, bool (*which)(const struct job *j))
+{
+	for (unsigned i = 0; i < r->cap; i++) {
+		struct running *rj = &r->slots[i];
+		if (rj->job && !rj->started && (!which || which(rj->job)))
+			rj->x->stop(rj->x, rj->handle, STOP_UNQUEUE);
 	}
+}
+
+static struct running *running_of(struct runner *r, const struct job *j)
+{
+	for (unsigned i = 0; i < r->cap; i++)
+		if (r->slots[i].job == j)
+			return &r->slots[i];
+	return NULL;
 }
 
 static void halt_cb(void *ud)
@@ -353,15 +418,15 @@ static void halt_cb(void *ud)
 
 void runner_timeout(struct runner *r, struct job *j)
 {
-	struct running *rj = j->slot ? &r->slots[j->slot - 1] : NULL;
-	if (rj && rj->job == j)
+	struct running *rj = running_of(r, j);
+	if (rj)
 		rj->x->stop(rj->x, rj->handle, STOP_TIMEOUT);
 }
 
 void runner_stop_job(struct runner *r, struct job *j, bool hard)
 {
-	struct running *rj = j->slot ? &r->slots[j->slot - 1] : NULL;
-	if (rj && rj->job == j) {
+	struct running *rj = running_of(r, j);
+	if (rj) {
 		j->interrupted = 1;
 		rj->x->stop(rj->x, rj->handle, hard ? STOP_HARD : STOP_GRACEFUL);
 	}
@@ -370,7 +435,7 @@ void runner_stop_job(struct runner *r, struct job *j, bool hard)
 void runner_stop(struct runner *r, bool hard)
 {
 	runner_halt(r);
-	for (unsigned i = 0; i < r->jobs; i++) {
+	for (unsigned i = 0; i < r->cap; i++) {
 		struct running *rj = &r->slots[i];
 		if (!rj->job)
 			continue;
@@ -393,7 +458,7 @@ static void signal_cb(uv_signal_t *h, int signum)
 
 static void pause_jobs(struct runner *r, bool pause)
 {
-	for (unsigned i = 0; i < r->jobs; i++) {
+	for (unsigned i = 0; i < r->cap; i++) {
 		struct running *rj = &r->slots[i];
 		if (rj->job && rj->x->pause)
 			rj->x->pause(rj->x, rj->handle, pause);
@@ -531,8 +596,13 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 		warn_fit(ev, o->jobs, r.jobs);
 	r.src = src;
 	r.ev = ev;
-	r.slots = xcalloc(r.jobs, sizeof *r.slots);
-	r.js = o->js;
+	/* A cluster's runners may hold jobs ahead of a free slot, when the
+	 * source allows it; they take the jobserver's tokens themselves. */
+	r.ahead = o->cluster && !o->dry && src->ahead_ok && src->unstart;
+	r.cap = r.ahead ? r.jobs * EXECUTOR_AHEAD : r.jobs;
+	r.slots = xcalloc(r.cap, sizeof *r.slots);
+	r.js = r.ahead ? NULL : o->js;
+	r.implicit_held = o->no_implicit;
 	r.spare = -1;
 	if (r.js)
 		jobserver_attach(r.js, uv_default_loop(), token_ready, &r);
@@ -549,6 +619,7 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 		.runners = o->cluster,
 		.requeue = o->requeue,
 		.slots = r.jobs,
+		.ahead = r.ahead,
 	};
 	if (o->dry) {
 		r.executors[r.nexecutors++] = executor_dry_new(&xe);

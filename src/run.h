@@ -23,6 +23,7 @@ struct run_opts {
 	unsigned requeue;        /* --cluster: times a job whose runner died runs again */
 	struct jobserver *js;    /* borrowed: a token for each job beyond the first; NULL: none */
 	bool dry;                /* -n: jobs succeed without running; only hidden ones (job->capture) run */
+	bool no_implicit;        /* a cluster's runner other than the first: every job takes a token from js */
 };
 
 struct run_result {
@@ -51,6 +52,9 @@ void runner_stop(struct runner *r, bool hard);
  * or SIGKILL at once when hard. It counts as stopped by weft. */
 void runner_stop_job(struct runner *r, struct job *j, bool hard);
 
+/* Jobs handed out that a cluster's runner holds, not started (those
+ * `which` picks; NULL: all), go back to the source, through unstart(). */
+void runner_unqueue(struct runner *r, bool (*which)(const struct job *j));
 /* Starts no more jobs; running ones go on. */
 void runner_halt(struct runner *r);
 

@@ -154,6 +154,16 @@ static void listing_settled(struct tasksrc *ts, struct task *t)
 	events_expect(ts->src.ev, --ts->unlisted);
 }
 
+static bool held_failed_item(const struct job *j)
+{
+	return j->src_data && ((const struct item_job *)j->src_data)->fe->failed;
+}
+
+static bool held_stopped(const struct job *j)
+{
+	return !j->src_data || held_failed_item(j);
+}
+
 static void task_done(struct tasksrc *ts, struct task *t, bool ok)
 {
 	listing_settled(ts, t);
@@ -163,7 +173,12 @@ static void task_done(struct tasksrc *ts, struct task *t, bool ok)
 		st->unit = NULL;
 		uptodate_task_done(ts->utd, t, ok);
 	}
+	bool was = ts->sched.stopped;
 	sched_done(&ts->sched, t, ok);
+	/* Stopped by this failure: tasks a cluster's runner holds, and items
+	 * of failed foreach tasks, would not have been handed out. */
+	if (!was && ts->sched.stopped && ts->src.runner)
+		runner_unqueue(ts->src.runner, held_stopped);
 }
 
 /* Reports j through the runner without running it: its outcome is set.
@@ -590,13 +605,10 @@ static void fe_maybe_done(struct tasksrc *ts, struct fe *fe)
 	task_done(ts, fe->t, !fe->failed);
 }
 
-static void item_done(struct tasksrc *ts, struct item_job *ij)
+/* An item handed out is over (or back): what it held for its run goes. */
+static void item_release(struct item_job *ij)
 {
-	struct fe *fe = ij->fe;
-	fe->running--;
-	fe->finished++;
-	if (ij->job.result != JOB_OK)
-		fe->failed = true;
+	ij->fe->running--;
 	free(ij->cmd);
 	ij->cmd = NULL;
 	for (int i = 0; i < ij->argc; i++)
@@ -606,7 +618,20 @@ static void item_done(struct tasksrc *ts, struct item_job *ij)
 	ij->argc = 0;
 	uptodate_unit_free(ij->unit);
 	ij->unit = NULL;
+}
+
+static void item_done(struct tasksrc *ts, struct item_job *ij)
+{
+	struct fe *fe = ij->fe;
+	fe->finished++;
+	if (ij->job.result != JOB_OK)
+		fe->failed = true;
+	item_release(ij);
 	fe_maybe_done(ts, fe);
+	/* Its items that a cluster's runner holds would not have been handed
+	 * out after this failure. */
+	if (fe->failed && !ts->keep_going && ts->src.runner)
+		runner_unqueue(ts->src.runner, held_failed_item);
 }
 
 /* Back on the loop: whether a per_item task's item runs. */
@@ -727,6 +752,29 @@ static void done(struct jobsrc *s, struct job *j)
 	task_done(ts, t, j->result == JOB_OK);
 }
 
+/* After stop(): a job handed out that never started (a cluster's runner
+ * held it). finish() reports it with the rest: start_ns is 0, an item is
+ * not ITEM_STARTED. */
+static void unstart(struct jobsrc *s, struct job *j)
+{
+	struct tasksrc *ts = (struct tasksrc *)s;
+	if (j->src_data) {
+		struct item_job *ij = j->src_data;
+		struct fe *fe = ij->fe;
+		ij->state = ITEM_READY;
+		item_release(ij);
+		/* Its task failed: it is over once nothing of it runs. */
+		if (fe->failed && !ts->keep_going)
+			fe_maybe_done(ts, fe);
+		return;
+	}
+	if (ts->utd) {
+		struct tstate *st = &ts->tstates[j->task->index];
+		uptodate_unit_free(st->unit);
+		st->unit = NULL;
+	}
+}
+
 static void stop(struct jobsrc *s)
 {
 	struct tasksrc *ts = (struct tasksrc *)s;
@@ -780,6 +828,13 @@ void tasksrc_init(struct tasksrc *ts, struct graph *g, bool keep_going, const st
 	ts->src.done = done;
 	ts->src.stop = stop;
 	ts->src.finish = finish;
+	ts->src.unstart = unstart;
+	/* Jobs may wait on a cluster's runner before they start, unless one
+	 * needs the terminal (one at a time) or its slot ({%}). */
+	ts->src.ahead_ok = true;
+	for (size_t i = 0; i < g->ntasks; i++)
+		if (g->tasks[i]->console || (g->tasks[i]->tmpl && tmpl_uses_slot(g->tasks[i]->tmpl)))
+			ts->src.ahead_ok = false;
 	ts->g = g;
 	ts->keep_going = keep_going;
 	ts->base = base;

@@ -753,6 +753,14 @@ void tmpl_set_counts(struct tmpl *t, unsigned long long total, unsigned jobs)
 	t->jobs = jobs;
 }
 
+bool tmpl_uses_slot(const struct tmpl *t)
+{
+	for (size_t i = 0; i < t->nparts; i++)
+		if (t->parts[i].kind == PART_SLOT || t->parts[i].kind == PART_SLOT0)
+			return true;
+	return false;
+}
+
 bool tmpl_needs_total(const struct tmpl *t)
 {
 	for (size_t i = 0; i < t->nparts; i++)

@@ -48,6 +48,8 @@ struct tmpl *tmpl_new_rpl(char *const *words, size_t nwords, bool plus, const st
 /* The numbers behind {##}, {0#} and {0%}: the number of jobs and -j. */
 void tmpl_set_counts(struct tmpl *t, unsigned long long total, unsigned jobs);
 
+/* Whether it uses {%} or {0%}, the job's slot. */
+bool tmpl_uses_slot(const struct tmpl *t);
 /* Whether it uses {##} or {0#}, which need the number of jobs first. */
 bool tmpl_needs_total(const struct tmpl *t);
 void tmpl_free(struct tmpl *t);

@@ -854,7 +854,8 @@ static int fill(struct wire_event *w, const struct fields *fs)
 	}
 	case EV_STOP: {
 		const char *how;
-		if (get_str(fs, "how", &how) != 0 || (strcmp(how, "graceful") && strcmp(how, "hard") && strcmp(how, "timeout")))
+		if (get_str(fs, "how", &how) != 0 || (strcmp(how, "graceful") && strcmp(how, "hard") && strcmp(how, "timeout") &&
+						     strcmp(how, "unqueue") && strcmp(how, "go")))
 			return -1;
 		e->data = how;
 		e->len = strlen(how);

@@ -114,6 +114,88 @@ SH
 	run -0 diff plain.finished cluster.finished
 }
 
+@test "a job held behind a long one is handed back to a runner that has nothing to do" {
+	# a waits for c; b ends at once. c is sent to a's runner, behind a
+	# (both runners have one job): only if it is handed back to b's runner
+	# once b is over can a ever end.
+	cat > job.sh <<'SH'
+case $1 in
+a)
+	i=0
+	while [ ! -e ran.c ] && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.02; done
+	[ -e ran.c ] ;;
+*) touch ran.$1 ;;
+esac
+SH
+	run -0 "$WEFT" exec --cluster 2 -j 2 --events=ev.jsonl sh job.sh ::: a b c
+	[ -e ran.b ]
+	[ -e ran.c ]
+	run -0 jq -rs '[.[] | select(.event == "started") | .id] | sort | join(" ")' ev.jsonl
+	assert_output '1 2 3'
+	run -0 jq -rs '[.[] | select(.event == "started") | .slot] | sort | join(" ")' ev.jsonl
+	assert_output '1 2 2'
+}
+
+@test "a recipe that stops on a failure: the jobs its runners hold never start, as without --cluster" {
+	# fail ends once hold runs; hold ends once weft has taken in the
+	# failure (its line is on stderr), so that no slot is free before.
+	# Each runner holds later tasks by then: none may run.
+	local names='' n
+	for n in 3 4 5 6 7 8 9 10; do
+		names="$names t$n"
+		printf '[t%s]\nrun = touch ran.t%s\n' "$n" "$n" >> tasks.ini
+	done
+	recipe "[all]
+deps = fail hold$names
+[fail]
+run = i=0; while [ ! -e started.hold ] && [ \$i -lt 500 ]; do i=\$((i + 1)); sleep 0.02; done; exit 1
+[hold]
+run = touch started.hold; i=0; while ! grep -q 'fail: exit 1' err && [ \$i -lt 500 ]; do i=\$((i + 1)); sleep 0.02; done
+$(cat tasks.ini)"
+	run -1 bash -c '"$WEFT" -j 2 --events=plain.jsonl all 2> err'
+	run -0 summary
+	assert_output "weft: 1 done, 1 failed, 9 not started"
+	summary > plain.sum
+	run -0 ls
+	refute_output --partial ran.
+	rm -f started.hold err
+	run -1 bash -c '"$WEFT" --cluster 2 -j 2 --events=cluster.jsonl all 2> err'
+	summary > cluster.sum
+	run -0 diff plain.sum cluster.sum
+	run -0 ls
+	refute_output --partial ran.
+	local f e
+	for f in plain cluster; do
+		for e in started finished skipped; do
+			jq -rs "[.[] | select(.event == \"$e\") | .id] | sort | join(\" \")" $f.jsonl > $f.$e
+		done
+	done
+	run -0 diff plain.started cluster.started
+	run -0 diff plain.finished cluster.finished
+	run -0 diff plain.skipped cluster.skipped
+}
+
+@test "a runner killed with -9: the jobs it held that had not started run elsewhere, not counted as run again" {
+	# a kills its own runner while that runner holds jobs behind it; b
+	# keeps the other runner busy until then. Even with --requeue 0, only
+	# a is lost.
+	cat > job.sh <<'SH'
+case $1 in
+a) p=$(sh runner.sh); touch killing; kill -9 "$p"; sleep 30 ;;
+b)
+	i=0
+	while [ ! -e killing ] && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.02; done ;;
+*) echo x >> ran.$1 ;;
+esac
+SH
+	run -1 --separate-stderr "$WEFT" exec --cluster 2 -j 2 --requeue 0 sh job.sh ::: a b c d e f g h
+	[[ $stderr == *"weft exec: 'sh job.sh a' is lost: its runner died"* ]]
+	[[ $stderr != *"'sh job.sh c' is lost"* ]]
+	for n in c d e f g h; do
+		[ "$(cat ran.$n)" = x ]
+	done
+}
+
 @test "a runner killed with -9: its jobs run again elsewhere, nothing is lost, nothing that finished runs twice" {
 	cat > job.sh <<'SH'
 echo start >> log.$1
@@ -193,12 +275,20 @@ SH
 	[ ! -e ran-b ]
 	# Its end is seen first on its link or as its exit, whichever comes first.
 	[[ $stderr == *"weft exec: runner 1 has gone"* || $stderr == *"weft exec: runner 1 died"* ]]
-	[[ $stderr == *"weft exec: 'touch ran-a' is lost: its runner died"* ]]
-	[[ $stderr == *"weft exec: 'touch ran-b' is lost: its runner died"* ]]
+	# No job ever started there, so none counts as run again: the run
+	# gives up on the runner, and the jobs fail.
+	[[ $stderr == *"weft exec: runner 1 keeps dying: giving it up"* ]]
+	[[ $stderr == *"weft exec: cannot start job 1: Host is down"* ]]
+	[[ $stderr == *"weft exec: cannot start job 2: Host is down"* ]]
+	# Without holding jobs ahead ({%}: a slot matters), each job sent
+	# counts: it is lost once its runner has died twice.
+	WEFT_RUNNER=/bin/false run -2 --separate-stderr timeout 60 "$WEFT" exec --cluster 1 -j 1 touch {%}{} ::: ran-a ran-b
+	[ ! -e 1ran-a ]
+	[[ $stderr == *"weft exec: 'touch 1ran-a' is lost: its runner died"* ]]
+	[[ $stderr == *"weft exec: 'touch 1ran-b' is lost: its runner died"* ]]
 	# Given more tries than a runner gets, the run gives up on the runner.
-	WEFT_RUNNER=/bin/false run -2 --separate-stderr timeout 60 "$WEFT" exec --cluster 1 --requeue 20 touch ::: ran-a ran-b
-	[ ! -e ran-a ]
-	[ ! -e ran-b ]
+	WEFT_RUNNER=/bin/false run -2 --separate-stderr timeout 60 "$WEFT" exec --cluster 1 -j 1 --requeue 20 touch {%}{} ::: ran-a ran-b
+	[ ! -e 1ran-a ]
 	[[ $stderr == *"weft exec: runner 1 keeps dying: giving it up"* ]]
 	[[ $stderr == *"weft exec: cannot start job "*": Host is down"* ]]
 }

@@ -29,6 +29,10 @@ struct cjob {
 	void *ud;
 	struct member *m;       /* NULL: waiting */
 	unsigned requeues;
+	bool started;           /* its runner said so (with ahead; else at once) */
+	bool said;              /* started() was called: never twice, even if it runs again */
+	bool taking;            /* asked back from its runner, to run on an idle one */
+	bool back;              /* stopped before it started: back to the run when handed back */
 	struct cjob *next, *prev;
 };
 
@@ -42,7 +46,10 @@ struct rproc {
 struct member {
 	struct cluster *c;
 	unsigned index;         /* from 1 */
-	unsigned slots, busy;
+	unsigned slots, busy;   /* busy: jobs sent to it, started or not */
+	unsigned cap;           /* most jobs it holds: slots, more with ahead */
+	unsigned offset;        /* its slots are offset+1..offset+slots of -j */
+	unsigned nstarted;      /* of busy, those it said started */
 	struct link *link;      /* NULL: none now */
 	struct rproc *rp;       /* NULL: none now */
 	bool up;                /* its link and process are there, and it is not dying */
@@ -61,6 +68,8 @@ struct cluster {
 	struct cjob *wait_head, *wait_tail;
 	unsigned long long next_wid;
 	bool closing;
+	bool ahead;             /* runners hold jobs ahead of a free slot */
+	unsigned taking;        /* jobs asked back, not yet handed back */
 	int open;               /* links, processes and timers not yet closed */
 };
 
@@ -120,6 +129,15 @@ static void set_busy(struct member *m, int delta)
 		link_set_ref(m->link, m->busy > 0);
 }
 
+/* Back to the run, never started. */
+static void unstarted(struct cjob *cj)
+{
+	const struct executor_cb *cb = cj->cb;
+	void *ud = cj->ud;
+	free(cj);
+	cb->unstarted(ud);
+}
+
 static void job_over(struct cjob *cj)
 {
 	const struct executor_cb *cb = cj->cb;
@@ -131,13 +149,15 @@ static void job_over(struct cjob *cj)
 /* Hands waiting jobs to the runners with free slots, the least busy first.
  * They are sent at once: the job source may block the loop next (reading
  * a fifo, say), and a job must not wait for that. */
+static void take_back(struct cluster *c);
+
 static void dispatch(struct cluster *c)
 {
 	while (c->wait_head) {
 		struct member *best = NULL;
 		for (unsigned i = 0; i < c->n; i++) {
 			struct member *m = &c->members[i];
-			if (m->up && m->busy < m->slots && (!best || m->busy < best->busy))
+			if (m->up && m->busy < m->cap && (!best || m->busy * best->slots < best->busy * m->slots))
 				best = m;
 		}
 		if (!best)
@@ -148,13 +168,76 @@ static void dispatch(struct cluster *c)
 		cj->job->runner = best->index;
 		cjob_push(&best->jobs, NULL, cj, true);
 		set_busy(best, +1);
+		if (cj->started)
+			best->nstarted++;
 		struct job sent = *cj->job;
 		sent.id = cj->wid;
 		wire_encode_job(&sent, link_out(best->link));
 	}
-	for (unsigned i = 0; i < c->n; i++)
-		if (c->members[i].link && link_out(c->members[i].link)->len)
-			link_flush(c->members[i].link);
+	if (c->ahead)
+		take_back(c);
+	/* A runner with a free slot waits for its job; one that holds jobs
+	 * takes more at the end of this turn of the loop, in one write. */
+	for (unsigned i = 0; i < c->n; i++) {
+		struct member *m = &c->members[i];
+		if (!m->link || !link_out(m->link)->len)
+			continue;
+		if (m->busy - m->nstarted <= m->slots)
+			link_flush(m->link);
+		else
+			link_flush_soon(m->link);
+	}
+}
+
+/* A runner that has a free slot and nothing waiting while another holds
+ * jobs that have not started: those are asked back (one per free slot),
+ * so that no job waits behind a long one while a runner idles (it may be
+ * the one that long job waits for). */
+static void take_back(struct cluster *c)
+{
+	if (c->wait_head)
+		return;
+	unsigned idle = 0;
+	for (unsigned i = 0; i < c->n; i++) {
+		struct member *m = &c->members[i];
+		if (m->up && m->busy < m->slots)
+			idle += m->slots - m->busy;
+	}
+	while (idle > c->taking) {
+		struct cjob *pick = NULL;
+		for (unsigned i = 0; i < c->n && !pick; i++) {
+			struct member *m = &c->members[i];
+			if (!m->up || m->busy <= m->slots)
+				continue;
+			for (struct cjob *cj = m->jobs; cj; cj = cj->next)
+				if (!cj->started && !cj->taking) {
+					pick = cj;
+					break;
+				}
+		}
+		if (!pick)
+			return;
+		pick->taking = true;
+		c->taking++;
+		wire_encode_stop(pick->wid, "unqueue", link_out(pick->m->link));
+	}
+}
+
+static void taken(struct cjob *cj)
+{
+	if (cj->taking) {
+		cj->taking = false;
+		cj->m->c->taking--;
+	}
+}
+
+/* started() for the run, once. */
+static void say_started(struct cjob *cj, unsigned slot)
+{
+	if (!cj->said && cj->cb->started) {
+		cj->said = true;
+		cj->cb->started(cj->ud, slot);
+	}
 }
 
 /* No runner is left: every waiting job fails rather than wait forever. */
@@ -213,10 +296,22 @@ static void member_down(struct member *m, const char *why)
 	events_say(c->env.ev, MSG_ERROR, NULL, "runner %u %s", m->index, why);
 	while (m->jobs) {
 		struct cjob *cj = m->jobs;
+		taken(cj);
 		cjob_unlink(&m->jobs, NULL, cj);
 		set_busy(m, -1);
 		cj->m = NULL;
 		struct job *j = cj->job;
+		if (!cj->started) {
+			/* It never started there: it waits for another runner,
+			 * not counted as run again (or goes back to the run). */
+			if (cj->back)
+				unstarted(cj);
+			else
+				cjob_push(&c->wait_head, &c->wait_tail, cj, true);
+			continue;
+		}
+		cj->started = !c->ahead;
+		m->nstarted--;
 		/* Whatever the job started goes with its runner. */
 		if (j->pid > 0)
 			kill(-j->pid, SIGKILL);
@@ -266,8 +361,15 @@ static void line_cb(struct link *l, const char *line, size_t len)
 	case EV_RUN_START:
 		break;
 	case EV_STARTED:
-		if (cj)
-			cj->job->pid = w.job.pid;
+		if (!cj)
+			break;
+		cj->job->pid = w.job.pid;
+		if (c->ahead && !cj->started) {
+			cj->started = true;
+			m->nstarted++;
+			taken(cj);
+			say_started(cj, w.job.slot <= m->slots ? m->offset + w.job.slot : 0);
+		}
 		break;
 	case EV_OUTPUT:
 		if (cj)
@@ -282,10 +384,35 @@ static void line_cb(struct link *l, const char *line, size_t len)
 		j->term_signal = w.job.term_signal;
 		j->spawn_error = w.job.spawn_error;
 		j->pid = 0;
+		taken(cj);
 		cjob_unlink(&m->jobs, NULL, cj);
 		set_busy(m, -1);
+		if (cj->started)
+			m->nstarted--;
 		m->deaths = 0;
+		unsigned long long wid = cj->wid;
 		job_over(cj);
+		/* After a failure the runner starts nothing it holds until the
+		 * run has taken it in (it may halt): go on. */
+		if (c->ahead && w.job.result != JOB_OK && m->up) {
+			wire_encode_stop(wid, "go", link_out(m->link));
+			link_flush_soon(m->link);
+		}
+		dispatch(c);
+		break;
+	}
+	case EV_SKIPPED: {
+		/* Handed back before it started. */
+		if (!cj || cj->started)
+			break;
+		taken(cj);
+		cjob_unlink(&m->jobs, NULL, cj);
+		set_busy(m, -1);
+		cj->m = NULL;
+		if (cj->back)
+			unstarted(cj);
+		else
+			cjob_push(&c->wait_head, &c->wait_tail, cj, true);
 		dispatch(c);
 		break;
 	}
@@ -355,7 +482,7 @@ static void start_member(struct member *m)
 	size_t nshell = 0;
 	while (c->env.shell[nshell])
 		nshell++;
-	char **argv = xcalloc(nshell + 7, sizeof *argv);
+	char **argv = xcalloc(nshell + 8, sizeof *argv);
 	size_t k = 0;
 	argv[k++] = c->self;
 	argv[k++] = "--runner";
@@ -363,6 +490,7 @@ static void start_member(struct member *m)
 	argv[k++] = slots;
 	argv[k++] = grace;
 	argv[k++] = c->env.direct ? "1" : "0";
+	argv[k++] = c->ahead ? "1" : "0";
 	for (size_t i = 0; i < nshell; i++)
 		argv[k++] = c->env.shell[i];
 	struct proc_spawn_opts so = {.argv = argv, .envp = c->env.envp, .grace_ms = c->env.grace_ms, .fd3 = sv[1]};
@@ -412,6 +540,7 @@ static int start(struct executor *x, struct job *j, const struct executor_cb *cb
 	cj->job = j;
 	cj->cb = cb;
 	cj->ud = ud;
+	cj->started = !c->ahead;
 	cjob_push(&c->wait_head, &c->wait_tail, cj, false);
 	*handle = cj;
 	dispatch(c);
@@ -423,6 +552,23 @@ static void stop(struct executor *x, void *handle, enum executor_stop how)
 {
 	struct cluster *c = (struct cluster *)x;
 	struct cjob *cj = handle;
+	if (c->ahead && !cj->m) {
+		/* Not on a runner yet: back to the run, never started. */
+		cjob_unlink(&c->wait_head, &c->wait_tail, cj);
+		unstarted(cj);
+		return;
+	}
+	if (!cj->started)
+		cj->back = true;
+	if (how == STOP_UNQUEUE) {
+		/* A runner hands it back (skipped) unless it has started it. */
+		if (!cj->started && !cj->taking && cj->m->up) {
+			/* At once: the runner may be about to start it. */
+			wire_encode_stop(cj->wid, "unqueue", link_out(cj->m->link));
+			link_flush(cj->m->link);
+		}
+		return;
+	}
 	if (!cj->m) {
 		/* Not on a runner yet: it never starts. */
 		cjob_unlink(&c->wait_head, &c->wait_tail, cj);
@@ -476,6 +622,7 @@ struct executor *executor_cluster_new(const struct executor_env *env)
 	c->x.stop = stop;
 	c->x.free = cluster_free;
 	c->env = *env;
+	c->ahead = env->ahead;
 	/* WEFT_RUNNER: another program that speaks the runner's side (a
 	 * wrapper that starts weft elsewhere, say). */
 	const char *prog = getenv("WEFT_RUNNER");
@@ -492,6 +639,8 @@ struct executor *executor_cluster_new(const struct executor_env *env)
 		m->index = i + 1;
 		/* -j stays the run's limit: split across the runners. */
 		m->slots = env->slots / c->n + (i < env->slots % c->n);
+		m->offset = i ? c->members[i - 1].offset + c->members[i - 1].slots : 0;
+		m->cap = c->ahead ? m->slots * EXECUTOR_AHEAD : m->slots;
 		uv_timer_init(env->loop, &m->restart);
 		m->restart.data = m;
 		c->open++;

@@ -218,6 +218,8 @@ static void stop(struct executor *x, void *handle, enum executor_stop how)
 	case STOP_GRACEFUL:
 		proc_stop(&pj->proc);
 		break;
+	case STOP_UNQUEUE:
+		break; /* it started at once */
 	}
 }
 

@@ -96,7 +96,7 @@ static void stop(struct executor *x, void *handle, enum executor_stop how)
 {
 	(void)x;
 	struct sjob *sj = handle;
-	if (!sj->step)
+	if (!sj->step || how == STOP_UNQUEUE)
 		return;
 	if (how == STOP_TIMEOUT)
 		sj->timed_out = true;
