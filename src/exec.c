@@ -1066,6 +1066,7 @@ static int exec_run(int argc, char **argv, char **words)
 		.cluster = c.run.cluster,
 		.requeue = c.run.requeue,
 		.js = js,
+		.no_ahead = jl != NULL,
 	};
 	struct run_result res;
 	run_jobs(&ev, fanout_src(f), &ro, &res);

@@ -239,6 +239,7 @@ static int run(struct cli *c, struct recipe *r, const char *path, char **argv, c
 		.requeue = c->run.requeue,
 		.js = js,
 		.dry = dry,
+		.no_ahead = jl != NULL,
 	};
 	if (dry)
 		o.jobs = 1; /* one order, the one weft -j1 would take */

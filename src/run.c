@@ -598,7 +598,7 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 	r.ev = ev;
 	/* A cluster's runners may hold jobs ahead of a free slot, when the
 	 * source allows it; they take the jobserver's tokens themselves. */
-	r.ahead = o->cluster && !o->dry && src->ahead_ok && src->unstart;
+	r.ahead = o->cluster && !o->dry && !o->no_ahead && src->ahead_ok && src->unstart;
 	r.cap = r.ahead ? r.jobs * EXECUTOR_AHEAD : r.jobs;
 	r.slots = xcalloc(r.cap, sizeof *r.slots);
 	r.js = r.ahead ? NULL : o->js;

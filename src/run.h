@@ -23,6 +23,9 @@ struct run_opts {
 	unsigned requeue;        /* --cluster: times a job whose runner died runs again */
 	struct jobserver *js;    /* borrowed: a token for each job beyond the first; NULL: none */
 	bool dry;                /* -n: jobs succeed without running; only hidden ones (job->capture) run */
+	/* A cluster's runners never hold jobs ahead: a job log halts the run
+	 * when it cannot be written, and nothing may start after that. */
+	bool no_ahead;
 	bool no_implicit;        /* a cluster's runner other than the first: every job takes a token from js */
 };
 

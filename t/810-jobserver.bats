@@ -149,7 +149,7 @@ run = true'
 	[ "$(tokens)" = uv ]
 }
 
-@test "--cluster: the master holds the tokens" {
+@test "--cluster: each runner takes a token for each job it starts (the first holds the run's own slot): 3 at once, never more, every token back" {
 	jobserver ''
 	RUN=c capped "fifo:$PWD/js" --cluster=2 -f "$FIX/five.ini"
 }

@@ -339,6 +339,15 @@ static void member_down(struct member *m, const char *why)
 	dispatch(c);
 }
 
+/* After a failure the runner starts nothing it holds until told to. */
+static void go_on(struct member *m, unsigned long long id)
+{
+	if (m->up) {
+		wire_encode_stop(id, "go", link_out(m->link));
+		link_flush_soon(m->link);
+	}
+}
+
 static struct cjob *find_job(struct member *m, unsigned long long id)
 {
 	for (struct cjob *cj = m->jobs; cj; cj = cj->next)
@@ -376,8 +385,11 @@ static void line_cb(struct link *l, const char *line, size_t len)
 			cj->cb->output(cj->ud, w.ev.stream, w.ev.data, w.ev.len);
 		break;
 	case EV_FINISHED: {
-		if (!cj)
+		if (!cj) {
+			if (c->ahead && w.job.result != JOB_OK)
+				go_on(m, w.job.id);
 			break;
+		}
 		struct job *j = cj->job;
 		j->result = w.job.result;
 		j->exit_code = w.job.exit_code;
@@ -394,10 +406,8 @@ static void line_cb(struct link *l, const char *line, size_t len)
 		job_over(cj);
 		/* After a failure the runner starts nothing it holds until the
 		 * run has taken it in (it may halt): go on. */
-		if (c->ahead && w.job.result != JOB_OK && m->up) {
-			wire_encode_stop(wid, "go", link_out(m->link));
-			link_flush_soon(m->link);
-		}
+		if (c->ahead && w.job.result != JOB_OK)
+			go_on(m, wid);
 		dispatch(c);
 		break;
 	}
