@@ -208,11 +208,11 @@ static void hold_cb(uv_timer_t *t)
 static void send_soon(struct link_src *ls, const struct event *e)
 {
 	bool routine = e->type == EV_STARTED || (e->type == EV_FINISHED && e->job->result == JOB_OK);
-	if (!ls->ahead || !routine || ls->nqueued <= ls->slots) {
+	if (!ls->ahead || !routine || ls->nqueued <= 2 * ls->slots) {
 		uv_timer_stop(&ls->hold);
 		link_flush_soon(&ls->link);
 	} else if (!uv_is_active((uv_handle_t *)&ls->hold)) {
-		uv_timer_start(&ls->hold, hold_cb, 20, 0);
+		uv_timer_start(&ls->hold, hold_cb, 100, 0);
 	}
 }
 

@@ -38,7 +38,7 @@ enum executor_stop {
 /* With env->ahead, how many jobs per -j slot an executor may hold that
  * wait to start, so that a runner starts the next one without waiting for
  * its master. */
-#define EXECUTOR_AHEAD 4
+#define EXECUTOR_AHEAD 8
 
 struct executor {
 	/* Whether this executor is the one that runs j. */
