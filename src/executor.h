@@ -9,6 +9,7 @@
 
 struct events;
 struct job;
+struct jobserver;
 struct pool;
 
 /* What the runner hears of a started job, on the loop thread. */
@@ -74,6 +75,9 @@ struct executor_env {
 	 * to EXECUTOR_AHEAD per slot); each reports started() or unstarted(),
 	 * and each runner takes its jobserver tokens itself. */
 	bool ahead;
+	/* cluster with ahead: the jobserver the runners take their tokens
+	 * from, to give back those a runner that died took with it. */
+	struct jobserver *js;
 };
 
 /* Child processes, each in its own process group (src/executors/process.c). */

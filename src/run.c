@@ -620,6 +620,7 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 		.requeue = o->requeue,
 		.slots = r.jobs,
 		.ahead = r.ahead,
+		.js = r.ahead ? o->js : NULL,
 	};
 	if (o->dry) {
 		r.executors[r.nexecutors++] = executor_dry_new(&xe);

@@ -202,7 +202,7 @@ echo start >> log.$1
 sh runner.sh > runner.$1.new
 mv runner.$1.new runner.$1
 i=0
-while [ ! -e go ] && [ $i -lt 1000 ]; do i=$((i + 1)); sleep 0.02; done
+while [ ! -e go ] && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.02; done
 echo end >> log.$1
 SH
 	start_weft exec --cluster 2 -j 4 sh job.sh ::: 1 2 3 4
@@ -214,13 +214,17 @@ SH
 		if [ "$(cat "runner.$n")" = "$victim" ]; then again=$((again + 1)); fi
 	done
 	kill -9 "$victim"
-	# The jobs that ran there start again, once each, elsewhere.
-	local i
-	for ((i = 0; i < 500; i++)); do
-		[ "$(cat log.* | grep -c start)" -eq $((4 + again)) ] && break
+	# The jobs that ran there start again, once each, elsewhere, while the
+	# others still run: the runner's jobserver tokens are not lost with it.
+	# (The jobs wait a minute for go; this, ten seconds at most.)
+	local starts end=$((SECONDS + 10))
+	while [ "$SECONDS" -lt "$end" ]; do
+		starts=$(cat log.* | grep -c start)
+		[ "$starts" -eq $((4 + again)) ] && break
 		sleep 0.02
 	done
 	touch go
+	[ "$starts" -eq $((4 + again)) ]
 	wait_weft
 	[ "$status" -eq 0 ]
 	for n in 1 2 3 4; do

@@ -9,6 +9,7 @@
 
 #include "../events.h"
 #include "../executor.h"
+#include "../jobserver.h"
 #include "../link.h"
 #include "../proc.h"
 #include "../util.h"
@@ -294,6 +295,12 @@ static void member_down(struct member *m, const char *why)
 		return;
 	m->deaths++;
 	events_say(c->env.ev, MSG_ERROR, NULL, "runner %u %s", m->index, why);
+	/* A runner takes a token for each job it starts but its first (the
+	 * first runner's: that one has the run's own slot): those it said it
+	 * started went with it, and go back to the pool. */
+	if (c->env.js)
+		for (unsigned k = m->index == 1 ? 1 : 0; k < m->nstarted; k++)
+			jobserver_give(c->env.js, '+');
 	while (m->jobs) {
 		struct cjob *cj = m->jobs;
 		taken(cj);
