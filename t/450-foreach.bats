@@ -151,13 +151,14 @@ x"
 	# at least $BARRIER, and at most the cap.
 	cat > slot.sh <<'EOF2'
 mkdir -p running arrived
-: > "running/$1"
-ls running | wc -l >> seen
-: > "arrived/$1"
+me=$1
+: > "running/$me"
+set -- running/*; echo $# >> seen
+: > "arrived/$me"
 i=0
-while [ "$(ls arrived | wc -l)" -lt "$BARRIER" ]; do i=$((i+1)); [ "$i" -lt 500 ] || exit 9; sleep 0.02; done
-ls running | wc -l >> seen
-rm "running/$1"
+while set -- arrived/*; [ $# -lt "$BARRIER" ]; do i=$((i+1)); [ "$i" -lt 500 ] || exit 9; sleep 0.02; done
+set -- running/*; echo $# >> seen
+rm "running/$me"
 EOF2
 	recipe '[t]
 foreach = 1 2 3 4 5 6
