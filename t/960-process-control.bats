@@ -148,9 +148,12 @@ wait_state() {
 }
 
 @test "Ctrl-Z stops every job's process group, then weft; SIGCONT goes on, the time stopped not counted against timeouts" {
+	# The job waits in a read, not in a loop of sleeps: a shell stopped
+	# while it starts a process can stay in state D, not T, until resumed.
+	mkfifo go
 	recipe '[a]
 timeout = 2s
-run = echo $$ > a.pid; sleep 1000 & echo $! > child.pid; while [ ! -e go ]; do sleep 0.05; done; kill $!'
+run = echo $$ > a.pid; sleep 1000 & echo $! > child.pid; read x < go; kill $!'
 	start_weft
 	wait_for child.pid
 	kill -TSTP "$pid"
@@ -161,7 +164,7 @@ run = echo $$ > a.pid; sleep 1000 & echo $! > child.pid; while [ ! -e go ]; do s
 	sleep 2.5
 	kill -CONT "$pid"
 	wait_state "$(cat a.pid)" S
-	touch go
+	timeout 10 sh -c 'echo > go'
 	wait_weft
 	[ "$status" -eq 0 ]
 	# Stopped by weft itself: not reported as a job that stopped.

@@ -241,12 +241,19 @@ static void say_started(struct cjob *cj, unsigned slot)
 	}
 }
 
-/* No runner is left: every waiting job fails rather than wait forever. */
-static void fail_waiting(struct cluster *c)
+static bool all_given_up(const struct cluster *c)
 {
 	for (unsigned i = 0; i < c->n; i++)
 		if (!c->members[i].given_up)
-			return;
+			return false;
+	return true;
+}
+
+/* No runner is left: every waiting job fails rather than wait forever. */
+static void fail_waiting(struct cluster *c)
+{
+	if (!all_given_up(c))
+		return;
 	while (c->wait_head) {
 		struct cjob *cj = c->wait_head;
 		cjob_unlink(&c->wait_head, &c->wait_tail, cj);
@@ -552,6 +559,10 @@ static bool runs(const struct executor *x, const struct job *j)
 static int start(struct executor *x, struct job *j, const struct executor_cb *cb, void *ud, void **handle)
 {
 	struct cluster *c = (struct cluster *)x;
+	/* No runner is left to run it: it fails to start, here and now (not
+	 * through the callbacks, which would free it under the caller). */
+	if (all_given_up(c))
+		return -EHOSTDOWN;
 	struct cjob *cj = xcalloc(1, sizeof *cj);
 	cj->wid = ++c->next_wid;
 	cj->job = j;
@@ -561,7 +572,6 @@ static int start(struct executor *x, struct job *j, const struct executor_cb *cb
 	cjob_push(&c->wait_head, &c->wait_tail, cj, false);
 	*handle = cj;
 	dispatch(c);
-	fail_waiting(c);
 	return 0;
 }
 
