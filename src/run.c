@@ -405,6 +405,11 @@ void runner_unqueue(struct runner *r, bool (*which)(const struct job *j))
 
 static struct running *running_of(struct runner *r, const struct job *j)
 {
+	/* Without jobs held ahead, a job's entry is its slot's. */
+	if (!r->ahead) {
+		struct running *rj = j->slot ? &r->slots[j->slot - 1] : NULL;
+		return rj && rj->job == j ? rj : NULL;
+	}
 	for (unsigned i = 0; i < r->cap; i++)
 		if (r->slots[i].job == j)
 			return &r->slots[i];
