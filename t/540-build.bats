@@ -312,7 +312,8 @@ run = if [ {} = one ]; then cp dep.src {}.d; fi; echo {} >> ran.log
 deps = each
 run = touch after-ran
 EOF2
-	run -1 --separate-stderr "$WEFT" --output=line after
+	# -k: without it, the item that fails first may stop the other before it starts.
+	run -1 --separate-stderr "$WEFT" -k --output=line after
 	[[ "$stderr" == *"weft: task 'each[one]': depfile 'one.d' line 3: expected ':' after the targets"* ]]
 	[[ "$stderr" == *"weft: task 'each[two]': cannot read depfile 'two.d': No such file or directory"* ]]
 	[[ "$stderr" == *"weft: task 'each[one]' failed (exit 1)"* ]]
