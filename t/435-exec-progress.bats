@@ -56,6 +56,6 @@ EOF2
 	wait_weft
 	[ "$status" -eq 130 ]
 	# one job finished (1); 2 and 3 were stopped; 4 to 6 never started
-	[ "$(tail -n +2 jl | wc -l)" -eq 1 ]
+	[ "$(tail -n +2 jl | wc -l)" -eq 1 ] || { cat jl err; false; }
 	grep -Eq '(^|[^0-9])1/6$' err
 }

@@ -154,6 +154,32 @@ run = true'
 	RUN=c capped "fifo:$PWD/js" --cluster=2 -f "$FIX/five.ini"
 }
 
+@test "--cluster below a make whose tokens are all taken: every job runs, one at a time, in the first runner's slot" {
+	jobserver ''
+	recipe '[all]
+deps = a b c d e f
+
+[a]
+run = echo a
+[b]
+run = echo b
+[c]
+run = echo c
+[d]
+run = echo d
+[e]
+run = echo e
+[f]
+run = echo f'
+	# A job held by a runner that waits for a token must not wait for ever
+	# while the first runner could run it.
+	MAKEFLAGS=" -j3 --jobserver-auth=fifo:$PWD/js" run -0 timeout 60 "$WEFT" --cluster 2 all
+	[ "$(sort <<<"$output" | grep -cx '[a-f]')" -eq 6 ]
+	[ -z "$(tokens)" ]
+	MAKEFLAGS=" -j3 --jobserver-auth=fifo:$PWD/js" run -0 timeout 60 "$WEFT" exec --cluster 2 echo ::: 1 2 3 4 5 6
+	[ "$(sort <<<"$output" | grep -cx '[1-6]')" -eq 6 ]
+}
+
 @test "-n in MAKEFLAGS is a dry run, -k keeps going (recipes); weft exec prints its commands" {
 	recipe '[all]
 deps = bad good
@@ -195,7 +221,7 @@ run = touch slow'
 	assert_output --regexp '^ -j2 --jobserver-auth=fifo:/.*/fifo$'
 }
 
-@test "tokens a killed job held come back to weft's pool" {
+@test "tokens a killed job held come back to weft's pool, with and without a cluster" {
 	export TARGET=3
 	recipe '[all]
 deps = w1 w2 w3
@@ -213,6 +239,11 @@ run = sh "$FIX/probe.sh" w2
 deps = hog
 run = sh "$FIX/probe.sh" w3'
 	run -0 "$WEFT" -j3
+	assert_line 'hog died'
+	peaks_are 3
+	# The same through a cluster whose runners take the tokens.
+	rm -f marks/*
+	run -0 timeout 60 "$WEFT" -j3 --cluster 2
 	assert_line 'hog died'
 	peaks_are 3
 }

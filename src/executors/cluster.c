@@ -71,6 +71,7 @@ struct cluster {
 	bool closing;
 	bool ahead;             /* runners hold jobs ahead of a free slot */
 	unsigned taking;        /* jobs asked back, not yet handed back */
+	bool ran;               /* ahead: a job started since the pool was counted */
 	int open;               /* links, processes and timers not yet closed */
 };
 
@@ -128,6 +129,21 @@ static void set_busy(struct member *m, int delta)
 	/* The loop waits for a runner only while it runs jobs of the run. */
 	if (m->link && was != (m->busy > 0))
 		link_set_ref(m->link, m->busy > 0);
+}
+
+/* Ahead, the runners take the tokens, so the run's own count of the pool
+ * (see jobserver_idle) is made here: once no runner holds a job, every
+ * token is back, but those that a job's make took with it when it was
+ * killed. A runner gives back a job's token before its end goes out. */
+static void count_pool_if_idle(struct cluster *c)
+{
+	if (!c->ahead || !c->env.js || !c->ran)
+		return;
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->members[i].busy)
+			return;
+	c->ran = false;
+	jobserver_idle(c->env.js);
 }
 
 /* Back to the run, never started. */
@@ -190,14 +206,46 @@ static void dispatch(struct cluster *c)
 	}
 }
 
+/* A job a runner holds that has not started: the first not asked back
+ * yet, of a runner that holds more than its slots (over) or any (!over). */
+static struct cjob *unstarted_job(struct cluster *c, bool over, const struct member *not)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		struct member *m = &c->members[i];
+		if (!m->up || m == not || (over && m->busy <= m->slots))
+			continue;
+		for (struct cjob *cj = m->jobs; cj; cj = cj->next)
+			if (!cj->started && !cj->taking)
+				return cj;
+	}
+	return NULL;
+}
+
+static void ask_back(struct cjob *cj)
+{
+	cj->taking = true;
+	cj->m->c->taking++;
+	wire_encode_stop(cj->wid, "unqueue", link_out(cj->m->link));
+}
+
 /* A runner that has a free slot and nothing waiting while another holds
  * jobs that have not started: those are asked back (one per free slot),
  * so that no job waits behind a long one while a runner idles (it may be
- * the one that long job waits for). */
+ * the one that long job waits for). And a job that waits in its runner's
+ * free slot for a jobserver token while the first runner, which has the
+ * run's own slot, runs nothing, is asked back too: without, it would wait
+ * for tokens that other jobs (or other programs, below make) hold, may be
+ * for ever, where weft alone would run it in its own slot. */
 static void take_back(struct cluster *c)
 {
 	if (c->wait_head)
 		return;
+	struct member *first = &c->members[0];
+	if (c->env.js && first->up && first->busy == 0 && c->taking == 0) {
+		struct cjob *cj = unstarted_job(c, false, first);
+		if (cj)
+			ask_back(cj);
+	}
 	unsigned idle = 0;
 	for (unsigned i = 0; i < c->n; i++) {
 		struct member *m = &c->members[i];
@@ -205,22 +253,10 @@ static void take_back(struct cluster *c)
 			idle += m->slots - m->busy;
 	}
 	while (idle > c->taking) {
-		struct cjob *pick = NULL;
-		for (unsigned i = 0; i < c->n && !pick; i++) {
-			struct member *m = &c->members[i];
-			if (!m->up || m->busy <= m->slots)
-				continue;
-			for (struct cjob *cj = m->jobs; cj; cj = cj->next)
-				if (!cj->started && !cj->taking) {
-					pick = cj;
-					break;
-				}
-		}
+		struct cjob *pick = unstarted_job(c, true, NULL);
 		if (!pick)
 			return;
-		pick->taking = true;
-		c->taking++;
-		wire_encode_stop(pick->wid, "unqueue", link_out(pick->m->link));
+		ask_back(pick);
 	}
 }
 
@@ -389,6 +425,7 @@ static void line_cb(struct link *l, const char *line, size_t len)
 		cj->job->pid = w.job.pid;
 		if (c->ahead && !cj->started) {
 			cj->started = true;
+			c->ran = true;
 			m->nstarted++;
 			taken(cj);
 			say_started(cj, w.job.slot <= m->slots ? m->offset + w.job.slot : 0);
@@ -416,6 +453,7 @@ static void line_cb(struct link *l, const char *line, size_t len)
 		if (cj->started)
 			m->nstarted--;
 		m->deaths = 0;
+		count_pool_if_idle(c);
 		unsigned long long wid = cj->wid;
 		job_over(cj);
 		/* After a failure the runner starts nothing it holds until the
