@@ -288,6 +288,19 @@ static struct proc *unwatched;     /* children without a pidfd */
 static uv_signal_t sigchld;
 static bool sigchld_on;
 
+/* The loop must wait for the children it still watches this way, but
+ * those it was told not to wait for (proc_set_ref). */
+static void sigchld_ref(void)
+{
+	bool any = false;
+	for (struct proc *p = unwatched; p && !any; p = p->next_unwatched)
+		any = !p->unref;
+	if (any)
+		uv_ref((uv_handle_t *)&sigchld);
+	else
+		uv_unref((uv_handle_t *)&sigchld);
+}
+
 static void sigchld_cb(uv_signal_t *h, int signum)
 {
 	(void)h;
@@ -301,11 +314,7 @@ static void sigchld_cb(uv_signal_t *h, int signum)
 		*pp = p->next_unwatched;
 		after_exit(p);
 	}
-	/* The loop must wait for the children it still watches this way. */
-	if (unwatched)
-		uv_ref((uv_handle_t *)&sigchld);
-	else
-		uv_unref((uv_handle_t *)&sigchld);
+	sigchld_ref();
 }
 
 static void watch_by_signal(struct proc *p)
@@ -495,4 +504,7 @@ void proc_set_ref(struct proc *p, bool ref)
 		set((uv_handle_t *)&p->timer);
 	if (p->pidfd >= 0 && !uv_is_closing((uv_handle_t *)&p->exit_watch))
 		set((uv_handle_t *)&p->exit_watch);
+	p->unref = !ref;
+	if (p->pidfd < 0 && sigchld_on)
+		sigchld_ref();
 }

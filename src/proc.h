@@ -30,6 +30,7 @@ struct proc {
 	int pidfd;             /* -1: none (watched through SIGCHLD instead) */
 	int guard;             /* its slot in the guard (guard.h); -1: none */
 	struct proc *next_unwatched;
+	bool unref;            /* proc_set_ref(false): the loop does not wait for it */
 	uv_poll_t exit_watch;  /* pidfd readable: the child has exited */
 	uv_pipe_t out[2];      /* stdout, stderr */
 	bool out_open[2];

@@ -48,6 +48,23 @@ run = echo never'
 	assert_output "weft: 4 done, 1 failed, 2 not started"
 }
 
+@test "where pidfds are missing (Linux before 5.3, valgrind), a cluster run ends as soon as its jobs have" {
+	recipe '[all]
+deps = a b c
+[a]
+run = echo a
+[b]
+run = echo b
+[c]
+run = echo c'
+	# The runners were waited for through SIGCHLD, as children that keep
+	# the loop going: the run never ended.
+	WEFT_NO_PIDFD=1 run -0 timeout -s KILL 30 "$WEFT" -q --cluster 2 all
+	[ "$(grep -x '[abc]' <<<"$output" | sort | tr -d '\n')" = abc ]
+	WEFT_NO_PIDFD=1 run -0 timeout -s KILL 30 "$WEFT" exec -q --cluster 2 echo ::: 1 2 3
+	[ "$(grep -x '[123]' <<<"$output" | sort | tr -d '\n')" = 123 ]
+}
+
 @test "--cluster 2 -j 2: two runner processes run one job each, at once" {
 	# Each job waits for the other's marker: both can only succeed if they
 	# run at the same time, and they do on different runners.
