@@ -17,6 +17,10 @@ struct diag {
 	size_t errors;     /* entries that are not warnings */
 };
 
+/* Past this many errors a recipe is no recipe (a file of junk, a
+ * generated one gone wrong): what reads or checks it stops, saying so. */
+#define DIAG_MAX_ERRORS 100
+
 void diag_init(struct diag *d, const char *file);
 void diag_release(struct diag *d);
 void diag_error(struct diag *d, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -176,6 +176,13 @@ size_t graph_resolve(struct graph *g, struct diag *d)
 				continue;
 			}
 			errors++;
+			/* Past the last one told, only counted. */
+			if (d->errors > DIAG_MAX_ERRORS)
+				continue;
+			if (d->errors == DIAG_MAX_ERRORS) {
+				diag_error(d, t->dep_lines[k], "too many errors (%d); stopped checking deps", DIAG_MAX_ERRORS);
+				continue;
+			}
 			if (is_reserved(name)) {
 				diag_error(d, t->dep_lines[k], "'%s' is a reserved section, not a task", name);
 				continue;
@@ -195,7 +202,7 @@ size_t graph_resolve(struct graph *g, struct diag *d)
 	size_t depth = 0, cap = 0;
 	for (size_t i = 0; i < g->ntasks; i++)
 		g->tasks[i]->mark = WHITE;
-	for (size_t i = 0; i < g->ntasks; i++)
+	for (size_t i = 0; i < g->ntasks && d->errors < DIAG_MAX_ERRORS; i++)
 		if (g->tasks[i]->mark == WHITE)
 			find_cycles(g->tasks[i], &stack, &depth, &cap, d, &errors);
 	free(stack);

@@ -48,11 +48,10 @@ struct parser {
 	bool stopped;      /* too large, or too many errors: no more lines */
 };
 
-/* A recipe is read up to this size, and up to this many errors: past
- * them it is no recipe (weft -f /dev/zero, a file of junk lines), and
- * reading on would only cost time and memory. */
+/* A recipe is read up to this size, and up to DIAG_MAX_ERRORS errors:
+ * past them it is no recipe (weft -f /dev/zero, a file of junk lines),
+ * and reading on would only cost time and memory. */
 #define RECIPE_MAX_SIZE (16u << 20)
-#define RECIPE_MAX_ERRORS 100
 
 /* Reads one line (its newline included when there is one) into p->line,
  * keeping at most cap bytes of it: the rest of a longer line is counted,
@@ -174,8 +173,8 @@ static char *read_line(char *str, int num, void *stream)
 	struct parser *p = stream;
 	if (p->stopped)
 		return NULL;
-	if (p->d->errors >= RECIPE_MAX_ERRORS) {
-		diag_error(p->d, p->lineno, "too many errors (%d); stopped reading", RECIPE_MAX_ERRORS);
+	if (p->d->errors >= DIAG_MAX_ERRORS) {
+		diag_error(p->d, p->lineno, "too many errors (%d); stopped reading", DIAG_MAX_ERRORS);
 		p->stopped = true;
 		return NULL;
 	}

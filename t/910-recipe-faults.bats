@@ -283,7 +283,7 @@ run = touch ran-t'
 	assert_nothing_ran
 }
 
-@test "no memory bound was no recipe: -f /dev/zero, a file over 16 MiB and 2,000,000 junk lines stop at once, in little memory" {
+@test "no memory bound was no recipe: -f /dev/zero, a file over 16 MiB and 2,000,000 junk lines stop at once, in little memory; unknown deps past 100 are not listed" {
 	run -2 --separate-stderr /usr/bin/time -f %M -o rss timeout 20 "$WEFT" -f /dev/zero
 	assert_equal "$stderr" "/dev/zero:1: the recipe is too large (more than 16 MiB); stopped reading"
 	[ "$(tail -n 1 rss)" -lt 65536 ]
@@ -299,5 +299,13 @@ run = touch ran-t'
 	[ "${#stderr_lines[@]}" -eq 101 ]
 	assert_equal "${stderr_lines[100]}" "junk.ini:100: too many errors (100); stopped reading"
 	[ "$(tail -n 1 rss)" -lt 65536 ]
+	assert_nothing_ran
+	# 5,000 tasks whose deps name unknown tasks: the first 100, then one
+	# line that says the rest are not listed.
+	awk 'BEGIN { printf "[a]\nrun = touch ran-a\n"; for (i = 0; i < 5000; i++) printf "[t%d]\nrun = touch ran-t\ndeps = a no%d\n", i, i }' > deps.ini
+	run -2 --separate-stderr "$WEFT" -f deps.ini
+	[ "${#stderr_lines[@]}" -eq 101 ]
+	assert_equal "${stderr_lines[0]}" "deps.ini:5: task 't0' depends on unknown task 'no0'"
+	assert_equal "${stderr_lines[100]}" "deps.ini:305: too many errors (100); stopped checking deps"
 	assert_nothing_ran
 }
