@@ -929,9 +929,6 @@ static int exec_run(int argc, char **argv, char **words)
 		events_say(&ev, MSG_WARNING, NULL, "%s", warning);
 	free(warning);
 
-	bool has_slot = false;
-	for (size_t i = 0; i < c.ncmd; i++)
-		has_slot |= strstr(c.cmd[i], "{%}") != NULL;
 	char **cwords = command_words(&c);
 	cmd = c.ncmd ? tmpl_new_rpl(cwords, c.ncmd, c.plus, c.rpls, c.nrpls) : NULL;
 	free_words(cwords);
@@ -982,7 +979,7 @@ static int exec_run(int argc, char **argv, char **words)
 		.header = c.header,
 		.resume_log = c.resume || c.resume_failed ? c.joblog : NULL,
 		.resume_failed = c.resume_failed,
-		.cmd_has_slot = has_slot,
+		.cmd_has_slot = cmd && tmpl_uses_slot(cmd),
 		.pipe = c.pipe && !c.pipe_part ? &c.blocks : NULL,
 		.parts = parts,
 		.pipetmp = pipetmp,

@@ -1195,7 +1195,7 @@ int fanout_new(struct fanout **out, const struct fanout_opts *o)
 	 * something depends on their slot or on when they start: {%}, --delay,
 	 * --load/--memfree, --timeout N%, a --halt rule (a job that never
 	 * started would be queued and skipped, where alone it is never made). */
-	f->src.ahead_ok = !o->cmd_has_slot && !o->delay_ms && !o->limits.memfree && !(o->limits.load > 0) &&
+	f->src.ahead_ok = !o->cmd_has_slot && !(o->tagstring && tmpl_uses_slot(o->tagstring)) && !o->delay_ms && !o->limits.memfree && !(o->limits.load > 0) &&
 			  !o->timeout_pct && o->halt.when == HALT_NEVER;
 	buf_init(&f->first);
 	buf_init(&f->scratch);

@@ -51,7 +51,7 @@ struct fanout_opts {
 	bool need_total;           /* read all input first to count it (--bar, --eta, N% halts) */
 	const char *resume_log;    /* --resume/--resume-failed: the job log to read */
 	bool resume_failed;        /* run again the jobs the log records as failed */
-	bool cmd_has_slot;         /* the command uses {%}: logged commands cannot be compared */
+	bool cmd_has_slot;         /* the command uses the slot ({%}, --plus {0%}, --rpl): logged commands cannot be compared */
 	/* --pipe: standard input cut into blocks, one per job, fed to the
 	 * job's stdin; the job has no args. NULL: inputs are args. */
 	const struct blocks_opts *pipe;

@@ -65,6 +65,30 @@ run = echo c'
 	[ "$(grep -x '[123]' <<<"$output" | sort | tr -d '\n')" = 123 ]
 }
 
+@test "--cluster: a slot given by --rpl or --plus {0%} is never two running jobs' at once (jobs are not held ahead)" {
+	# Three jobs at a time meet (or give up after 2 s); each holds a
+	# marker named after its slot while it runs, created only if absent.
+	cat > job.sh <<'SH'
+set -C
+: > "busy.$1" 2> /dev/null || { echo "clash $1"; exit 0; }
+i=0
+while [ "$i" -lt 200 ]; do
+	set -- "$1" busy.*
+	[ $# -gt 3 ] && break
+	i=$((i + 1))
+	sleep 0.01
+done
+rm -f "busy.$1"
+echo ok
+SH
+	run -0 "$WEFT" exec --rpl '{s} $_=slot()' -j3 --cluster 2 sh job.sh {s} ::: $(seq 12)
+	refute_output --partial clash
+	[ "$(grep -cx ok <<<"$output")" -eq 12 ]
+	run -0 "$WEFT" exec --plus -j3 --cluster 2 sh job.sh {0%} ::: $(seq 12)
+	refute_output --partial clash
+	[ "$(grep -cx ok <<<"$output")" -eq 12 ]
+}
+
 @test "--cluster 2 -j 2: two runner processes run one job each, at once" {
 	# Each job waits for the other's marker: both can only succeed if they
 	# run at the same time, and they do on different runners.
