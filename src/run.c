@@ -41,6 +41,10 @@ struct runner {
 	struct running *slots;    /* jobs of them (cap of them) */
 	unsigned nactive;
 	struct jobserver *js;     /* NULL: slots alone decide */
+	/* The jobserver counted again once no job runs: js, or with ahead the
+	 * one a cluster's runners take their tokens from (they give a job's
+	 * token back before its end reaches here). */
+	struct jobserver *js_pool;
 	bool implicit_held;       /* a running job holds the jobserver's implicit token */
 	bool ran;                 /* a job ran since the jobserver's pool was last counted */
 	int spare;                /* a token a job just gave up, for the next job to start; -1: none */
@@ -256,9 +260,9 @@ static void give_token(struct runner *r, int token)
 		jobserver_give(r->js, token);
 	/* Only a job that ran can have taken a token with it: a job decided
 	 * without running (up to date) spares the count, two syscalls. */
-	if (r->js && r->nactive == 0 && r->ran) {
+	if (r->js_pool && r->nactive == 0 && r->ran) {
 		r->ran = false;
-		jobserver_idle(r->js);
+		jobserver_idle(r->js_pool);
 	}
 }
 
@@ -607,6 +611,7 @@ void run_jobs(struct events *ev, struct jobsrc *src, const struct run_opts *o, s
 	r.cap = r.ahead ? r.jobs * EXECUTOR_AHEAD : r.jobs;
 	r.slots = xcalloc(r.cap, sizeof *r.slots);
 	r.js = r.ahead ? NULL : o->js;
+	r.js_pool = o->js;
 	r.implicit_held = o->no_implicit;
 	r.spare = -1;
 	if (r.js)

@@ -71,7 +71,6 @@ struct cluster {
 	bool closing;
 	bool ahead;             /* runners hold jobs ahead of a free slot */
 	unsigned taking;        /* jobs asked back, not yet handed back */
-	bool ran;               /* ahead: a job started since the pool was counted */
 	int open;               /* links, processes and timers not yet closed */
 };
 
@@ -129,21 +128,6 @@ static void set_busy(struct member *m, int delta)
 	/* The loop waits for a runner only while it runs jobs of the run. */
 	if (m->link && was != (m->busy > 0))
 		link_set_ref(m->link, m->busy > 0);
-}
-
-/* Ahead, the runners take the tokens, so the run's own count of the pool
- * (see jobserver_idle) is made here: once no runner holds a job, every
- * token is back, but those that a job's make took with it when it was
- * killed. A runner gives back a job's token before its end goes out. */
-static void count_pool_if_idle(struct cluster *c)
-{
-	if (!c->ahead || !c->env.js || !c->ran)
-		return;
-	for (unsigned i = 0; i < c->n; i++)
-		if (c->members[i].busy)
-			return;
-	c->ran = false;
-	jobserver_idle(c->env.js);
 }
 
 /* Back to the run, never started. */
@@ -425,7 +409,6 @@ static void line_cb(struct link *l, const char *line, size_t len)
 		cj->job->pid = w.job.pid;
 		if (c->ahead && !cj->started) {
 			cj->started = true;
-			c->ran = true;
 			m->nstarted++;
 			taken(cj);
 			say_started(cj, w.job.slot <= m->slots ? m->offset + w.job.slot : 0);
@@ -453,7 +436,6 @@ static void line_cb(struct link *l, const char *line, size_t len)
 		if (cj->started)
 			m->nstarted--;
 		m->deaths = 0;
-		count_pool_if_idle(c);
 		unsigned long long wid = cj->wid;
 		job_over(cj);
 		/* After a failure the runner starts nothing it holds until the
