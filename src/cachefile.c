@@ -836,7 +836,7 @@ static void remove_stale_tmps(int dfd)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		struct stat st;
-		if (strncmp(e->d_name, "state.tmp-", 10) == 0 &&
+		if ((strncmp(e->d_name, "state.tmp-", 10) == 0 || strncmp(e->d_name, "dirs.tmp-", 9) == 0) &&
 		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && now - st.st_mtime > STALE_TMP_SECONDS)
 			unlinkat(dfd, e->d_name, 0);
 	}

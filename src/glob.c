@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cancel.h"
+#include "dirlist.h"
 #include "util.h"
 
 void strlist_add(struct strlist *l, const char *s)
@@ -68,14 +69,13 @@ static bool is_dir(const char *path)
 	return r;
 }
 
-static DIR *open_dir(const char *path)
+/* The entries of the directory at path, from dirlist.c. */
+static int list_dir(const char *path, struct dirlist *l)
 {
 	char *p = on_disk(path);
-	DIR *d = opendir(p);
-	int err = errno;
+	int r = dirlist_get(p, l);
 	free(p);
-	errno = err;
-	return d;
+	return r;
 }
 
 static int lstat_at(const char *path, struct stat *st)
@@ -103,15 +103,13 @@ static char *join(const char *dir, const char *name)
  * link that stat() finds one at the end of; NULL otherwise. d_type spares
  * a stat() for every other entry of a '**' walk; symbolic links, and file
  * systems that leave d_type DT_UNKNOWN, are stat()ed as before. */
-static char *subdir(const char *dir, const struct dirent *e)
+static char *subdir(const char *dir, const struct dirlist_entry *e)
 {
-#ifdef _DIRENT_HAVE_D_TYPE
-	if (e->d_type == DT_DIR)
-		return join(dir, e->d_name);
-	if (e->d_type != DT_LNK && e->d_type != DT_UNKNOWN)
+	if (e->type == DT_DIR)
+		return join(dir, e->name);
+	if (e->type != DT_LNK && e->type != DT_UNKNOWN)
 		return NULL;
-#endif
-	char *p = join(dir, e->d_name);
+	char *p = join(dir, e->name);
 	if (is_dir(p))
 		return p;
 	free(p);
@@ -122,15 +120,13 @@ static char *subdir(const char *dir, const struct dirent *e)
  * symbolic link to one: what '**' goes down into. As bash's globstar and
  * git do, '**' does not follow links, so a link to a parent cannot make
  * the walk endless. */
-static char *real_subdir(const char *dir, const struct dirent *e)
+static char *real_subdir(const char *dir, const struct dirlist_entry *e)
 {
-#ifdef _DIRENT_HAVE_D_TYPE
-	if (e->d_type == DT_DIR)
-		return join(dir, e->d_name);
-	if (e->d_type != DT_UNKNOWN)
+	if (e->type == DT_DIR)
+		return join(dir, e->name);
+	if (e->type != DT_UNKNOWN)
 		return NULL;
-#endif
-	char *p = join(dir, e->d_name);
+	char *p = join(dir, e->name);
 	struct stat st;
 	if (lstat_at(p, &st) == 0 && S_ISDIR(st.st_mode))
 		return p;
@@ -151,26 +147,26 @@ static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 	if (strcmp(seg, "**") == 0) {
 		/* Zero directories here, or one more and '**' again. */
 		err = walk(dir, segs + 1, n - 1, out);
-		DIR *d = open_dir(dir);
-		if (!d)
-			return errno == ENOENT || errno == ENOTDIR ? err : -errno;
-		struct dirent *e;
-		while ((e = readdir(d))) {
+		struct dirlist l;
+		int r = list_dir(dir, &l);
+		if (r < 0)
+			return r == -ENOENT || r == -ENOTDIR ? err : r;
+		for (size_t i = 0; i < l.n; i++) {
+			const struct dirlist_entry *e = &l.v[i];
 			if (cancel_raised()) {
 				err = -ECANCELED;
 				break;
 			}
-			if (e->d_name[0] == '.')
+			if (e->name[0] == '.')
 				continue;
 			char *p = real_subdir(dir, e);
 			if (!p)
 				continue;
-			int r = walk(p, segs, n, out);
+			r = walk(p, segs, n, out);
 			if (r < 0 && !err)
 				err = r;
 			free(p);
 		}
-		closedir(d);
 		return err;
 	}
 	if (!glob_is_pattern(seg)) {
@@ -181,51 +177,57 @@ static int walk(const char *dir, char **segs, size_t n, struct strlist *out)
 		free(p);
 		return err;
 	}
-	DIR *d = open_dir(dir);
-	if (!d)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	struct dirlist l;
+	int r = list_dir(dir, &l);
+	if (r < 0)
+		return r == -ENOENT || r == -ENOTDIR ? 0 : r;
 	/* The commonest pattern, '*' and a plain suffix ("*.c"), is matched
 	 * without fnmatch(), a few times cheaper for a directory of files. */
 	const char *suffix = seg[0] == '*' && !strpbrk(seg + 1, "*?[\\") ? seg + 1 : NULL;
 	size_t suffix_len = suffix ? strlen(suffix) : 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
+	for (size_t i = 0; i < l.n; i++) {
+		const struct dirlist_entry *e = &l.v[i];
 		if (cancel_raised()) {
 			err = -ECANCELED;
 			break;
 		}
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
 		if (suffix) {
 			/* As FNM_PERIOD: '*' matches no leading '.'. */
-			size_t len = strlen(e->d_name);
-			if (e->d_name[0] == '.' || len < suffix_len ||
-			    memcmp(e->d_name + len - suffix_len, suffix, suffix_len) != 0)
+			size_t len = strlen(e->name);
+			if (e->name[0] == '.' || len < suffix_len ||
+			    memcmp(e->name + len - suffix_len, suffix, suffix_len) != 0)
 				continue;
-		} else if (fnmatch(seg, e->d_name, FNM_PERIOD) != 0) {
+		} else if (fnmatch(seg, e->name, FNM_PERIOD) != 0) {
 			continue;
 		}
 		if (n == 1) {
 			/* The last component: the path is a match, handed over. */
 			grow(&out->v, &out->cap, out->n + 1, sizeof *out->v);
-			out->v[out->n++] = join(dir, e->d_name);
+			out->v[out->n++] = join(dir, e->name);
 			continue;
 		}
 		char *p = subdir(dir, e);
 		if (!p)
 			continue;
-		int r = walk(p, segs + 1, n - 1, out);
+		r = walk(p, segs + 1, n - 1, out);
 		if (r < 0 && !err)
 			err = r;
 		free(p);
 	}
-	closedir(d);
 	return err;
 }
 
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int done(char **segs, char *copy, int err)
+{
+	free(segs);
+	free(copy);
+	base = NULL;
+	return err;
 }
 
 int glob_expand(const char *pattern, struct strlist *out)
@@ -266,10 +268,16 @@ int glob_expand_in(const char *dir, const char *pattern, struct strlist *out)
 	} else {
 		err = walk(root, segs, nseg, out);
 	}
-	/* A '**' pattern can reach one path twice: keep one. Not qsort() on
-	 * fewer than two: out->v is NULL when nothing was ever added (UB). */
-	if (out->n - before > 1)
-		qsort(out->v + before, out->n - before, sizeof *out->v, by_name);
+	/* A '**' pattern can reach one path twice: keep one. Listings come
+	 * sorted, so a pattern of one directory needs one pass, not qsort().
+	 * Not qsort() on fewer than two: out->v is NULL when nothing was ever
+	 * added (UB). */
+	size_t k = before + 1;
+	while (k < out->n && strcmp(out->v[k - 1], out->v[k]) < 0)
+		k++;
+	if (k >= out->n)
+		return done(segs, copy, err);
+	qsort(out->v + before, out->n - before, sizeof *out->v, by_name);
 	size_t w = before;
 	for (size_t i = before; i < out->n; i++) {
 		if (w > before && strcmp(out->v[w - 1], out->v[i]) == 0) {
@@ -279,8 +287,5 @@ int glob_expand_in(const char *dir, const char *pattern, struct strlist *out)
 		out->v[w++] = out->v[i];
 	}
 	out->n = w;
-	free(segs);
-	free(copy);
-	base = NULL;
-	return err;
+	return done(segs, copy, err);
 }

@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "cache.h"
+#include "dirlist.h"
 #include "cancel.h"
 #include "depfile.h"
 #include "glob.h"
@@ -289,6 +290,8 @@ struct uptodate *uptodate_new(struct graph *g, const struct uptodate_opts *o)
 	u->cache = cache_load(".", &warning);
 	if (u->lock_fd >= 0)
 		flock(u->lock_fd, LOCK_UN);
+	/* Before the first pattern is expanded. */
+	dirlist_load(".weft/dirs");
 	if (warning) {
 		events_say(o->ev, MSG_WARNING, NULL, "%s", warning);
 		free(warning);
@@ -325,6 +328,7 @@ void uptodate_free(struct uptodate *u)
 	/* The run is over and weft ends next: its records need not be freed. */
 	if (exit_keep(u))
 		return;
+	dirlist_release();
 	for (size_t i = 0; i < u->g->ntasks; i++) {
 		free(u->fps[i]);
 		strlist_release(&u->item_fps[i]);
@@ -1012,5 +1016,7 @@ int uptodate_save(struct uptodate *u, bool whole)
 	int err = cache_save(u->cache);
 	if (err < 0)
 		events_say(u->o.ev, MSG_WARNING, NULL, "cannot save .weft/state: %s", strerror(-err));
+	/* A cache: when it cannot be written, the next run lists again. */
+	dirlist_save(".weft/dirs");
 	return err;
 }

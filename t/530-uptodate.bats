@@ -247,3 +247,44 @@ EOF2
 	[ "$(runs b)" -eq 2 ]
 	[ "$(cat out-x)" = two ]
 }
+
+# each_recipe: a foreach task over src/*.c that logs each item it runs to ./ran.
+each_recipe() {
+	printf '[each]\nforeach = src/*.c\nsources = {}\nrun = echo {} >> ran\n' > weft.ini
+}
+
+@test "a pattern's directory listing kept in .weft/dirs is read again once the directory changes, even with its mtime put back" {
+	each_recipe
+	# Past the racy window (2 s) of src/'s last change: its listing is kept.
+	sleep 2.1
+	run -0 "$WEFT" -j1 each
+	[ "$(sort ran | tr '\n' ' ')" = "src/a.c src/b.c " ]
+	grep -aq 'a\.c' .weft/dirs
+	# A new file, and src/ given its old mtime back: its ctime still moved.
+	touch -r src src-times
+	echo three > src/c.c
+	touch -m -r src-times src
+	run -0 "$WEFT" -j1 each
+	[ "$(tail -n 1 ran)" = src/c.c ]
+	[ "$(wc -l < ran)" -eq 3 ]
+	sleep 2.1
+	run -0 "$WEFT" -j1 each
+	grep -aq 'c\.c' .weft/dirs
+	rm src/a.c
+	run -0 "$WEFT" -j1 each
+	[ "$(wc -l < ran)" -eq 3 ]
+	assert_line --regexp '^weft: 2 tasks done in [0-9.]+s \(2 up to date\)$'
+}
+
+@test "a damaged .weft/dirs is a cache: the run lists the directories and writes it afresh" {
+	each_recipe
+	mkdir -p .weft
+	head -c 300 /dev/urandom > .weft/dirs
+	run -0 "$WEFT" -j1 each
+	assert_equal "$stderr" ""
+	[ "$(wc -l < ran)" -eq 2 ]
+	printf 'weft-dirs\t1\nshort' > .weft/dirs
+	run -0 "$WEFT" -j1 each
+	[ "$(wc -l < ran)" -eq 2 ]
+	assert_line --regexp '^weft: 2 tasks done in [0-9.]+s \(2 up to date\)$'
+}
