@@ -104,7 +104,12 @@ void events_emit(struct events *ev, struct event *e)
 
 void events_job(struct events *ev, enum event_type type, struct job *j)
 {
-	struct event e = {.type = type, .job = j};
+	events_job_at(ev, type, j, 0);
+}
+
+void events_job_at(struct events *ev, enum event_type type, struct job *j, uint64_t at_ns)
+{
+	struct event e = {.type = type, .job = j, .at_ns = at_ns};
 	events_emit(ev, &e);
 }
 

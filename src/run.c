@@ -103,7 +103,8 @@ static void give_token(struct runner *r, int token);
 
 static void job_finished(struct runner *r, struct job *j)
 {
-	j->end_ns = now_ns();
+	/* A decided job ran nothing: it ends where it started. */
+	j->end_ns = j->decided && j->start_ns ? j->start_ns : now_ns();
 	j->pid = 0;
 	if (j->check)
 		outcheck_judge(j->check, j);
@@ -116,7 +117,7 @@ static void job_finished(struct runner *r, struct job *j)
 	if (j->result == JOB_OK && !j->capture && !j->decided && r->src->settle && r->src->settle(r->src, j))
 		return;
 	if (!j->capture)
-		events_job(r->ev, EV_FINISHED, j);
+		events_job_at(r->ev, EV_FINISHED, j, j->end_ns);
 	job_gone(r, j);
 }
 
@@ -309,7 +310,7 @@ static void start_job(struct runner *r, struct job *j, unsigned slot)
 	if (j->decided) {
 		/* The source knows the outcome: report it, run nothing. */
 		if (!j->capture)
-			events_job(r->ev, EV_STARTED, j);
+			events_job_at(r->ev, EV_STARTED, j, j->start_ns);
 		job_finished(r, j);
 		return;
 	}
