@@ -116,6 +116,10 @@ struct record *record_get(struct cache *c, const char *name);
  * leaves racy_ns 0 and ignore false for cache.c to set. */
 struct cache *cachefile_load(const char *dir, char **warning);
 void cachefile_free(struct cache *c);
+
+/* The state as format 3 (text) would hold it, header line and all: what
+ * is in a binary state, for people and tests to read (weft.ini(5)). */
+char *cachefile_text(const struct cache *c);
 int cachefile_save(struct cache *c);
 
 /* At the end of a run, before the save: the records this run named are

@@ -262,9 +262,13 @@ run = sh -c "sleep 0 &"; exit {}'
 	done
 }
 
-# age_record NAME DAYS: .weft/state as if no run had named NAME for DAYS days.
+# The cache's test driver: --dump prints .weft/state as text.
+CT="${CACHE_TEST:-$BATS_TEST_DIRNAME/../build/t/cache-test}"
+
+# age_record NAME DAYS: .weft/state as if no run had named NAME for DAYS days
+# (written back as text, which weft reads and saves again in binary).
 age_record() {
-	tail -n +2 .weft/state | awk -F'\t' -v OFS='\t' -v n="$1" -v d=$(($(date +%s) / 86400 - $2)) \
+	"$CT" --dump . | tail -n +2 | awk -F'\t' -v OFS='\t' -v n="$1" -v d=$(($(date +%s) / 86400 - $2)) \
 		'$1 == "task" && $2 == n { $10 = d } { print }' > body
 	printf 'weft-state\t3\t0123456789abcdef\t%s\t%s\n' "$(wc -c < body)" "$(xxhsum -H2 body | cut -d' ' -f1)" > .weft/state
 	cat body >> .weft/state
@@ -272,7 +276,7 @@ age_record() {
 
 # records: the names of the records in .weft/state, sorted, one a line.
 records() {
-	awk -F'\t' '$1 == "task" { print $2 }' .weft/state | sort
+	"$CT" --dump . | awk -F'\t' '$1 == "task" { print $2 }' | sort
 }
 
 @test "state records go: items no longer listed after a successful whole run, renamed or deleted tasks after a month unnamed" {

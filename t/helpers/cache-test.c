@@ -1,6 +1,7 @@
 /* Test driver for cache.c: checks one task against DIR/.weft/state and says whether it is fresh, as weft would.
  *
  *   cache-test [OPTIONS] DIR TASK
+ *   cache-test --dump DIR
  *
  * Loads the state of DIR, runs the task's check on this thread and prints
  * "fresh" or "stale: REASON", then "fingerprint HEX" ("fingerprint none"
@@ -31,6 +32,8 @@
  *                                on N threads, as the pool would; prints
  *                                "parallel N: same" when they all agree with
  *                                the first, else exits 1
+ * --dump prints DIR/.weft/state as format 3 (text) would hold it, header
+ * line and all (cachefile_text()), for the tests to read and edit.
  * Exits 2 on a usage error, 3 when the state cannot be saved.
  */
 #include <errno.h>
@@ -42,6 +45,7 @@
 #include <sys/wait.h>
 
 #include "cache.h"
+#include "cachefile.h"
 #include "glob.h"
 #include "util.h"
 
@@ -59,7 +63,8 @@ static void add(struct list *l, const char *s)
 static int usage(void)
 {
 	fputs("usage: cache-test [--source PAT] [--output PAT] [--cmd TEXT] [--env N=V] [--dep FP] [--dir D] [--read PATH]\n"
-	      "                  [--always] [--racy-ms N] [--time] [--record | --run CMD | --save-loop N] DIR TASK\n",
+	      "                  [--always] [--racy-ms N] [--time] [--record | --run CMD | --save-loop N] DIR TASK\n"
+	      "       cache-test --dump DIR\n",
 	      stderr);
 	return 2;
 }
@@ -145,6 +150,19 @@ int main(int argc, char **argv)
 	struct strlist read = {0};
 	const char *run = NULL, *dir = NULL, *name = NULL;
 	long racy_ms = -1, loop = -1, nparallel = 0;
+	if (argc == 3 && strcmp(argv[1], "--dump") == 0) {
+		char *warning;
+		struct cache *c = cache_load(argv[2], &warning);
+		if (warning) {
+			fprintf(stderr, "cache-test: warning: %s\n", warning);
+			free(warning);
+		}
+		char *text = cachefile_text(c);
+		fputs(text, stdout);
+		free(text);
+		cache_free(c);
+		return 0;
+	}
 	int i = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		const char *opt = argv[i] + 2;
