@@ -330,11 +330,25 @@ static bool hex_bytes(const char *s, unsigned char h[16])
 	return true;
 }
 
-/* is_hex(s, HEX_LEN) for a field of a buffer of read_all(). */
+/* Whether the eight bytes at s are lowercase hex digits: hex8() without
+ * the decoding. */
+static inline bool hex8_ok(const char *s)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t x;
+	memcpy(&x, s, 8);
+	if (x & high)
+		return false;
+	uint64_t digit = (x + ones * (0x80 - '0')) & ~(x + ones * (0x80 - '9' - 1)) & high;
+	uint64_t letter = (x + ones * (0x80 - 'a')) & ~(x + ones * (0x80 - 'f' - 1)) & high;
+	return (digit | letter) == high;
+}
+
+/* is_hex(s, HEX_LEN) for a field of a buffer of read_all(), or of 33
+ * bytes. */
 static bool is_hex32(const char *s)
 {
-	unsigned char h[16];
-	return hex_bytes(s, h) && s[HEX_LEN] == '\0';
+	return hex8_ok(s) && hex8_ok(s + 8) && hex8_ok(s + 16) && hex8_ok(s + 24) && s[HEX_LEN] == '\0';
 }
 
 /* Splits line at tabs into at most max fields; returns how many. */

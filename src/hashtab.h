@@ -3,8 +3,13 @@
 #define WEFT_HASHTAB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct hashtab;
+
+/* The hash of a string key, which the table uses; for other tables of
+ * strings too. */
+uint64_t hashtab_hash(const char *s);
 
 struct hashtab *hashtab_new(void);
 void hashtab_free(struct hashtab *h);

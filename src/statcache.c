@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hashtab.h"
 #include "util.h"
 
 /*
@@ -102,16 +103,6 @@ void statcache_off(struct statcache *sc)
 	}
 }
 
-static uint64_t hash_path(const char *path)
-{
-	uint64_t h = 1469598103934665603u; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211u;
-	}
-	return h;
-}
-
 /* Under sh->mu, with a table: path's slot, or the empty one where it goes. */
 static struct slot *find(struct shard *sh, uint64_t h, const char *path)
 {
@@ -144,7 +135,7 @@ int statcache_stat(struct statcache *sc, const char *path, struct stat *st)
 {
 	if (atomic_load(&sc->off))
 		return stat(path, st);
-	uint64_t h = hash_path(path);
+	uint64_t h = hashtab_hash(path);
 	struct shard *sh = &sc->shards[h % NSHARDS];
 	pthread_mutex_lock(&sh->mu);
 	/* None once off: forgotten. */
