@@ -295,23 +295,33 @@ static bool is_hex(const char *s, size_t n)
 	return s[n] == '\0';
 }
 
-/* The eight lowercase hex digits at s as four bytes into out, eight at a
- * time (SWAR, as eight_digits() below): false when one is not a digit.
- * Reads eight bytes: read_all() pads its buffers, and a caller goes on to
- * the next eight only when these were digits (no NUL among them). */
-static inline bool hex8(const char *s, unsigned char out[4])
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+
+/* The eight bytes at s into *x, and whether they are all lowercase hex
+ * digits, eight at a time (SWAR, as eight_digits() below); *letter: the
+ * top bit of each byte that is a letter. Reads eight bytes: read_all()
+ * pads its buffers, and a caller goes on to the next eight only when
+ * these were digits (no NUL among them). */
+static inline bool hex8_scan(const char *s, uint64_t *x, uint64_t *letter)
 {
-	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-	uint64_t x;
-	memcpy(&x, s, 8);
-	if (x & high)
+	memcpy(x, s, 8);
+	if (*x & HIGH)
 		return false;
 	/* Each byte below 0x80 plus at most 0x50: no carry into the next. */
-	uint64_t digit = (x + ones * (0x80 - '0')) & ~(x + ones * (0x80 - '9' - 1)) & high;
-	uint64_t letter = (x + ones * (0x80 - 'a')) & ~(x + ones * (0x80 - 'f' - 1)) & high;
-	if ((digit | letter) != high)
+	uint64_t digit = (*x + ONES * (0x80 - '0')) & ~(*x + ONES * (0x80 - '9' - 1)) & HIGH;
+	*letter = (*x + ONES * (0x80 - 'a')) & ~(*x + ONES * (0x80 - 'f' - 1)) & HIGH;
+	return (digit | *letter) == HIGH;
+}
+
+/* The eight lowercase hex digits at s as four bytes into out: false when
+ * one is not a digit. */
+static inline bool hex8(const char *s, unsigned char out[4])
+{
+	uint64_t x, letter;
+	if (!hex8_scan(s, &x, &letter))
 		return false;
-	uint64_t nib = (x & ones * 0x0F) + (letter >> 7) * 9;
+	uint64_t nib = (x & ONES * 0x0F) + (letter >> 7) * 9;
 	/* Bytes in memory order, little-endian: each pair, high digit first, into one. */
 	uint64_t pairs = (nib & 0x00FF00FF00FF00FFULL) << 4 | ((nib >> 8) & 0x00FF00FF00FF00FFULL);
 	out[0] = (unsigned char)pairs;
@@ -334,14 +344,8 @@ static bool hex_bytes(const char *s, unsigned char h[16])
  * the decoding. */
 static inline bool hex8_ok(const char *s)
 {
-	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-	uint64_t x;
-	memcpy(&x, s, 8);
-	if (x & high)
-		return false;
-	uint64_t digit = (x + ones * (0x80 - '0')) & ~(x + ones * (0x80 - '9' - 1)) & high;
-	uint64_t letter = (x + ones * (0x80 - 'a')) & ~(x + ones * (0x80 - 'f' - 1)) & high;
-	return (digit | letter) == high;
+	uint64_t x, letter;
+	return hex8_scan(s, &x, &letter);
 }
 
 /* is_hex(s, HEX_LEN) for a field of a buffer of read_all(), or of 33
