@@ -94,10 +94,10 @@ void cachefile_hex16(const unsigned char h[16], char out[HEX_LEN + 1])
  * a check's, made as long as the record's). */
 struct files *files_new(size_t cap)
 {
-	struct files *f = xcalloc(1, sizeof *f + cap * sizeof *f->v);
-	f->refs = 1;
-	f->cap = cap;
-	f->v = cap ? (struct fentry *)(f + 1) : NULL;
+	/* The entries are written as they are added: not zeroed first (a
+	 * no-op run makes a few thousand lists). */
+	struct files *f = xmalloc(sizeof *f + cap * sizeof *f->v);
+	*f = (struct files){.refs = 1, .cap = cap, .v = cap ? (struct fentry *)(f + 1) : NULL};
 	return f;
 }
 
@@ -465,6 +465,7 @@ static bool parse_file(char *line, struct fentry *e, bool out, bool borrow)
 	    !field_u64(&p, '\t', &e->ino) || !field_u64(&p, '\t', &e->dev) || !field_i64(&p, '\0', &e->verified))
 		return false;
 	e->path = borrow ? path : xstrdup(path);
+	e->borrowed = false;
 	return true;
 }
 
@@ -568,6 +569,7 @@ static bool get_file(struct reader *r, struct fentry *e, bool out)
 	if (!get(r, &kind, 1) || (out ? kind != KIND_OUT : kind != KIND_FILE && kind != KIND_DEP))
 		return false;
 	e->from = kind == KIND_FILE ? FROM_PATTERN : kind == KIND_DEP ? FROM_DEPFILE : 0;
+	e->borrowed = false;
 	/* The paths stay in the blob: no copy. */
 	if (!(e->path = (char *)get_str(r)) || !get(r, e->hash, 16) || !get(r, n, sizeof n))
 		return false;

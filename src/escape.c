@@ -41,10 +41,12 @@ int escape_decode(char c, const char *which)
 
 void escape_controls(struct buf *b, const char *s)
 {
-	buf_adds(b, "");
 	const unsigned char *p = (const unsigned char *)s, *run = p;
 	for (; *p; p++) {
-		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+		/* One test for the printable bytes names are made of. */
+		if (*p >= 0x20 && *p != 0x7f)
+			continue;
+		if (*p != '\t') {
 			/* The plain bytes before it at once: names are mostly plain. */
 			buf_add(b, run, (size_t)(p - run));
 			buf_addf(b, "\\x%02x", *p);
