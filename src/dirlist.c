@@ -34,10 +34,17 @@
  *   "weft-dirs\t1\n"   LENGTH (8 bytes)   XXH3-128 of the body (16 bytes)
  *   body: per directory
  *     u32 size, path with its NUL; u64 dev, ino; i64 mtime, ctime (ns);
- *     u32 count; per entry: u8 d_type, u32 size, name with its NUL
+ *     i64 SEEN; u32 count; per entry: u8 d_type, u32 size, name with its
+ *     NUL
+ *
+ * SEEN is the day (since 1970) a run last used the listing: one that no
+ * run has used for KEEP_DAYS (its directory is gone, or no pattern goes
+ * through it any more) is not saved again, so the file does not grow for
+ * good.
  */
 
 #define RACY_NS (2 * 1000000000LL)
+#define KEEP_DAYS 30
 #define MAGIC "weft-dirs\t1\n"
 #define MAGIC_LEN (sizeof MAGIC - 1)
 #define HEAD_LEN (MAGIC_LEN + 8 + 16)
@@ -47,6 +54,7 @@ struct listing {
 	uint64_t dev, ino;
 	int64_t mtime, ctime;
 	bool keep;           /* read past the racy window: trusted again, and saved */
+	int64_t seen;        /* the day a run last used it */
 	size_t slot;         /* in all[] */
 	size_t n;
 	struct dirlist_entry *v;
@@ -62,6 +70,11 @@ static struct listing *retired; /* replaced, still handed out: freed at release 
 static char **blobs;            /* loaded files, which listings point into */
 static size_t nblobs, capblobs;
 static bool dirty;
+
+static int64_t today(void)
+{
+	return (int64_t)(time(NULL) / 86400);
+}
 
 static int64_t ns(struct timespec t)
 {
@@ -155,6 +168,7 @@ static int read_dir(const char *path, struct listing **out)
 	l->mtime = ns(st.st_mtim);
 	l->ctime = ns(st.st_ctim);
 	l->keep = l->mtime < ns(now) - RACY_NS && l->ctime < ns(now) - RACY_NS;
+	l->seen = now.tv_sec / 86400;
 	l->names = buf_take(&names);
 	for (size_t i = 0; i < n; i++)
 		v[i].name = l->names + (uintptr_t)v[i].name;
@@ -175,6 +189,10 @@ int dirlist_get(const char *path, struct dirlist *out)
 	pthread_mutex_lock(&mu);
 	struct listing *l = by_path ? hashtab_get(by_path, path) : NULL;
 	bool hit = l && l->keep && same_dir(l, &st);
+	if (hit && l->seen != today()) {
+		l->seen = today();
+		dirty = true;
+	}
 	pthread_mutex_unlock(&mu);
 	if (!hit) {
 		int err = read_dir(path, &l);
@@ -223,9 +241,10 @@ static bool parse(const char *p, const char *end, struct listing ***ls, size_t *
 		uint64_t dev, ino;
 		int64_t mtime, ctime;
 		uint32_t n;
+		int64_t seen;
 		if (!take_str(&p, end, &path) || !take(&p, end, &dev, 8) || !take(&p, end, &ino, 8) ||
-		    !take(&p, end, &mtime, 8) || !take(&p, end, &ctime, 8) || !take(&p, end, &n, 4) ||
-		    n > (size_t)(end - p) / 6)
+		    !take(&p, end, &mtime, 8) || !take(&p, end, &ctime, 8) || !take(&p, end, &seen, 8) ||
+		    !take(&p, end, &n, 4) || n > (size_t)(end - p) / 6)
 			return false;
 		struct listing *l = xcalloc(1, sizeof *l);
 		grow(ls, &cap, *nls + 1, sizeof **ls);
@@ -235,6 +254,7 @@ static bool parse(const char *p, const char *end, struct listing ***ls, size_t *
 		l->ino = ino;
 		l->mtime = mtime;
 		l->ctime = ctime;
+		l->seen = seen;
 		l->keep = true;
 		l->v = xcalloc(n ? n : 1, sizeof *l->v);
 		for (uint32_t i = 0; i < n; i++) {
@@ -292,11 +312,16 @@ void dirlist_load(const char *file)
 	size_t nls = 0;
 	bool ok = memcmp(&sum, &want, sizeof sum) == 0 && parse(body, body + blen, &ls, &nls);
 	pthread_mutex_lock(&mu);
+	int64_t day = today();
 	for (size_t i = 0; i < nls; i++) {
-		if (ok && (!by_path || !hashtab_get(by_path, ls[i]->path)))
+		if (ok && (!by_path || !hashtab_get(by_path, ls[i]->path))) {
+			/* The next save leaves it out. */
+			if (day - ls[i]->seen > KEEP_DAYS)
+				dirty = true;
 			install(ls[i]);
-		else
+		} else {
 			listing_free(ls[i]);
+		}
 	}
 	if (ok) {
 		grow(&blobs, &capblobs, nblobs + 1, sizeof *blobs);
@@ -331,15 +356,17 @@ int dirlist_save(const char *file)
 	buf_init(&b);
 	char head[HEAD_LEN] = MAGIC;
 	put(&b, head, sizeof head);
+	int64_t day = today();
 	for (size_t i = 0; i < nall; i++) {
 		const struct listing *l = all[i];
-		if (!l->keep || l->n > UINT32_MAX)
+		if (!l->keep || l->n > UINT32_MAX || day - l->seen > KEEP_DAYS)
 			continue;
 		put_str(&b, l->path);
 		put(&b, &l->dev, 8);
 		put(&b, &l->ino, 8);
 		put(&b, &l->mtime, 8);
 		put(&b, &l->ctime, 8);
+		put(&b, &l->seen, 8);
 		uint32_t n = (uint32_t)l->n;
 		put(&b, &n, 4);
 		for (size_t k = 0; k < l->n; k++) {

@@ -288,3 +288,29 @@ each_recipe() {
 	[ "$(wc -l < ran)" -eq 2 ]
 	assert_line --regexp '^weft: 2 tasks done in [0-9.]+s \(2 up to date\)$'
 }
+
+# le32 N, le64 N: N as printf escapes of its bytes, little-endian.
+le32() { printf '\\x%02x' $(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255)); }
+le64() { le32 $(($1 & 0xffffffff)); le32 $((($1 >> 32) & 0xffffffff)); }
+# dirs_listing PATH SEEN NAME: one listing of .weft/dirs (weft.ini(5)) whose
+# stat data matches no directory, last used on day SEEN, of one file NAME.
+dirs_listing() {
+	le32 $((${#1} + 1)); printf '%s\\x00' "$1"
+	le64 1; le64 2; le64 3; le64 4; le64 "$2"; le32 1
+	printf '\\x08'; le32 $((${#3} + 1)); printf '%s\\x00' "$3"
+}
+
+@test "listings in .weft/dirs that no run used for 30 days are dropped; those used since stay" {
+	each_recipe
+	local today=$(($(date +%s) / 86400))
+	printf '%b' "$(dirs_listing old $((today - 31)) stale.c)$(dirs_listing recent $((today - 2)) fresh.c)" > body
+	local sum
+	sum=$(xxhsum -H2 body | cut -d' ' -f1)
+	mkdir -p .weft
+	{ printf 'weft-dirs\t1\n'; printf '%b' "$(le64 "$(wc -c < body)")"; printf '%b' "$(sed 's/../\\x&/g' <<< "$sum")"; cat body; } > .weft/dirs
+	run -0 "$WEFT" -j1 each
+	[ "$(wc -l < ran)" -eq 2 ]
+	# Saved again without the old listing; the recent one was read and kept.
+	run -1 grep -aq 'stale\.c' .weft/dirs
+	grep -aq 'fresh\.c' .weft/dirs
+}
