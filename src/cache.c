@@ -952,8 +952,11 @@ int cache_forget(struct cache *c, const struct cache_check *k)
 	if (k->done && !k->error)
 		take_check(r, k);
 	c->dirty = true;
-	/* Shared, another run may have recorded a success since the load. */
-	if (!r->disk_ok && c->lock_fd < 0)
+	/* Nothing to withdraw when .weft/ holds no success of it: shared,
+	 * another run may have recorded one since the load, unless .weft/ is
+	 * as this run last saw it (and none can while the caller holds the
+	 * task's lock). A build's every job saved its line and a sync. */
+	if (!r->disk_ok && (c->lock_fd < 0 || cachefile_unmoved(c)))
 		return 0;
 	int err = cachefile_forget(c, r->name);
 	/* Then the state itself must say it: slower, as safe. */

@@ -217,10 +217,12 @@ const char *cache_fresh(const struct cache *c, struct cache_check *k, bool *fres
 
 /* Withdraws the task's last success, durably, before its command starts
  * (see the top): a line in the journal, or when that cannot be written, a
- * whole cache_save(). Keeps the stat data k measured, so files need not be
- * hashed again. Returns 0, or a negative errno when neither could be
- * written: the state on disk may then still call the task up to date, and
- * the caller should not start it. Loop thread. */
+ * whole cache_save(); nothing when .weft/ holds no success of the task
+ * (none was loaded, and no other run has written there since: the caller
+ * holds the task's lock). Keeps the stat data k measured, so files need
+ * not be hashed again. Returns 0, or a negative errno when neither could
+ * be written: the state on disk may then still call the task up to date,
+ * and the caller should not start it. Loop thread. */
 int cache_forget(struct cache *c, const struct cache_check *k);
 
 /* The recipe still has a task (or an item) named name: its record is kept.

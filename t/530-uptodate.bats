@@ -314,3 +314,16 @@ dirs_listing() {
 	run -1 grep -aq 'stale\.c' .weft/dirs
 	grep -aq 'fresh\.c' .weft/dirs
 }
+
+@test "a task with no success on record withdraws none before it runs; one with a success withdraws it first" {
+	# Each item copies .weft/journal as it is when the item runs.
+	printf '[each]\nforeach = src/*.c\nsources = {}\nrun = (cat .weft/journal 2>/dev/null || true) > j-{/}; echo {} >> ran\n' > weft.ini
+	run -0 "$WEFT" -j1 each
+	[ "$(wc -l < ran)" -eq 2 ]
+	run -1 grep -h '^forget' j-a.c j-b.c
+	echo changed > src/a.c
+	run -0 "$WEFT" -j1 each
+	[ "$(wc -l < ran)" -eq 3 ]
+	run -0 grep -c $'^forget\t[0-9a-f]\\{16\\}\teach\\[src/a.c\\]$' j-a.c
+	assert_output 1
+}
