@@ -172,7 +172,9 @@ static int read_dir(const char *path, struct listing **out)
 	l->names = buf_take(&names);
 	for (size_t i = 0; i < n; i++)
 		v[i].name = l->names + (uintptr_t)v[i].name;
-	qsort(v, n, sizeof *v, by_name);
+	/* Not on none: v is NULL then (qsort() of NULL is UB). */
+	if (n > 1)
+		qsort(v, n, sizeof *v, by_name);
 	l->n = n;
 	l->v = v;
 	*out = l;

@@ -327,3 +327,14 @@ dirs_listing() {
 	run -0 grep -c $'^forget\t[0-9a-f]\\{16\\}\teach\\[src/a.c\\]$' j-a.c
 	assert_output 1
 }
+
+@test "a pattern over an empty directory matches nothing, and a file added there makes the task run" {
+	mkdir empty
+	printf '[a]\nsources = empty/*.c\nrun = echo run >> runs-a\n' > weft.ini
+	run -0 "$WEFT" a
+	run -0 "$WEFT" a
+	assert_line 'weft: [1/1] a: up to date'
+	echo x > empty/new.c
+	run -0 "$WEFT" a
+	[ "$(runs a)" -eq 2 ]
+}
