@@ -121,7 +121,7 @@ clean:
 # replay t/fuzz/regressions/NAME/*, and fail on any crash, leak or broken
 # property (the input is left in build/fuzz/crashes-NAME/). The seeds in
 # t/fuzz/corpus/NAME are copied to build/fuzz/corpus-NAME, which a run grows.
-FUZZERS = recipe replace joblog duration events state
+FUZZERS = recipe replace joblog duration events state dirs
 FUZZ_CC = clang
 FUZZ_SECONDS ?= 600
 FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

@@ -272,11 +272,11 @@ static bool parse(const char *p, const char *end, struct listing ***ls, size_t *
 	return true;
 }
 
-void dirlist_load(const char *file)
+int dirlist_load(const char *file)
 {
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0)
-		return;
+		return errno == ENOENT ? 0 : -1;
 	struct stat st;
 	char *data = NULL;
 	size_t len = 0;
@@ -300,14 +300,14 @@ void dirlist_load(const char *file)
 	XXH128_canonical_t sum, want;
 	if (len < HEAD_LEN || memcmp(data, MAGIC, MAGIC_LEN) != 0) {
 		free(data);
-		return;
+		return -1;
 	}
 	memcpy(&blen, data + MAGIC_LEN, 8);
 	memcpy(&want, data + MAGIC_LEN + 8, 16);
 	const char *body = data + HEAD_LEN;
 	if (blen != len - HEAD_LEN) {
 		free(data);
-		return;
+		return -1;
 	}
 	XXH128_canonicalFromHash(&sum, XXH3_128bits(body, blen));
 	struct listing **ls = NULL;
@@ -315,10 +315,13 @@ void dirlist_load(const char *file)
 	bool ok = memcmp(&sum, &want, sizeof sum) == 0 && parse(body, body + blen, &ls, &nls);
 	pthread_mutex_lock(&mu);
 	int64_t day = today();
+	int taken = 0;
 	for (size_t i = 0; i < nls; i++) {
 		if (ok && (!by_path || !hashtab_get(by_path, ls[i]->path))) {
-			/* The next save leaves it out. */
-			if (day - ls[i]->seen > KEEP_DAYS)
+			taken++;
+			/* The next save leaves it out. (Not day - seen: any
+			 * SEEN may be in a file, and that could overflow.) */
+			if (ls[i]->seen < day - KEEP_DAYS)
 				dirty = true;
 			install(ls[i]);
 		} else {
@@ -333,6 +336,7 @@ void dirlist_load(const char *file)
 	}
 	pthread_mutex_unlock(&mu);
 	free(ls);
+	return ok ? taken : -1;
 }
 
 static void put(struct buf *b, const void *p, size_t n)
@@ -361,7 +365,7 @@ int dirlist_save(const char *file)
 	int64_t day = today();
 	for (size_t i = 0; i < nall; i++) {
 		const struct listing *l = all[i];
-		if (!l->keep || l->n > UINT32_MAX || day - l->seen > KEEP_DAYS)
+		if (!l->keep || l->n > UINT32_MAX || l->seen < day - KEEP_DAYS)
 			continue;
 		put_str(&b, l->path);
 		put(&b, &l->dev, 8);

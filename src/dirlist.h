@@ -26,8 +26,9 @@ int dirlist_get(const char *path, struct dirlist *out);
 
 /* Reads the listings kept in file (.weft/dirs). A missing, unreadable or
  * damaged file is as an empty one: it is a cache, rewritten at the next
- * save. Call it before the first dirlist_get(). */
-void dirlist_load(const char *file);
+ * save. Call it before the first dirlist_get(). Returns how many listings
+ * it took, or -1 when the file was there but not read (damaged). */
+int dirlist_load(const char *file);
 
 /* Writes the listings that can be kept to file, by a rename, when they
  * differ from what dirlist_load() read. Returns 0 or -errno. */
