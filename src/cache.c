@@ -132,7 +132,7 @@ static void list_hex(const char *tag, const struct strlist *l, char out[HEX_LEN 
 
 static int64_t ts_ns(struct timespec t)
 {
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+	return timespec_ns(t);
 }
 
 static int64_t realtime_ns(void)
@@ -986,9 +986,10 @@ void cache_record(struct cache *c, const struct cache_check *k)
 	take_check(r, k);
 	c->dirty = true;
 	/* A success another run may wait for; fresher stat data can wait
-	 * for the save. */
-	if (c->lock_fd >= 0 && !same)
-		cachefile_journal_record(c, r);
+	 * for the save. On disk now: a later cache_forget() of it in this
+	 * run must withdraw it. */
+	if (c->lock_fd >= 0 && !same && cachefile_journal_record(c, r) == 0)
+		r->disk_ok = true;
 }
 
 void cache_name(struct cache *c, const char *name)

@@ -676,8 +676,8 @@ static void mark_file(struct file_mark *m, const struct stat *st)
 	m->dev = st->st_dev;
 	m->ino = st->st_ino;
 	m->size = st->st_size;
-	m->mtime = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-	m->ctime = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+	m->mtime = timespec_ns(st->st_mtim);
+	m->ctime = timespec_ns(st->st_ctim);
 }
 
 /* .weft/ now, by name (without following a link, as the loads open it). */
@@ -725,7 +725,7 @@ static void mark_after_write(struct cache *c)
 /* Returns NULL, or what is wrong with the state file. */
 static char *load_state(struct cache *c, int dfd)
 {
-	int fd = openat(dfd, "state", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int fd = openat(dfd, "state", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOENT ? NULL : xstrdup(strerror(errno));
 	size_t len;
@@ -796,7 +796,7 @@ static char *load_journal(struct cache *c, int dfd)
 {
 	if (!c->id[0])
 		return NULL;
-	int fd = openat(dfd, "journal", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int fd = openat(dfd, "journal", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	size_t len;
 	struct stat st;
 	char *data = fd < 0 ? NULL : read_all(fd, &len, &st);
@@ -1218,7 +1218,7 @@ static void prune_records(struct cache *c)
 static void current_id(int dfd, char id[17])
 {
 	id[0] = '\0';
-	int fd = openat(dfd, "state", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int fd = openat(dfd, "state", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return;
 	char head[128];
@@ -1309,7 +1309,7 @@ static int journal_write(struct cache *c, const char *kind, const void *what,
 	} else {
 		memcpy(id, c->id, sizeof id);
 	}
-	const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
+	const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
 	int fd = openat(dfd, "journal", flags | O_CREAT | O_EXCL, 0600);
 	bool created = fd >= 0;
 	if (fd < 0 && errno == EEXIST)

@@ -45,6 +45,9 @@
 
 #define RACY_NS (2 * 1000000000LL)
 #define KEEP_DAYS 30
+/* A bigger file is taken for damaged rather than read (an out-of-memory
+ * end of the run would not be a cache's). */
+#define MAX_FILE_BYTES (1024LL * 1024 * 1024)
 #define MAGIC "weft-dirs\t1\n"
 #define MAGIC_LEN (sizeof MAGIC - 1)
 #define HEAD_LEN (MAGIC_LEN + 8 + 16)
@@ -76,15 +79,10 @@ static int64_t today(void)
 	return (int64_t)(time(NULL) / 86400);
 }
 
-static int64_t ns(struct timespec t)
-{
-	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 static bool same_dir(const struct listing *l, const struct stat *st)
 {
-	return l->dev == (uint64_t)st->st_dev && l->ino == (uint64_t)st->st_ino && l->mtime == ns(st->st_mtim) &&
-	       l->ctime == ns(st->st_ctim);
+	return l->dev == (uint64_t)st->st_dev && l->ino == (uint64_t)st->st_ino && l->mtime == timespec_ns(st->st_mtim) &&
+	       l->ctime == timespec_ns(st->st_ctim);
 }
 
 static void listing_free(struct listing *l)
@@ -165,9 +163,9 @@ static int read_dir(const char *path, struct listing **out)
 	l->path = xstrdup(path);
 	l->dev = (uint64_t)st.st_dev;
 	l->ino = (uint64_t)st.st_ino;
-	l->mtime = ns(st.st_mtim);
-	l->ctime = ns(st.st_ctim);
-	l->keep = l->mtime < ns(now) - RACY_NS && l->ctime < ns(now) - RACY_NS;
+	l->mtime = timespec_ns(st.st_mtim);
+	l->ctime = timespec_ns(st.st_ctim);
+	l->keep = l->mtime < timespec_ns(now) - RACY_NS && l->ctime < timespec_ns(now) - RACY_NS;
 	l->seen = now.tv_sec / 86400;
 	l->names = buf_take(&names);
 	for (size_t i = 0; i < n; i++)
@@ -261,7 +259,9 @@ static bool parse(const char *p, const char *end, struct listing ***ls, size_t *
 		l->v = xcalloc(n ? n : 1, sizeof *l->v);
 		for (uint32_t i = 0; i < n; i++) {
 			struct dirlist_entry *e = &l->v[i];
-			if (!take(&p, end, &e->type, 1) || !take_str(&p, end, &e->name))
+			/* A name readdir() could give: one path component. */
+			if (!take(&p, end, &e->type, 1) || !take_str(&p, end, &e->name) || strchr(e->name, '/') ||
+			    strcmp(e->name, ".") == 0 || strcmp(e->name, "..") == 0)
 				return false;
 			/* Sorted and unique, as read_dir() leaves them. */
 			if (i > 0 && strcmp(l->v[i - 1].name, e->name) >= 0)
@@ -274,13 +274,15 @@ static bool parse(const char *p, const char *end, struct listing ***ls, size_t *
 
 int dirlist_load(const char *file)
 {
-	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO planted there must not hold the run. */
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	struct stat st;
 	char *data = NULL;
 	size_t len = 0;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)HEAD_LEN) {
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)HEAD_LEN &&
+	    st.st_size <= MAX_FILE_BYTES) {
 		len = (size_t)st.st_size;
 		data = xmalloc(len);
 		size_t got = 0;

@@ -344,6 +344,16 @@ void outfile_release(struct outfile *f)
 	f->fd = -1;
 }
 
+int64_t timespec_ns(struct timespec t)
+{
+	const int64_t max_sec = INT64_MAX / 1000000000 - 1;
+	if (t.tv_sec > max_sec)
+		return INT64_MAX;
+	if (t.tv_sec < -max_sec)
+		return INT64_MIN;
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Allocation: out of memory aborts the process, so callers never check. */
 void *xmalloc(size_t n);
@@ -101,5 +102,10 @@ ssize_t read_wait(int fd, void *buf, size_t n, int ms);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
+/* t in nanoseconds, held at INT64_MIN or INT64_MAX past what fits (a file
+ * time before 1678 or after 2262, which touch -d can set): an overflow
+ * would be undefined. Such a time matches no racy-window test, so the file
+ * is read again each time. */
+int64_t timespec_ns(struct timespec t);
 
 #endif
