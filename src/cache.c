@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -120,7 +121,32 @@ static void hin_hex(struct hin *h, char out[HEX_LEN + 1])
 		free(h->p);
 }
 
+/* The digests of the empty "env" and "deps" lists, which most checks
+ * have (a task without variables or deps): worked out once. */
+static char empty_env[HEX_LEN + 1], empty_deps[HEX_LEN + 1];
+static pthread_once_t empty_once = PTHREAD_ONCE_INIT;
+
+static void list_hex_of(const char *tag, const struct strlist *l, char out[HEX_LEN + 1]);
+
+static void make_empty(void)
+{
+	struct strlist none = {0};
+	list_hex_of("env", &none, empty_env);
+	list_hex_of("deps", &none, empty_deps);
+}
+
 static void list_hex(const char *tag, const struct strlist *l, char out[HEX_LEN + 1])
+{
+	bool env = strcmp(tag, "env") == 0;
+	if (l->n == 0 && (env || strcmp(tag, "deps") == 0)) {
+		pthread_once(&empty_once, make_empty);
+		memcpy(out, env ? empty_env : empty_deps, HEX_LEN + 1);
+		return;
+	}
+	list_hex_of(tag, l, out);
+}
+
+static void list_hex_of(const char *tag, const struct strlist *l, char out[HEX_LEN + 1])
 {
 	struct hin h;
 	hin_init(&h);
