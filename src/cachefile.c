@@ -300,7 +300,7 @@ static bool is_hex(const char *s, size_t n)
 
 /* The eight bytes at s into *x, and whether they are all lowercase hex
  * digits, eight at a time (SWAR, as eight_digits() below); *letter: the
- * top bit of each byte that is a letter. Reads eight bytes: read_all()
+ * top bit of each byte that is a letter. Reads eight bytes: read_regular()
  * pads its buffers, and a caller goes on to the next eight only when
  * these were digits (no NUL among them). */
 static inline bool hex8_scan(const char *s, uint64_t *x, uint64_t *letter)
@@ -348,7 +348,7 @@ static inline bool hex8_ok(const char *s)
 	return hex8_scan(s, &x, &letter);
 }
 
-/* is_hex(s, HEX_LEN) for a field of a buffer of read_all(), or of 33
+/* is_hex(s, HEX_LEN) for a field of a buffer of read_regular(), or of 33
  * bytes. */
 static bool is_hex32(const char *s)
 {
@@ -401,7 +401,7 @@ static inline __attribute__((always_inline)) uint64_t eight_digits(const char *s
 /* The decimal number at *p, ended by end ('\t', or '\0' for a line's last
  * field), without strtoll's locale and base handling; *p moves past end.
  * The state has tens of thousands of numbers and loading it is on every
- * run's path. Reads up to 8 bytes past the end: read_all() pads its
+ * run's path. Reads up to 8 bytes past the end: read_regular() pads its
  * buffers. Up to 19 digits cannot overflow: only more are checked. */
 static inline __attribute__((always_inline)) bool field_u64(char **p, char end, uint64_t *v)
 {
@@ -632,43 +632,6 @@ static int parse_binary(struct cache *c, const char *p, const char *end, struct 
 	return 0;
 }
 
-/* All of fd, whose stat data goes to st. */
-static char *read_all(int fd, size_t *len, struct stat *stp)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return NULL;
-	*stp = st;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	size_t cap = (size_t)st.st_size + 1, n = 0;
-	char *p = xmalloc(cap);
-	for (;;) {
-		if (n + 1 >= cap)
-			p = xrealloc(p, cap *= 2);
-		ssize_t r = read(fd, p + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(p);
-			errno = e;
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	/* Zeros after the end: field_u64() reads eight bytes at a time. */
-	if (cap < n + 9)
-		p = xrealloc(p, n + 9);
-	memset(p + n, 0, 9);
-	*len = n;
-	return p;
-}
-
 /* What another run's writes change: see struct file_mark. */
 static void mark_file(struct file_mark *m, const struct stat *st)
 {
@@ -730,7 +693,7 @@ static char *load_state(struct cache *c, int dfd)
 		return errno == ENOENT ? NULL : xstrdup(strerror(errno));
 	size_t len;
 	struct stat st;
-	char *data = read_all(fd, &len, &st);
+	char *data = read_regular(fd, SIZE_MAX, &len, &st);
 	int err = errno;
 	close(fd);
 	if (!data)
@@ -799,7 +762,7 @@ static char *load_journal(struct cache *c, int dfd)
 	int fd = openat(dfd, "journal", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	size_t len;
 	struct stat st;
-	char *data = fd < 0 ? NULL : read_all(fd, &len, &st);
+	char *data = fd < 0 ? NULL : read_regular(fd, SIZE_MAX, &len, &st);
 	int err = errno;
 	if (fd >= 0)
 		close(fd);

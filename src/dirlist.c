@@ -279,28 +279,12 @@ int dirlist_load(const char *file)
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	struct stat st;
-	char *data = NULL;
 	size_t len = 0;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)HEAD_LEN &&
-	    st.st_size <= MAX_FILE_BYTES) {
-		len = (size_t)st.st_size;
-		data = xmalloc(len);
-		size_t got = 0;
-		while (got < len) {
-			ssize_t r = read(fd, data + got, len - got);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-		}
-		if (got != len)
-			len = 0;
-	}
+	char *data = read_regular(fd, MAX_FILE_BYTES, &len, &st);
 	close(fd);
 	uint64_t blen;
 	XXH128_canonical_t sum, want;
-	if (len < HEAD_LEN || memcmp(data, MAGIC, MAGIC_LEN) != 0) {
+	if (!data || len < HEAD_LEN || memcmp(data, MAGIC, MAGIC_LEN) != 0) {
 		free(data);
 		return -1;
 	}

@@ -390,6 +390,50 @@ size_t utf8_len(const unsigned char *p, size_t n)
 	return len;
 }
 
+char *read_regular(int fd, size_t max, size_t *len, struct stat *stp)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	*stp = st;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((uint64_t)st.st_size > max) {
+		errno = EFBIG;
+		return NULL;
+	}
+	size_t cap = (size_t)st.st_size + 1, n = 0;
+	char *p = xmalloc(cap);
+	for (;;) {
+		if (n + 1 >= cap)
+			p = xrealloc(p, cap *= 2);
+		ssize_t r = read(fd, p + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(p);
+			errno = e;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			free(p);
+			errno = EFBIG;
+			return NULL;
+		}
+	}
+	if (cap < n + 9)
+		p = xrealloc(p, n + 9);
+	memset(p + n, 0, 9);
+	*len = n;
+	return p;
+}
+
 int open_read(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <stdint.h>
 #include <time.h>
@@ -87,6 +88,12 @@ void outfile_release(struct outfile *f);
 /* Length of the valid UTF-8 sequence at p (at most n bytes; never an
  * overlong form or a surrogate), or 0. */
 size_t utf8_len(const unsigned char *p, size_t n);
+
+/* All of the regular file open at fd, whose stat data goes to *st, with
+ * nine zero bytes after its *len bytes (for parsers that read a word at a
+ * time). NULL, with errno set, when it cannot be read, is not a regular
+ * file (EINVAL) or holds more than max bytes (EFBIG). */
+char *read_regular(int fd, size_t max, size_t *len, struct stat *st);
 
 /* Opens path for reading without ever blocking in open(2): a FIFO with
  * no writer would hold the thread there, out of reach of a timeout or a
